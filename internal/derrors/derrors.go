@@ -1,0 +1,57 @@
+// Package derrors is the service's one error vocabulary: a few sentinel kinds
+// that every layer wraps, and a single table (in package httpapi) that maps
+// each kind to an HTTP status. Modelled on golang/pkgsite's derrors.
+package derrors
+
+import (
+	"errors"
+	"strings"
+)
+
+// The kinds of failure a caller can act on. Anything else is an internal error.
+var (
+	ErrInvalid              = errors.New("invalid request")        // 400
+	ErrUnauthenticated      = errors.New("unauthenticated")        // 401
+	ErrForbidden            = errors.New("forbidden")              // 403
+	ErrNotFound             = errors.New("not found")              // 404
+	ErrConflict             = errors.New("conflict")               // 409
+	ErrPreconditionFailed   = errors.New("precondition failed")    // 412
+	ErrTooLarge             = errors.New("request body too large") // 413
+	ErrUnsupportedMediaType = errors.New("unsupported media type") // 415
+	ErrUnprocessable        = errors.New("unprocessable request")  // 422
+	ErrUnavailable          = errors.New("dependency unavailable") // 503
+)
+
+// Field names one input field at fault and why.
+type Field struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+// Error is a failure of a known Kind with a detail a person can act on.
+// Detail and Fields are shown to the client, so they must never carry a secret.
+type Error struct {
+	Kind   error
+	Detail string
+	Fields []Field
+}
+
+// New returns an *Error of kind with detail and the fields at fault.
+func New(kind error, detail string, fields ...Field) *Error {
+	return &Error{Kind: kind, Detail: detail, Fields: fields}
+}
+
+// Invalid returns an ErrInvalid error listing the fields at fault; its detail
+// joins their reasons so that the message alone says what to fix.
+func Invalid(fields ...Field) *Error {
+	parts := make([]string, len(fields))
+	for i, f := range fields {
+		parts[i] = f.Name + ": " + f.Reason
+	}
+	return New(ErrInvalid, strings.Join(parts, "; "), fields...)
+}
+
+func (e *Error) Error() string { return e.Kind.Error() + ": " + e.Detail }
+
+// Unwrap lets errors.Is match the kind.
+func (e *Error) Unwrap() error { return e.Kind }

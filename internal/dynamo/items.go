@@ -1,0 +1,127 @@
+package dynamo
+
+import (
+	"time"
+
+	"github.com/modules-service/modules/internal/module"
+)
+
+// Key design (README.md, "Data"): one table, generic PK/SK.
+//
+//	module          TENANT#<tenantId>  MODULE#<moduleId>
+//	name guard      TENANT#<tenantId>  NAME#<folded name>
+//	display guard   TENANT#<tenantId>  DISPLAY#<folded display name>
+//	idempotency     TENANT#<tenantId>  IDEMPOTENCY#<sha256 of key>   (ttl)
+//	client pointer  CLIENT#<clientId>  CLIENT
+//	cursor key      CONFIG             CURSOR_KEY
+const (
+	attrPK  = "PK"
+	attrSK  = "SK"
+	attrTTL = "ttl"
+)
+
+func tenantPK(tenantID string) string  { return "TENANT#" + tenantID }
+func moduleSK(id string) string        { return "MODULE#" + id }
+func nameSK(folded string) string      { return "NAME#" + folded }
+func displaySK(folded string) string   { return "DISPLAY#" + folded }
+func clientPK(clientID string) string  { return "CLIENT#" + clientID }
+func idempotencySK(hash string) string { return "IDEMPOTENCY#" + hash }
+
+const clientSK = "CLIENT"
+
+// moduleItem is a module as stored.
+type moduleItem struct {
+	PK          string    `dynamodbav:"PK"`
+	SK          string    `dynamodbav:"SK"`
+	ID          string    `dynamodbav:"id"`
+	TenantID    string    `dynamodbav:"tenantId"`
+	ClientID    string    `dynamodbav:"clientId"`
+	Name        string    `dynamodbav:"name"`
+	DisplayName string    `dynamodbav:"displayName"`
+	UserLogin   userLogin `dynamodbav:"userLogin"`
+	Scopes      []string  `dynamodbav:"scopes"`
+	Enabled     bool      `dynamodbav:"enabled"`
+	SecretName  string    `dynamodbav:"secretName"`
+	Version     int64     `dynamodbav:"version"`
+	CreatedAt   time.Time `dynamodbav:"createdAt"`
+	UpdatedAt   time.Time `dynamodbav:"updatedAt"`
+}
+
+type userLogin struct {
+	Enabled                bool     `dynamodbav:"enabled"`
+	RedirectURIs           []string `dynamodbav:"redirectUris"`
+	PostLogoutRedirectURIs []string `dynamodbav:"postLogoutRedirectUris"`
+}
+
+// guardItem reserves a folded name for one module.
+type guardItem struct {
+	PK       string `dynamodbav:"PK"`
+	SK       string `dynamodbav:"SK"`
+	ModuleID string `dynamodbav:"moduleId"`
+}
+
+// ClientItem is the client pointer: all the token endpoint and the
+// authorizer need about a client, in one GetItem.
+type ClientItem struct {
+	PK         string   `dynamodbav:"PK"`
+	SK         string   `dynamodbav:"SK"`
+	ClientID   string   `dynamodbav:"clientId"`
+	TenantID   string   `dynamodbav:"tenantId"`
+	ModuleID   string   `dynamodbav:"moduleId"`
+	Enabled    bool     `dynamodbav:"enabled"`
+	Scopes     []string `dynamodbav:"scopes"`
+	SecretName string   `dynamodbav:"secretName"`
+}
+
+type idempotencyItem struct {
+	PK          string `dynamodbav:"PK"`
+	SK          string `dynamodbav:"SK"`
+	ModuleID    string `dynamodbav:"moduleId"`
+	Fingerprint string `dynamodbav:"fingerprint"`
+	TTL         int64  `dynamodbav:"ttl"`
+}
+
+func toItem(m module.Module) moduleItem {
+	return moduleItem{
+		PK: tenantPK(m.TenantID), SK: moduleSK(m.ID),
+		ID: m.ID, TenantID: m.TenantID, ClientID: m.ClientID,
+		Name: m.Name, DisplayName: m.DisplayName,
+		UserLogin:  userLogin(m.UserLogin),
+		Scopes:     m.Scopes,
+		Enabled:    m.Enabled,
+		SecretName: m.SecretName,
+		Version:    m.Version,
+		CreatedAt:  m.CreatedAt, UpdatedAt: m.UpdatedAt,
+	}
+}
+
+func (it moduleItem) module() module.Module {
+	m := module.Module{
+		ID: it.ID, TenantID: it.TenantID, ClientID: it.ClientID,
+		Name: it.Name, DisplayName: it.DisplayName,
+		UserLogin:  module.UserLogin(it.UserLogin),
+		Scopes:     nonNil(it.Scopes),
+		Enabled:    it.Enabled,
+		SecretName: it.SecretName,
+		Version:    it.Version,
+		CreatedAt:  it.CreatedAt.UTC(), UpdatedAt: it.UpdatedAt.UTC(),
+	}
+	m.UserLogin.RedirectURIs = nonNil(m.UserLogin.RedirectURIs)
+	m.UserLogin.PostLogoutRedirectURIs = nonNil(m.UserLogin.PostLogoutRedirectURIs)
+	return m
+}
+
+func clientItem(m module.Module) ClientItem {
+	return ClientItem{
+		PK: clientPK(m.ClientID), SK: clientSK,
+		ClientID: m.ClientID, TenantID: m.TenantID, ModuleID: m.ID,
+		Enabled: m.Enabled, Scopes: m.Scopes, SecretName: m.SecretName,
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,211 @@
+// Package dynamo stores modules in one DynamoDB table. The same code runs
+// against AWS, moto and the embedded minidyn server.
+package dynamo
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/modules-service/modules/internal/derrors"
+	"github.com/modules-service/modules/internal/module"
+)
+
+// API is the part of the DynamoDB client the store calls.
+type API interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// Store implements module.Store over one table.
+type Store struct {
+	DB    API
+	Table string
+}
+
+var _ module.Store = (*Store)(nil)
+
+// Get implements module.Store.
+func (s *Store) Get(ctx context.Context, tenantID, id string) (module.Module, error) {
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      &s.Table,
+		Key:            key(tenantPK(tenantID), moduleSK(id)),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return module.Module{}, fmt.Errorf("get item: %w", err)
+	}
+	if out.Item == nil {
+		return module.Module{}, derrors.New(derrors.ErrNotFound, "this tenant has no module with ID "+id)
+	}
+	var it moduleItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return module.Module{}, fmt.Errorf("decode module %s: %w", id, err)
+	}
+	return it.module(), nil
+}
+
+// List implements module.Store. It asks for one item more than limit to
+// know whether another page follows, so the last page has no cursor.
+func (s *Store) List(ctx context.Context, tenantID, after string, limit int) ([]module.Module, bool, error) {
+	in := &dynamodb.QueryInput{
+		TableName:              &s.Table,
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :prefix)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":     str(tenantPK(tenantID)),
+			":prefix": str(moduleSK("")),
+		},
+		Limit:          aws.Int32(int32(limit + 1)),
+		ConsistentRead: aws.Bool(true),
+	}
+	if after != "" {
+		in.ExclusiveStartKey = key(tenantPK(tenantID), moduleSK(after))
+	}
+	var items []module.Module
+	for len(items) <= limit {
+		out, err := s.DB.Query(ctx, in)
+		if err != nil {
+			return nil, false, fmt.Errorf("query modules: %w", err)
+		}
+		for _, raw := range out.Items {
+			var it moduleItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return nil, false, fmt.Errorf("decode module: %w", err)
+			}
+			items = append(items, it.module())
+		}
+		if out.LastEvaluatedKey == nil {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	if len(items) > limit {
+		return items[:limit], true, nil
+	}
+	return items, false, nil
+}
+
+// Create implements module.Store.
+func (s *Store) Create(ctx context.Context, m module.Module, idem *module.IdempotencyRecord) error {
+	var tx txn
+	tx.put(toItem(m), "attribute_not_exists(PK)", derrors.Field{Name: "id", Reason: "collided; retry"})
+	tx.put(guardItem{tenantPK(m.TenantID), nameSK(module.Fold(m.Name)), m.ID}, "attribute_not_exists(PK)", nameTaken(m.Name))
+	tx.put(guardItem{tenantPK(m.TenantID), displaySK(module.Fold(m.DisplayName)), m.ID}, "attribute_not_exists(PK)", displayTaken(m.DisplayName))
+	tx.put(clientItem(m), "attribute_not_exists(PK)", derrors.Field{Name: "clientId", Reason: "collided; retry"})
+	if idem != nil {
+		tx.putAs(idempotencyItem{
+			PK: tenantPK(idem.TenantID), SK: idempotencySK(hashKey(idem.Key)),
+			ModuleID: idem.ModuleID, Fingerprint: idem.Fingerprint, TTL: idem.ExpiresAt.Unix(),
+		}, "attribute_not_exists(PK)", module.ErrIdempotencyKeyTaken)
+	}
+	return s.commit(ctx, &tx)
+}
+
+// Update implements module.Store.
+func (s *Store) Update(ctx context.Context, old, m module.Module) error {
+	var tx txn
+	tx.putAs(toItem(m), "version = :v", derrors.ErrPreconditionFailed, ":v", num(old.Version))
+	pk := tenantPK(m.TenantID)
+	if from, to := module.Fold(old.Name), module.Fold(m.Name); from != to {
+		tx.del(key(pk, nameSK(from)), "moduleId = :id", derrors.ErrPreconditionFailed, ":id", str(m.ID))
+		tx.put(guardItem{pk, nameSK(to), m.ID}, "attribute_not_exists(PK)", nameTaken(m.Name))
+	}
+	if from, to := module.Fold(old.DisplayName), module.Fold(m.DisplayName); from != to {
+		tx.del(key(pk, displaySK(from)), "moduleId = :id", derrors.ErrPreconditionFailed, ":id", str(m.ID))
+		tx.put(guardItem{pk, displaySK(to), m.ID}, "attribute_not_exists(PK)", displayTaken(m.DisplayName))
+	}
+	tx.put(clientItem(m), "", derrors.Field{})
+	return s.commit(ctx, &tx)
+}
+
+// Delete implements module.Store.
+func (s *Store) Delete(ctx context.Context, m module.Module) error {
+	var tx txn
+	pk := tenantPK(m.TenantID)
+	tx.del(key(pk, moduleSK(m.ID)), "version = :v", derrors.ErrPreconditionFailed, ":v", num(m.Version))
+	tx.del(key(pk, nameSK(module.Fold(m.Name))), "", nil)
+	tx.del(key(pk, displaySK(module.Fold(m.DisplayName))), "", nil)
+	tx.del(key(clientPK(m.ClientID), clientSK), "", nil)
+	return s.commit(ctx, &tx)
+}
+
+// Idempotency implements module.Store. An expired record counts as absent:
+// DynamoDB's TTL deletes lazily.
+func (s *Store) Idempotency(ctx context.Context, tenantID, k string) (module.IdempotencyRecord, error) {
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      &s.Table,
+		Key:            key(tenantPK(tenantID), idempotencySK(hashKey(k))),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return module.IdempotencyRecord{}, fmt.Errorf("get idempotency record: %w", err)
+	}
+	var it idempotencyItem
+	if out.Item != nil {
+		if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+			return module.IdempotencyRecord{}, fmt.Errorf("decode idempotency record: %w", err)
+		}
+	}
+	if out.Item == nil || time.Unix(it.TTL, 0).Before(time.Now()) {
+		return module.IdempotencyRecord{}, derrors.ErrNotFound
+	}
+	return module.IdempotencyRecord{TenantID: tenantID, Key: k, ModuleID: it.ModuleID, Fingerprint: it.Fingerprint, ExpiresAt: time.Unix(it.TTL, 0)}, nil
+}
+
+// CursorKey implements module.Store: 32 random bytes written once, by
+// whichever instance comes first.
+func (s *Store) CursorKey(ctx context.Context) ([]byte, error) {
+	k := key("CONFIG", "CURSOR_KEY")
+	for range 2 {
+		out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: k, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return nil, fmt.Errorf("get cursor key: %w", err)
+		}
+		if b, ok := out.Item["key"].(*types.AttributeValueMemberB); ok {
+			return b.Value, nil
+		}
+		secret := make([]byte, 32)
+		_, _ = rand.Read(secret) // never fails (Go 1.24+)
+		item := map[string]types.AttributeValue{attrPK: k[attrPK], attrSK: k[attrSK], "key": &types.AttributeValueMemberB{Value: secret}}
+		_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.Table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")})
+		if err != nil && !isConditionFailed(err) {
+			return nil, fmt.Errorf("put cursor key: %w", err)
+		}
+	}
+	return nil, errors.New("cursor key vanished")
+}
+
+// hashKey keeps client-chosen idempotency keys out of the sort key.
+func hashKey(k string) string {
+	sum := sha256.Sum256([]byte(k))
+	return hex.EncodeToString(sum[:])
+}
+
+func nameTaken(name string) derrors.Field {
+	return derrors.Field{Name: "name", Reason: fmt.Sprintf("%q is already used by another module of this tenant (names are compared ignoring case and surrounding spaces)", name)}
+}
+
+func displayTaken(name string) derrors.Field {
+	return derrors.Field{Name: "displayName", Reason: fmt.Sprintf("%q is already used by another module of this tenant (display names are compared ignoring case and surrounding spaces)", name)}
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: str(pk), attrSK: str(sk)}
+}
+
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+
+func num(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: fmt.Sprint(n)}
+}

@@ -1,0 +1,143 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/modules-service/modules/internal/derrors"
+)
+
+// txn collects the items of one TransactWriteItems call and, for each, what
+// it means when its condition fails: a taken field (a 409 naming it) or a
+// sentinel error.
+type txn struct {
+	items  []types.TransactWriteItem
+	onFail []any // derrors.Field, error, or nil for items without a condition
+	err    error
+}
+
+// put adds a Put of item under cond; taken names the field that is in use
+// when cond fails.
+func (t *txn) put(item any, cond string, taken derrors.Field, vals ...any) {
+	t.add(item, nil, cond, taken, vals)
+}
+
+// putAs is put whose failed condition means err.
+func (t *txn) putAs(item any, cond string, err error, vals ...any) { t.add(item, nil, cond, err, vals) }
+
+// del adds a Delete of k under cond (if any).
+func (t *txn) del(k map[string]types.AttributeValue, cond string, err error, vals ...any) {
+	t.add(nil, k, cond, err, vals)
+}
+
+func (t *txn) add(item any, k map[string]types.AttributeValue, cond string, onFail any, vals []any) {
+	var condition *string
+	var values map[string]types.AttributeValue
+	if cond != "" {
+		condition = aws.String(cond)
+	} else {
+		onFail = nil
+	}
+	for i := 0; i+1 < len(vals); i += 2 {
+		if values == nil {
+			values = map[string]types.AttributeValue{}
+		}
+		values[vals[i].(string)] = vals[i+1].(types.AttributeValue)
+	}
+	var w types.TransactWriteItem
+	if k != nil {
+		w.Delete = &types.Delete{Key: k, ConditionExpression: condition, ExpressionAttributeValues: values}
+	} else {
+		av, err := attributevalue.MarshalMap(item)
+		if err != nil && t.err == nil {
+			t.err = fmt.Errorf("encode item: %w", err)
+		}
+		w.Put = &types.Put{Item: av, ConditionExpression: condition, ExpressionAttributeValues: values}
+	}
+	t.items = append(t.items, w)
+	t.onFail = append(t.onFail, onFail)
+}
+
+// maxAttempts bounds retries of a transaction cancelled only by contention
+// (reason TransactionConflict), which DynamoDB asks callers to retry.
+const maxAttempts = 5
+
+func (s *Store) commit(ctx context.Context, t *txn) error {
+	if t.err != nil {
+		return t.err
+	}
+	for i := range t.items {
+		if p := t.items[i].Put; p != nil {
+			p.TableName = &s.Table
+		}
+		if d := t.items[i].Delete; d != nil {
+			d.TableName = &s.Table
+		}
+	}
+	for attempt := 1; ; attempt++ {
+		_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: t.items})
+		if err == nil {
+			return nil
+		}
+		var cancelled *types.TransactionCanceledException
+		if !errors.As(err, &cancelled) {
+			return fmt.Errorf("transact write: %w", err)
+		}
+		if failed := t.explain(cancelled.CancellationReasons); failed != nil {
+			return failed
+		}
+		if attempt == maxAttempts {
+			return fmt.Errorf("transact write after %d attempts: %w", attempt, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt*10+rand.IntN(20)) * time.Millisecond):
+		}
+	}
+}
+
+// explain turns the cancellation reasons into the caller's error, or nil
+// when no condition failed (contention only: retry).
+func (t *txn) explain(reasons []types.CancellationReason) error {
+	var taken []derrors.Field
+	var sentinel error
+	for i, r := range reasons {
+		if i >= len(t.onFail) || aws.ToString(r.Code) != "ConditionalCheckFailed" {
+			continue
+		}
+		switch f := t.onFail[i].(type) {
+		case derrors.Field:
+			taken = append(taken, f)
+		case error:
+			if sentinel == nil {
+				sentinel = f
+			}
+		}
+	}
+	switch {
+	case sentinel != nil:
+		return sentinel
+	case len(taken) > 0:
+		reasons := make([]string, len(taken))
+		for i, f := range taken {
+			reasons[i] = f.Name + " " + f.Reason
+		}
+		return derrors.New(derrors.ErrConflict, strings.Join(reasons, "; "), taken...)
+	}
+	return nil
+}
+
+func isConditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}

@@ -1,0 +1,181 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/modules-service/modules/internal/derrors"
+	"github.com/modules-service/modules/internal/module"
+)
+
+// Routes of the management API, one place (Go 1.22 ServeMux patterns).
+const (
+	RouteCreate = "POST /tenants/{tenantId}/modules"
+	RouteList   = "GET /tenants/{tenantId}/modules"
+	RouteGet    = "GET /tenants/{tenantId}/modules/{moduleId}"
+	RouteUpdate = "PATCH /tenants/{tenantId}/modules/{moduleId}"
+	RouteDelete = "DELETE /tenants/{tenantId}/modules/{moduleId}"
+)
+
+// Each function binary serves only its own routes, built from the narrow
+// slice of the service it needs.
+
+// Creator is what the create-module function needs.
+type Creator interface {
+	Create(ctx context.Context, tenantID string, in module.CreateInput, idemKey string) (module.Credentials, bool, error)
+}
+
+// Reader is what the list-modules function needs.
+type Reader interface {
+	Get(ctx context.Context, tenantID, id string) (module.Module, error)
+	List(ctx context.Context, tenantID, cursor string, limit int) (module.Page, error)
+}
+
+// Updater is what the update-module function needs.
+type Updater interface {
+	Update(ctx context.Context, tenantID, id string, p module.Patch, ifMatch int64) (module.Module, error)
+}
+
+// Deleter is what the delete-module function needs.
+type Deleter interface {
+	Delete(ctx context.Context, tenantID, id string, ifMatch int64) error
+}
+
+// CreateModule serves RouteCreate.
+func CreateModule(log *slog.Logger, svc Creator) http.Handler {
+	return serve(log, route{RouteCreate, func(w http.ResponseWriter, r *http.Request) error {
+		var in module.CreateInput
+		if err := decode(r, &in, "application/json"); err != nil {
+			return err
+		}
+		tenant := r.PathValue("tenantId")
+		c, replayed, err := svc.Create(r.Context(), tenant, in, r.Header.Get("Idempotency-Key"))
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Location", modulePath(tenant, c.ID))
+		if replayed {
+			w.Header().Set("Idempotent-Replayed", "true")
+		}
+		writeModule(w, http.StatusCreated, c.Version, c)
+		return nil
+	}})
+}
+
+// ListModules serves RouteList and RouteGet.
+func ListModules(log *slog.Logger, svc Reader) http.Handler {
+	list := func(w http.ResponseWriter, r *http.Request) error {
+		q := r.URL.Query()
+		limit := module.DefaultLimit
+		if s := q.Get("limit"); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				return derrors.Invalid(derrors.Field{Name: "limit", Reason: fmt.Sprintf("must be a whole number between 1 and %d", module.MaxLimit)})
+			}
+			limit = n
+		}
+		page, err := svc.List(r.Context(), r.PathValue("tenantId"), q.Get("cursor"), limit)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, "application/json", page)
+		return nil
+	}
+	get := func(w http.ResponseWriter, r *http.Request) error {
+		m, err := svc.Get(r.Context(), r.PathValue("tenantId"), r.PathValue("moduleId"))
+		if err != nil {
+			return err
+		}
+		writeModule(w, http.StatusOK, m.Version, m)
+		return nil
+	}
+	return serve(log, route{RouteList, list}, route{RouteGet, get})
+}
+
+// UpdateModule serves RouteUpdate.
+func UpdateModule(log *slog.Logger, svc Updater) http.Handler {
+	return serve(log, route{RouteUpdate, func(w http.ResponseWriter, r *http.Request) error {
+		ifMatch, err := parseIfMatch(r)
+		if err != nil {
+			return err
+		}
+		var p module.Patch
+		if err := decode(r, &p, "application/merge-patch+json", "application/json"); err != nil {
+			return err
+		}
+		if p == nil {
+			return derrors.New(derrors.ErrInvalid, "the body must be a JSON object (RFC 7396 merge patch)")
+		}
+		m, err := svc.Update(r.Context(), r.PathValue("tenantId"), r.PathValue("moduleId"), p, ifMatch)
+		if err != nil {
+			return err
+		}
+		writeModule(w, http.StatusOK, m.Version, m)
+		return nil
+	}})
+}
+
+// DeleteModule serves RouteDelete.
+func DeleteModule(log *slog.Logger, svc Deleter) http.Handler {
+	return serve(log, route{RouteDelete, func(w http.ResponseWriter, r *http.Request) error {
+		ifMatch, err := parseIfMatch(r)
+		if err != nil {
+			return err
+		}
+		if err := svc.Delete(r.Context(), r.PathValue("tenantId"), r.PathValue("moduleId"), ifMatch); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}})
+}
+
+// route is a pattern and its handler, whose error becomes a problem response.
+type route struct {
+	pattern string
+	handle  func(http.ResponseWriter, *http.Request) error
+}
+
+// serve builds a mux of routes behind requireManager and the middleware.
+func serve(log *slog.Logger, routes ...route) http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range routes {
+		mux.Handle(rt.pattern, requireManager(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := rt.handle(w, r); err != nil {
+				writeError(w, r, err)
+			}
+		})))
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, derrors.New(derrors.ErrNotFound, "no such route in this function: "+r.Method+" "+r.URL.Path))
+	})
+	return Wrap(log, mux)
+}
+
+func writeModule(w http.ResponseWriter, status int, version int64, v any) {
+	w.Header().Set("ETag", etag(version))
+	writeJSON(w, status, "application/json", v)
+}
+
+func modulePath(tenant, id string) string { return "/tenants/" + tenant + "/modules/" + id }
+
+// etag is a strong validator of a module's version (RFC 9110 §8.8.3).
+func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+
+// parseIfMatch returns the version If-Match names, 0 when absent or "*".
+// A value that names no version can never match: 412 (RFC 9110 §13.1.1).
+func parseIfMatch(r *http.Request) (int64, error) {
+	v := strings.TrimSpace(r.Header.Get("If-Match"))
+	if v == "" || v == "*" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(strings.Trim(v, `"`), 10, 64)
+	if err != nil || n < 1 || !strings.HasPrefix(v, `"`) || !strings.HasSuffix(v, `"`) {
+		return 0, derrors.New(derrors.ErrPreconditionFailed, `If-Match must be the ETag of the module as last read, such as "3"`)
+	}
+	return n, nil
+}

@@ -1,0 +1,78 @@
+// Package httpapi turns the module service into HTTP handlers: routes,
+// request decoding, RFC 9457 problem responses and middleware. The handlers
+// are plain http.Handlers; the Lambda mains adapt them with
+// aws-lambda-go-api-proxy.
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/modules-service/modules/internal/derrors"
+)
+
+// statusOf is the one table from error kind to HTTP status.
+var statusOf = []struct {
+	kind   error
+	status int
+}{
+	{derrors.ErrInvalid, http.StatusBadRequest},
+	{derrors.ErrUnauthenticated, http.StatusUnauthorized},
+	{derrors.ErrForbidden, http.StatusForbidden},
+	{derrors.ErrNotFound, http.StatusNotFound},
+	{derrors.ErrConflict, http.StatusConflict},
+	{derrors.ErrPreconditionFailed, http.StatusPreconditionFailed},
+	{derrors.ErrTooLarge, http.StatusRequestEntityTooLarge},
+	{derrors.ErrUnsupportedMediaType, http.StatusUnsupportedMediaType},
+	{derrors.ErrUnprocessable, http.StatusUnprocessableEntity},
+	{derrors.ErrUnavailable, http.StatusServiceUnavailable},
+}
+
+// Problem is an RFC 9457 problem detail. Errors lists the fields at fault.
+type Problem struct {
+	Type     string          `json:"type"`
+	Title    string          `json:"title"`
+	Status   int             `json:"status"`
+	Detail   string          `json:"detail"`
+	Instance string          `json:"instance,omitempty"`
+	Errors   []derrors.Field `json:"errors,omitempty"`
+}
+
+// writeError answers err as problem+json. Errors of unknown kind become a
+// generic 500: their text goes to the log, never to the client.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	p := Problem{Type: "about:blank", Status: http.StatusInternalServerError,
+		Detail: "the service failed to handle this request; it has been logged, retry later"}
+	for _, e := range statusOf {
+		if errors.Is(err, e.kind) {
+			p.Status = e.status
+			p.Detail = e.kind.Error()
+			break
+		}
+	}
+	if de, ok := errors.AsType[*derrors.Error](err); ok && p.Status != http.StatusInternalServerError {
+		p.Detail, p.Errors = de.Detail, de.Fields
+	}
+	p.Title = http.StatusText(p.Status)
+	if p.Status >= 500 {
+		logger(r).ErrorContext(r.Context(), "request failed", "error", err.Error())
+	}
+	if p.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="modules"`)
+	}
+	writeJSON(w, p.Status, "application/problem+json", p)
+}
+
+func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
+	body, err := json.Marshal(v)
+	if err != nil { // only for values this package builds; never expected
+		slog.Error("encode response", "error", err.Error())
+		status, body = http.StatusInternalServerError, []byte(`{"type":"about:blank","title":"Internal Server Error","status":500}`)
+		contentType = "application/problem+json"
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

@@ -1,0 +1,86 @@
+// Package inmem keeps secrets in process memory: the secret store of the
+// local gateway's embedded mode and of unit tests.
+package inmem
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modules-service/modules/internal/derrors"
+	"github.com/modules-service/modules/internal/module"
+)
+
+// Secrets implements module.SecretStore in memory.
+type Secrets struct {
+	mu      sync.Mutex
+	secrets map[string]entry
+}
+
+type entry struct {
+	value string
+	meta  module.StoredSecret
+}
+
+var _ module.SecretStore = (*Secrets)(nil)
+
+// Put implements module.SecretStore.
+func (s *Secrets) Put(_ context.Context, name, value string, tags map[string]string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.secrets == nil {
+		s.secrets = map[string]entry{}
+	}
+	if _, ok := s.secrets[name]; ok {
+		return derrors.New(derrors.ErrConflict, "secret "+name+" exists")
+	}
+	t := make(map[string]string, len(tags))
+	for k, v := range tags {
+		t[k] = v
+	}
+	s.secrets[name] = entry{value, module.StoredSecret{Name: name, Tags: t, CreatedAt: time.Now()}}
+	return nil
+}
+
+// Delete implements module.SecretStore; deletion is immediate here.
+func (s *Secrets) Delete(_ context.Context, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.secrets, name)
+	return nil
+}
+
+// List implements module.SecretStore.
+func (s *Secrets) List(_ context.Context, prefix string) ([]module.StoredSecret, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []module.StoredSecret
+	for name, e := range s.secrets {
+		if strings.HasPrefix(name, prefix) {
+			out = append(out, e.meta)
+		}
+	}
+	return out, nil
+}
+
+// Get returns a secret's value, or derrors.ErrNotFound.
+func (s *Secrets) Get(_ context.Context, name string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.secrets[name]
+	if !ok {
+		return "", derrors.ErrNotFound
+	}
+	return e.value, nil
+}
+
+// Age makes every secret look older by d; tests use it to reach Reap's grace.
+func (s *Secrets) Age(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, e := range s.secrets {
+		e.meta.CreatedAt = e.meta.CreatedAt.Add(-d)
+		s.secrets[k] = e
+	}
+}

@@ -1,0 +1,187 @@
+package module
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/modules-service/modules/internal/derrors"
+)
+
+// CreateInput is what a manager sends to create a module.
+type CreateInput struct {
+	Name         string     `json:"name"`
+	DisplayName  string     `json:"displayName"`
+	ClientSecret string     `json:"clientSecret"`
+	UserLogin    *UserLogin `json:"userLogin,omitempty"`
+	Scopes       []string   `json:"scopes,omitempty"`
+}
+
+// IdempotencyTTL is how long a create's Idempotency-Key is remembered.
+const IdempotencyTTL = 24 * time.Hour
+
+// MaxIdempotencyKey is the longest Idempotency-Key accepted.
+const MaxIdempotencyKey = 255
+
+// Create makes a module from in. With a non-empty idemKey, a retry with the
+// same key and body returns the module the first request made (replayed is
+// true) and creates nothing; the same key with another body is refused.
+//
+// Order of writes, so that no crash point leaves a module without its hash or
+// a name blocked forever: the hash goes into the secret store first, then one
+// DynamoDB transaction writes module, name guards and client pointer. If the
+// transaction fails the hash is deleted again; if the process dies in
+// between, the hash is an orphan that Reap removes. A module is never visible
+// before its hash exists.
+func (s *Service) Create(ctx context.Context, tenantID string, in CreateInput, idemKey string) (c Credentials, replayed bool, err error) {
+	if err := CheckTenantID(tenantID); err != nil {
+		return Credentials{}, false, err
+	}
+	m, err := s.newModule(tenantID, in)
+	if err != nil {
+		return Credentials{}, false, err
+	}
+	if idemKey != "" {
+		if len(idemKey) > MaxIdempotencyKey {
+			return Credentials{}, false, derrors.Invalid(derrors.Field{Name: "Idempotency-Key", Reason: fmt.Sprintf("must be at most %d characters", MaxIdempotencyKey)})
+		}
+		if c, found, err := s.replay(ctx, tenantID, idemKey, in); found || err != nil {
+			return c, found, err
+		}
+	}
+
+	hash, fingerprint, err := s.hashes(in, idemKey != "")
+	if err != nil {
+		return Credentials{}, false, err
+	}
+	tags := map[string]string{TagTenant: tenantID, TagModule: m.ID}
+	if err := s.Secrets.Put(ctx, m.SecretName, hash, tags); err != nil {
+		return Credentials{}, false, fmt.Errorf("store secret hash of module %s: %w", m.ID, err)
+	}
+	var idem *IdempotencyRecord
+	if idemKey != "" {
+		idem = &IdempotencyRecord{TenantID: tenantID, Key: idemKey, ModuleID: m.ID, Fingerprint: fingerprint, ExpiresAt: m.CreatedAt.Add(IdempotencyTTL)}
+	}
+	if err := s.Store.Create(ctx, m, idem); err != nil {
+		s.forgetSecret(ctx, m)
+		if errors.Is(err, ErrIdempotencyKeyTaken) {
+			c, found, rerr := s.replay(ctx, tenantID, idemKey, in)
+			if !found && rerr == nil {
+				rerr = fmt.Errorf("replay idempotency key: %w", err)
+			}
+			return c, found, rerr
+		}
+		return Credentials{}, false, fmt.Errorf("create module %s: %w", m.ID, err)
+	}
+	return Credentials{Module: m, ClientSecret: in.ClientSecret}, false, nil
+}
+
+func (s *Service) newModule(tenantID string, in CreateInput) (Module, error) {
+	var missing []derrors.Field
+	for _, f := range []struct{ name, value string }{{"name", in.Name}, {"displayName", in.DisplayName}, {"clientSecret", in.ClientSecret}} {
+		if f.value == "" {
+			missing = append(missing, derrors.Field{Name: f.name, Reason: "is required"})
+		}
+	}
+	if len(missing) > 0 {
+		return Module{}, derrors.Invalid(missing...)
+	}
+	now := s.now()
+	m := Module{
+		ID:        newModuleID(now),
+		TenantID:  tenantID,
+		ClientID:  newClientID(),
+		Name:      in.Name,
+		Scopes:    in.Scopes,
+		Enabled:   true,
+		CreatedAt: now,
+		UpdatedAt: now,
+		Version:   1,
+	}
+	m.DisplayName = in.DisplayName
+	if in.UserLogin != nil {
+		m.UserLogin = *in.UserLogin
+	}
+	m.normalize()
+	m.SecretName = s.SecretName(tenantID, m.ClientID)
+	err := m.Check()
+	if f := checkSecret(in.ClientSecret, m.Name, m.DisplayName); f != nil {
+		var bad []derrors.Field
+		if de, ok := errors.AsType[*derrors.Error](err); ok {
+			bad = de.Fields
+		}
+		err = derrors.Invalid(append(bad, *f)...)
+	}
+	return m, err
+}
+
+// hashes computes the secret's hash and, for an idempotent create, the
+// request's fingerprint side by side: two argon2id runs cost one's latency.
+func (s *Service) hashes(in CreateInput, withFingerprint bool) (hash, fingerprint string, err error) {
+	done := make(chan error, 1)
+	if withFingerprint {
+		go func() {
+			var ferr error
+			fingerprint, ferr = s.Hasher.Hash(canonical(in))
+			done <- ferr
+		}()
+	} else {
+		done <- nil
+	}
+	hash, err = s.Hasher.Hash(in.ClientSecret)
+	if ferr := <-done; err == nil {
+		err = ferr
+	}
+	return hash, fingerprint, err
+}
+
+// canonical is the request as it is compared across retries. It holds the
+// secret, so it is only ever fed to the slow hash.
+func canonical(in CreateInput) string {
+	in.Name, in.DisplayName = clean(in.Name), clean(in.DisplayName)
+	b, _ := json.Marshal(in) // plain strings and slices cannot fail
+	return string(b)
+}
+
+// replay answers a retried create from its idempotency record.
+func (s *Service) replay(ctx context.Context, tenantID, key string, in CreateInput) (Credentials, bool, error) {
+	rec, err := s.Store.Idempotency(ctx, tenantID, key)
+	if errors.Is(err, derrors.ErrNotFound) {
+		return Credentials{}, false, nil
+	}
+	if err != nil {
+		return Credentials{}, false, fmt.Errorf("read idempotency key: %w", err)
+	}
+	same, err := s.Hasher.Verify(canonical(in), rec.Fingerprint)
+	if err != nil {
+		return Credentials{}, false, fmt.Errorf("compare idempotent request: %w", err)
+	}
+	if !same {
+		return Credentials{}, false, derrors.New(derrors.ErrUnprocessable,
+			"this Idempotency-Key was already used with a different request body; use a new key for a new module")
+	}
+	m, err := s.Store.Get(ctx, tenantID, rec.ModuleID)
+	if errors.Is(err, derrors.ErrNotFound) {
+		return Credentials{}, false, derrors.New(derrors.ErrConflict,
+			"the module created with this Idempotency-Key has since been deleted; use a new key to create it again")
+	}
+	if err != nil {
+		return Credentials{}, false, fmt.Errorf("get replayed module %s: %w", rec.ModuleID, err)
+	}
+	// The body is the same as the first one, secret included, so handing the
+	// secret back reveals nothing the caller did not just send.
+	return Credentials{Module: m, ClientSecret: in.ClientSecret}, true, nil
+}
+
+// forgetSecret undoes Put after a failed transaction. It runs even when the
+// request was cancelled; if it fails too, Reap removes the orphan later.
+func (s *Service) forgetSecret(ctx context.Context, m Module) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := s.Secrets.Delete(ctx, m.SecretName); err != nil {
+		s.log().ErrorContext(ctx, "compensation failed: orphan secret hash left for the reaper",
+			"module", m.ID, "tenant", m.TenantID, "error", err.Error())
+	}
+}

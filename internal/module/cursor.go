@@ -1,0 +1,38 @@
+package module
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+
+	"github.com/modules-service/modules/internal/derrors"
+)
+
+// A list cursor is the last module ID of a page and a MAC over tenant and ID
+// under a key only the service knows: a client can neither forge one nor
+// replay it against another tenant's list.
+
+func sealCursor(key []byte, tenantID, after string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(after)) + "." + base64.RawURLEncoding.EncodeToString(cursorMAC(key, tenantID, after))
+}
+
+func openCursor(key []byte, tenantID, cursor string) (string, error) {
+	bad := derrors.Invalid(derrors.Field{Name: "cursor", Reason: "is not a cursor of this list; pass the nextCursor of the previous page unchanged"})
+	id64, mac64, ok := strings.Cut(cursor, ".")
+	if !ok {
+		return "", bad
+	}
+	id, err1 := base64.RawURLEncoding.DecodeString(id64)
+	mac, err2 := base64.RawURLEncoding.DecodeString(mac64)
+	if err1 != nil || err2 != nil || !hmac.Equal(mac, cursorMAC(key, tenantID, string(id))) {
+		return "", bad
+	}
+	return string(id), nil
+}
+
+func cursorMAC(key []byte, tenantID, after string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("cursor\x00" + tenantID + "\x00" + after))
+	return m.Sum(nil)[:16]
+}

@@ -1,0 +1,53 @@
+// Package module holds the rules of modules, the technical clients of a
+// tenant, and the service that creates, reads, changes and deletes them.
+// It knows nothing of HTTP or of AWS: its stores are interfaces declared in
+// store.go and implemented by the dynamo, secretsmanager and inmem adapters.
+package module
+
+import "time"
+
+// Module is a technical client of a tenant. It never holds the client secret
+// nor its hash: those live only in the secret store under SecretName.
+type Module struct {
+	ID          string    `json:"id"`
+	TenantID    string    `json:"tenantId"`
+	Name        string    `json:"name"`
+	DisplayName string    `json:"displayName"`
+	ClientID    string    `json:"clientId"`
+	UserLogin   UserLogin `json:"userLogin"`
+	Scopes      []string  `json:"scopes"`
+	Enabled     bool      `json:"enabled"`
+	CreatedAt   time.Time `json:"createdAt"`
+	UpdatedAt   time.Time `json:"updatedAt"`
+	Version     int64     `json:"version"`
+	// SecretName locates the secret hash; internal, never shown to clients.
+	SecretName string `json:"-"`
+}
+
+// UserLogin holds the public URLs a module needs once interactive user
+// login is switched on. It is off for a new technical client.
+type UserLogin struct {
+	Enabled                bool     `json:"enabled"`
+	RedirectURIs           []string `json:"redirectUris"`
+	PostLogoutRedirectURIs []string `json:"postLogoutRedirectUris"`
+}
+
+// Credentials is what the one create response hands back: the module and the
+// secret the manager chose. It is never stored.
+type Credentials struct {
+	Module
+	ClientSecret string `json:"clientSecret"`
+}
+
+// Page is one page of a tenant's modules in creation order.
+type Page struct {
+	Items      []Module `json:"items"`
+	NextCursor string   `json:"nextCursor,omitempty"`
+}
+
+// Caller is who the authorizer says is calling.
+type Caller struct {
+	TenantID string
+	Manager  bool
+	ClientID string
+}

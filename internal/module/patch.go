@@ -1,0 +1,106 @@
+package module
+
+import (
+	"bytes"
+	"encoding/json"
+	"sort"
+
+	"github.com/modules-service/modules/internal/derrors"
+)
+
+// Patch is a JSON merge patch (RFC 7396) of a module: member name to raw
+// JSON value, where null removes (resets) a member.
+type Patch map[string]json.RawMessage
+
+const neverChanged = "can never be changed: the client ID and secret are fixed at creation and the secret is never shown again; to replace a leaked secret, create a new module and disable or delete this one"
+
+// apply merges p into m and returns every field at fault at once.
+func (p Patch) apply(m *Module) error {
+	var bad []derrors.Field
+	fail := func(name, reason string) { bad = append(bad, derrors.Field{Name: name, Reason: reason}) }
+
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // deterministic error order
+	for _, k := range keys {
+		v := p[k]
+		null := bytes.Equal(bytes.TrimSpace(v), []byte("null"))
+		switch k {
+		case "name", "displayName":
+			var s string
+			if null || json.Unmarshal(v, &s) != nil {
+				fail(k, "must be a string; it is required and cannot be removed")
+				continue
+			}
+			if k == "name" {
+				m.Name = s
+			} else {
+				m.DisplayName = s
+			}
+		case "enabled":
+			if null || json.Unmarshal(v, &m.Enabled) != nil {
+				fail(k, "must be true or false")
+			}
+		case "scopes":
+			m.Scopes = nil
+			if !null && json.Unmarshal(v, &m.Scopes) != nil {
+				fail(k, "must be an array of strings, or null to remove every scope")
+			}
+		case "userLogin":
+			if null {
+				m.UserLogin = UserLogin{}
+				continue
+			}
+			bad = append(bad, patchUserLogin(&m.UserLogin, v)...)
+		case "clientSecret", "clientId", "id":
+			fail(k, neverChanged)
+		case "tenantId", "createdAt", "updatedAt", "version":
+			fail(k, "is read-only")
+		default:
+			fail(k, "is not a field of a module; editable fields are name, displayName, userLogin, scopes and enabled")
+		}
+	}
+	if len(bad) > 0 {
+		return derrors.Invalid(bad...)
+	}
+	return nil
+}
+
+func patchUserLogin(u *UserLogin, raw json.RawMessage) []derrors.Field {
+	var p Patch
+	if json.Unmarshal(raw, &p) != nil || p == nil {
+		return []derrors.Field{{Name: "userLogin", Reason: "must be an object, or null to switch User Login off and clear its URLs"}}
+	}
+	var bad []derrors.Field
+	for k, v := range p {
+		null := bytes.Equal(bytes.TrimSpace(v), []byte("null"))
+		var err error
+		switch k {
+		case "enabled":
+			u.Enabled = false
+			if !null {
+				err = json.Unmarshal(v, &u.Enabled)
+			}
+		case "redirectUris":
+			u.RedirectURIs = nil
+			if !null {
+				err = json.Unmarshal(v, &u.RedirectURIs)
+			}
+		case "postLogoutRedirectUris":
+			u.PostLogoutRedirectURIs = nil
+			if !null {
+				err = json.Unmarshal(v, &u.PostLogoutRedirectURIs)
+			}
+		default:
+			bad = append(bad, derrors.Field{Name: "userLogin." + k, Reason: "is not a User Login option; options are enabled, redirectUris and postLogoutRedirectUris"})
+			continue
+		}
+		if err != nil {
+			bad = append(bad, derrors.Field{Name: "userLogin." + k, Reason: "has the wrong type: enabled is true or false, the URI lists are arrays of strings"})
+		}
+	}
+	sort.Slice(bad, func(i, j int) bool { return bad[i].Name < bad[j].Name })
+	return bad
+}

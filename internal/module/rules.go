@@ -1,0 +1,248 @@
+package module
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/modules-service/modules/internal/derrors"
+)
+
+// Limits of the product rules; the OpenAPI document states the same.
+const (
+	NameMin, NameMax               = 3, 64
+	DisplayNameMin, DisplayNameMax = 1, 100
+	SecretMin, SecretMax           = 16, 256
+	SecretMinDistinct              = 6
+	MaxRedirectURIs                = 20
+	MaxURILength                   = 2000
+	MaxScopes, MaxScopeLength      = 50, 128
+)
+
+var tenantIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+var folder = cases.Fold()
+
+// Fold is the form in which names are compared for uniqueness: trimmed,
+// NFC-normalised and case-folded, so "Billing" and "billing " collide.
+// Folding can denormalise, hence the second NFC pass.
+func Fold(s string) string {
+	return norm.NFC.String(folder.String(norm.NFC.String(strings.TrimSpace(s))))
+}
+
+// clean trims and NFC-normalises a name as it will be stored and shown.
+func clean(s string) string { return norm.NFC.String(strings.TrimSpace(s)) }
+
+// CheckTenantID reports whether id is a well-formed tenant ID.
+func CheckTenantID(id string) error {
+	if !tenantIDPattern.MatchString(id) {
+		return derrors.Invalid(derrors.Field{Name: "tenantId", Reason: "must be 1 to 64 letters, digits, '-' or '_'"})
+	}
+	return nil
+}
+
+// checkName validates a trimmed, normalised module name.
+func checkName(name string) *derrors.Field {
+	n := utf8.RuneCountInString(name)
+	switch {
+	case n < NameMin || n > NameMax:
+		return &derrors.Field{Name: "name", Reason: fmt.Sprintf("must be %d to %d characters long, got %d", NameMin, NameMax, n)}
+	case !isLetterOrDigit(firstRune(name)):
+		return &derrors.Field{Name: "name", Reason: "must start with a letter or a digit"}
+	}
+	for _, r := range name {
+		if !isLetterOrDigit(r) && r != '.' && r != '_' && r != '-' {
+			return &derrors.Field{Name: "name", Reason: fmt.Sprintf("may contain only letters, digits, '.', '_' and '-', not %q", r)}
+		}
+	}
+	return nil
+}
+
+// checkDisplayName validates a trimmed, normalised display name. Format
+// characters (bidi overrides, zero-width joiners) are refused with the
+// control characters: they let one display name pass for another.
+func checkDisplayName(name string) *derrors.Field {
+	n := utf8.RuneCountInString(name)
+	if n < DisplayNameMin || n > DisplayNameMax {
+		return &derrors.Field{Name: "displayName", Reason: fmt.Sprintf("must be %d to %d characters long, got %d", DisplayNameMin, DisplayNameMax, n)}
+	}
+	for _, r := range name {
+		if !unicode.IsGraphic(r) {
+			return &derrors.Field{Name: "displayName", Reason: fmt.Sprintf("must contain only printable characters, not %U", r)}
+		}
+	}
+	return nil
+}
+
+// checkSecret refuses a client secret that is easy to guess. The reasons
+// never quote the secret.
+func checkSecret(secret, name, displayName string) *derrors.Field {
+	const field = "clientSecret"
+	n := utf8.RuneCountInString(secret)
+	if n < SecretMin || n > SecretMax {
+		return &derrors.Field{Name: field, Reason: fmt.Sprintf("must be %d to %d characters long, got %d", SecretMin, SecretMax, n)}
+	}
+	distinct := map[rune]bool{}
+	for _, r := range secret {
+		if !unicode.IsGraphic(r) {
+			return &derrors.Field{Name: field, Reason: "must contain only printable characters"}
+		}
+		distinct[r] = true
+	}
+	folded := Fold(secret)
+	switch {
+	case folded == Fold(name) || folded == Fold(displayName):
+		return &derrors.Field{Name: field, Reason: "is too weak: it must not equal the name or the display name"}
+	case len(distinct) < SecretMinDistinct:
+		return &derrors.Field{Name: field, Reason: fmt.Sprintf("is too weak: it must contain at least %d different characters", SecretMinDistinct)}
+	}
+	return nil
+}
+
+// checkUserLogin validates the User Login options (OAuth 2.0 Security BCP:
+// exact https redirect URIs, http only on loopback).
+func checkUserLogin(u UserLogin) []derrors.Field {
+	var bad []derrors.Field
+	bad = append(bad, checkURIs("userLogin.redirectUris", u.RedirectURIs)...)
+	bad = append(bad, checkURIs("userLogin.postLogoutRedirectUris", u.PostLogoutRedirectURIs)...)
+	if u.Enabled && len(u.RedirectURIs) == 0 {
+		bad = append(bad, derrors.Field{Name: "userLogin.redirectUris", Reason: "needs at least one redirect URI when User Login is enabled"})
+	}
+	return bad
+}
+
+func checkURIs(field string, uris []string) []derrors.Field {
+	if len(uris) > MaxRedirectURIs {
+		return []derrors.Field{{Name: field, Reason: fmt.Sprintf("may hold at most %d URIs, got %d", MaxRedirectURIs, len(uris))}}
+	}
+	var bad []derrors.Field
+	seen := map[string]bool{}
+	for i, raw := range uris {
+		at := fmt.Sprintf("%s[%d]", field, i)
+		if reason := uriProblem(raw); reason != "" {
+			bad = append(bad, derrors.Field{Name: at, Reason: reason})
+			continue
+		}
+		if seen[raw] {
+			bad = append(bad, derrors.Field{Name: at, Reason: "is listed twice"})
+		}
+		seen[raw] = true
+	}
+	return bad
+}
+
+func uriProblem(raw string) string {
+	if raw == "" || len(raw) > MaxURILength {
+		return fmt.Sprintf("must be an absolute URL of 1 to %d characters", MaxURILength)
+	}
+	if strings.Contains(raw, "*") {
+		return "must not contain wildcards"
+	}
+	if strings.Contains(raw, "#") {
+		return "must not contain a fragment"
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return "must be an absolute URL such as https://app.example.com/callback"
+	}
+	if u.User != nil {
+		return "must not contain user information"
+	}
+	switch u.Scheme {
+	case "https":
+		return ""
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return ""
+		}
+		return "must use https; http is allowed only on loopback hosts (localhost, 127.0.0.1, [::1])"
+	default:
+		return "must use https (or http on a loopback host)"
+	}
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkScopes validates scope tokens per RFC 6749 §3.3.
+func checkScopes(scopes []string) []derrors.Field {
+	if len(scopes) > MaxScopes {
+		return []derrors.Field{{Name: "scopes", Reason: fmt.Sprintf("may hold at most %d scopes, got %d", MaxScopes, len(scopes))}}
+	}
+	var bad []derrors.Field
+	seen := map[string]bool{}
+	for i, s := range scopes {
+		at := fmt.Sprintf("scopes[%d]", i)
+		switch {
+		case !isScopeToken(s):
+			bad = append(bad, derrors.Field{Name: at, Reason: fmt.Sprintf("must be 1 to %d printable ASCII characters without spaces, '\"' or '\\' (RFC 6749 §3.3)", MaxScopeLength)})
+		case seen[s]:
+			bad = append(bad, derrors.Field{Name: at, Reason: "is listed twice"})
+		}
+		seen[s] = true
+	}
+	return bad
+}
+
+// isScopeToken: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+func isScopeToken(s string) bool {
+	if len(s) == 0 || len(s) > MaxScopeLength {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// Check validates a whole module as it is about to be stored, after a create
+// or an update, and returns every field at fault at once.
+func (m *Module) Check() error {
+	var bad []derrors.Field
+	if f := checkName(m.Name); f != nil {
+		bad = append(bad, *f)
+	}
+	if f := checkDisplayName(m.DisplayName); f != nil {
+		bad = append(bad, *f)
+	}
+	bad = append(bad, checkUserLogin(m.UserLogin)...)
+	bad = append(bad, checkScopes(m.Scopes)...)
+	if len(bad) > 0 {
+		return derrors.Invalid(bad...)
+	}
+	return nil
+}
+
+// normalize trims and normalises names and turns nil lists into empty ones,
+// so that JSON shows [] rather than null.
+func (m *Module) normalize() {
+	m.Name, m.DisplayName = clean(m.Name), clean(m.DisplayName)
+	if m.Scopes == nil {
+		m.Scopes = []string{}
+	}
+	if m.UserLogin.RedirectURIs == nil {
+		m.UserLogin.RedirectURIs = []string{}
+	}
+	if m.UserLogin.PostLogoutRedirectURIs == nil {
+		m.UserLogin.PostLogoutRedirectURIs = []string{}
+	}
+}
+
+func firstRune(s string) rune { r, _ := utf8.DecodeRuneInString(s); return r }
+
+func isLetterOrDigit(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }

@@ -1,0 +1,139 @@
+package module
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/modules-service/modules/internal/derrors"
+)
+
+// Service applies the module rules over a Store and a SecretStore.
+// Secrets and Hasher may be nil in a function that never creates or deletes
+// (list-modules), which then holds no Secrets Manager permission at all.
+type Service struct {
+	Store   Store
+	Secrets SecretStore
+	Hasher  Hasher
+	// SecretPrefix starts every secret name: <prefix>/<tenantId>/<clientId>.
+	SecretPrefix string
+	Log          *slog.Logger
+	Now          func() time.Time
+
+	mu        sync.Mutex // guards cursorKey
+	cursorKey []byte
+}
+
+// Default and maximum page sizes of List.
+const (
+	DefaultLimit = 20
+	MaxLimit     = 100
+)
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+// Get returns a module of the tenant.
+func (s *Service) Get(ctx context.Context, tenantID, id string) (Module, error) {
+	if err := CheckTenantID(tenantID); err != nil {
+		return Module{}, err
+	}
+	m, err := s.Store.Get(ctx, tenantID, id)
+	if err != nil {
+		return Module{}, fmt.Errorf("get module %s: %w", id, err)
+	}
+	return m, nil
+}
+
+// List returns one page of the tenant's modules in creation order. cursor is
+// empty for the first page, else the NextCursor of the page before.
+func (s *Service) List(ctx context.Context, tenantID, cursor string, limit int) (Page, error) {
+	if err := CheckTenantID(tenantID); err != nil {
+		return Page{}, err
+	}
+	if limit < 1 || limit > MaxLimit {
+		return Page{}, derrors.Invalid(derrors.Field{Name: "limit", Reason: fmt.Sprintf("must be between 1 and %d", MaxLimit)})
+	}
+	key, err := s.listKey(ctx)
+	if err != nil {
+		return Page{}, err
+	}
+	after := ""
+	if cursor != "" {
+		if after, err = openCursor(key, tenantID, cursor); err != nil {
+			return Page{}, err
+		}
+	}
+	items, more, err := s.Store.List(ctx, tenantID, after, limit)
+	if err != nil {
+		return Page{}, fmt.Errorf("list modules of %s: %w", tenantID, err)
+	}
+	page := Page{Items: items}
+	if page.Items == nil {
+		page.Items = []Module{}
+	}
+	if more && len(items) > 0 {
+		page.NextCursor = sealCursor(key, tenantID, items[len(items)-1].ID)
+	}
+	return page, nil
+}
+
+// listKey loads the cursor key once per instance: it never changes.
+func (s *Service) listKey(ctx context.Context) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cursorKey != nil {
+		return s.cursorKey, nil
+	}
+	key, err := s.Store.CursorKey(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load cursor key: %w", err)
+	}
+	s.cursorKey = key
+	return key, nil
+}
+
+// Warm does at start what the first request would otherwise do lazily.
+func (s *Service) Warm(ctx context.Context) error {
+	_, err := s.listKey(ctx)
+	return err
+}
+
+// newModuleID returns a ULID: sortable by creation time, so listing by ID is
+// a stable order in which new modules only ever appear at the end.
+func newModuleID(t time.Time) string {
+	return strings.ToLower(ulid.MustNew(ulid.Timestamp(t), rand.Reader).String())
+}
+
+var clientIDEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newClientID returns 128 random bits as 26 lowercase base32 characters:
+// unguessable, URL-safe and unchanged by form-urlencoding (RFC 6749 §2.3.1).
+func newClientID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return strings.ToLower(clientIDEncoding.EncodeToString(b))
+}
+
+// SecretName is where the hash of a module's secret is kept.
+func (s *Service) SecretName(tenantID, clientID string) string {
+	return s.SecretPrefix + "/" + tenantID + "/" + clientID
+}

@@ -1,0 +1,84 @@
+package module
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store keeps modules, the guards that make their names unique, the client
+// pointers the token endpoint reads, and idempotency records. Implemented by
+// dynamo.Store; every method that writes more than one item does so atomically.
+type Store interface {
+	// Create writes m with its name guards, its client pointer and, when idem
+	// is not nil, the idempotency record. It returns a derrors.ErrConflict
+	// error naming each taken field, or ErrIdempotencyKeyTaken when another
+	// request stored the same idempotency key first.
+	Create(ctx context.Context, m Module, idem *IdempotencyRecord) error
+	// Get returns the module, or derrors.ErrNotFound when the tenant has none
+	// with that ID.
+	Get(ctx context.Context, tenantID, id string) (Module, error)
+	// List returns up to limit modules of the tenant whose IDs follow after,
+	// in ID order (which is creation order), and whether more follow.
+	List(ctx context.Context, tenantID, after string, limit int) (items []Module, more bool, err error)
+	// Update replaces old by m, moving the guards of changed names. It returns
+	// derrors.ErrPreconditionFailed when the stored version is not old.Version
+	// and a derrors.ErrConflict error naming each taken field.
+	Update(ctx context.Context, old, m Module) error
+	// Delete removes m, its guards and its client pointer. It returns
+	// derrors.ErrPreconditionFailed when the stored version is not m.Version.
+	Delete(ctx context.Context, m Module) error
+	// Idempotency returns the record of an idempotency key, or
+	// derrors.ErrNotFound.
+	Idempotency(ctx context.Context, tenantID, key string) (IdempotencyRecord, error)
+	// CursorKey returns the key that signs list cursors, creating it on first use.
+	CursorKey(ctx context.Context) ([]byte, error)
+}
+
+// ErrIdempotencyKeyTaken is returned by Store.Create when a concurrent create
+// stored the same idempotency key first.
+var ErrIdempotencyKeyTaken = errors.New("idempotency key taken")
+
+// IdempotencyRecord remembers which module a create with a given
+// Idempotency-Key made, and a slow hash of that request (secret included) so
+// a retry can be told from a different request without keeping the secret.
+type IdempotencyRecord struct {
+	TenantID    string
+	Key         string
+	ModuleID    string
+	Fingerprint string
+	ExpiresAt   time.Time
+}
+
+// SecretStore keeps one secret hash per module. Implemented by
+// secretsmanager.Store and, for local runs and tests, inmem.Secrets.
+type SecretStore interface {
+	// Put stores value under name with tags; derrors.ErrConflict when the
+	// name exists.
+	Put(ctx context.Context, name, value string, tags map[string]string) error
+	// Delete schedules the secret for deletion; a missing one is no error.
+	Delete(ctx context.Context, name string) error
+	// List returns the secrets whose names start with prefix.
+	List(ctx context.Context, prefix string) ([]StoredSecret, error)
+}
+
+// StoredSecret describes a secret without its value.
+type StoredSecret struct {
+	Name      string
+	Tags      map[string]string
+	CreatedAt time.Time
+}
+
+// Hasher turns a client secret into a slow, salted hash and checks one.
+// Implemented by secrethash.Hasher.
+type Hasher interface {
+	Hash(secret string) (string, error)
+	Verify(secret, hash string) (bool, error)
+}
+
+// Tags put on every secret so that an operator, and the reaper, can tell
+// which module it belongs to.
+const (
+	TagTenant = "modules:tenant"
+	TagModule = "modules:module"
+)

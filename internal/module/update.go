@@ -1,0 +1,87 @@
+package module
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/modules-service/modules/internal/derrors"
+)
+
+// maxRetries bounds the read-modify-write loop of an unconditional update
+// racing other writers.
+const maxRetries = 3
+
+// Update applies a merge patch to a module. ifMatch is the version the caller
+// last saw, or 0 to apply the patch to whatever is current. Renames move the
+// name guards in the same transaction as the module, so after renaming A to B
+// under any interleaving A is free and B is taken.
+func (s *Service) Update(ctx context.Context, tenantID, id string, p Patch, ifMatch int64) (Module, error) {
+	if err := CheckTenantID(tenantID); err != nil {
+		return Module{}, err
+	}
+	for attempt := 1; ; attempt++ {
+		old, err := s.Get(ctx, tenantID, id)
+		if err != nil {
+			return Module{}, err
+		}
+		if ifMatch != 0 && ifMatch != old.Version {
+			return Module{}, stale(old)
+		}
+		m := old
+		m.Scopes = append([]string(nil), old.Scopes...)
+		m.UserLogin.RedirectURIs = append([]string(nil), old.UserLogin.RedirectURIs...)
+		m.UserLogin.PostLogoutRedirectURIs = append([]string(nil), old.UserLogin.PostLogoutRedirectURIs...)
+		if err := p.apply(&m); err != nil {
+			return Module{}, err
+		}
+		m.normalize()
+		if err := m.Check(); err != nil {
+			return Module{}, err
+		}
+		m.Version = old.Version + 1
+		m.UpdatedAt = s.now()
+		err = s.Store.Update(ctx, old, m)
+		switch {
+		case err == nil:
+			return m, nil
+		case errors.Is(err, derrors.ErrPreconditionFailed) && ifMatch == 0 && attempt < maxRetries:
+			continue // someone else wrote first; re-read and re-apply
+		case errors.Is(err, derrors.ErrPreconditionFailed):
+			return Module{}, stale(old)
+		default:
+			return Module{}, fmt.Errorf("update module %s: %w", id, err)
+		}
+	}
+}
+
+func stale(m Module) error {
+	return derrors.New(derrors.ErrPreconditionFailed, fmt.Sprintf(
+		"the module has changed since you read it (If-Match does not match the current version); GET it again and reapply your change"))
+}
+
+// Delete removes a module and frees its names at once, then schedules its
+// secret hash for deletion. Deleting, like disabling, is how a leaked secret
+// is stopped. If the process dies after the transaction, Reap removes the
+// orphaned hash.
+func (s *Service) Delete(ctx context.Context, tenantID, id string, ifMatch int64) error {
+	m, err := s.Get(ctx, tenantID, id)
+	if err != nil {
+		return err
+	}
+	if ifMatch != 0 && ifMatch != m.Version {
+		return stale(m)
+	}
+	if err := s.Store.Delete(ctx, m); err != nil {
+		if errors.Is(err, derrors.ErrPreconditionFailed) {
+			return stale(m)
+		}
+		return fmt.Errorf("delete module %s: %w", id, err)
+	}
+	if err := s.Secrets.Delete(ctx, m.SecretName); err != nil {
+		// The module is gone and can no longer authenticate: report success
+		// and leave the hash to the reaper rather than fail a done delete.
+		s.log().ErrorContext(ctx, "secret hash left for the reaper", "module", m.ID, "tenant", m.TenantID, "error", err.Error())
+	}
+	return nil
+}
