@@ -29,7 +29,8 @@ func idempotencySK(hash string) string { return "IDEMPOTENCY#" + hash }
 
 const clientSK = "CLIENT"
 
-// moduleItem is a module as stored.
+// moduleItem is a module as stored. Empty lists are omitted: smaller items,
+// and minidyn loses the type of an empty list when it rolls a transaction back.
 type moduleItem struct {
 	PK          string    `dynamodbav:"PK"`
 	SK          string    `dynamodbav:"SK"`
@@ -39,7 +40,7 @@ type moduleItem struct {
 	Name        string    `dynamodbav:"name"`
 	DisplayName string    `dynamodbav:"displayName"`
 	UserLogin   userLogin `dynamodbav:"userLogin"`
-	Scopes      []string  `dynamodbav:"scopes"`
+	Scopes      []string  `dynamodbav:"scopes,omitempty"`
 	Enabled     bool      `dynamodbav:"enabled"`
 	SecretName  string    `dynamodbav:"secretName"`
 	Version     int64     `dynamodbav:"version"`
@@ -49,8 +50,8 @@ type moduleItem struct {
 
 type userLogin struct {
 	Enabled                bool     `dynamodbav:"enabled"`
-	RedirectURIs           []string `dynamodbav:"redirectUris"`
-	PostLogoutRedirectURIs []string `dynamodbav:"postLogoutRedirectUris"`
+	RedirectURIs           []string `dynamodbav:"redirectUris,omitempty"`
+	PostLogoutRedirectURIs []string `dynamodbav:"postLogoutRedirectUris,omitempty"`
 }
 
 // guardItem reserves a folded name for one module.
@@ -69,7 +70,7 @@ type ClientItem struct {
 	TenantID   string   `dynamodbav:"tenantId"`
 	ModuleID   string   `dynamodbav:"moduleId"`
 	Enabled    bool     `dynamodbav:"enabled"`
-	Scopes     []string `dynamodbav:"scopes"`
+	Scopes     []string `dynamodbav:"scopes,omitempty"`
 	SecretName string   `dynamodbav:"secretName"`
 }
 
@@ -86,8 +87,12 @@ func toItem(m module.Module) moduleItem {
 		PK: tenantPK(m.TenantID), SK: moduleSK(m.ID),
 		ID: m.ID, TenantID: m.TenantID, ClientID: m.ClientID,
 		Name: m.Name, DisplayName: m.DisplayName,
-		UserLogin:  userLogin(m.UserLogin),
-		Scopes:     m.Scopes,
+		UserLogin: userLogin{
+			Enabled:                m.UserLogin.Enabled,
+			RedirectURIs:           orNil(m.UserLogin.RedirectURIs),
+			PostLogoutRedirectURIs: orNil(m.UserLogin.PostLogoutRedirectURIs),
+		},
+		Scopes:     orNil(m.Scopes),
 		Enabled:    m.Enabled,
 		SecretName: m.SecretName,
 		Version:    m.Version,
@@ -115,8 +120,16 @@ func clientItem(m module.Module) ClientItem {
 	return ClientItem{
 		PK: clientPK(m.ClientID), SK: clientSK,
 		ClientID: m.ClientID, TenantID: m.TenantID, ModuleID: m.ID,
-		Enabled: m.Enabled, Scopes: m.Scopes, SecretName: m.SecretName,
+		Enabled: m.Enabled, Scopes: orNil(m.Scopes), SecretName: m.SecretName,
 	}
+}
+
+// orNil drops an empty list, which omitempty then leaves out of the item.
+func orNil(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 func nonNil(s []string) []string {
