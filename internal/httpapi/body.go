@@ -50,7 +50,7 @@ func jsonProblem(err error) string {
 		return fmt.Sprintf("syntax error at byte %d", syntax.Offset)
 	case errors.As(err, &typ):
 		if typ.Field == "" {
-			return "expected a JSON " + typ.Type.Kind().String() + " at the top level"
+			return "the body must be a JSON object"
 		}
 		return fmt.Sprintf("field %s must be of type %s", typ.Field, jsonType(typ.Type.Kind().String()))
 	case errors.Is(err, io.EOF):

@@ -117,10 +117,14 @@ func (s *Service) Warm(ctx context.Context) error {
 	return err
 }
 
+// ids is monotonic within a millisecond, so modules created by one instance
+// list in the order they were made.
+var ids = &ulid.LockedMonotonicReader{MonotonicReader: ulid.Monotonic(rand.Reader, 0)}
+
 // newModuleID returns a ULID: sortable by creation time, so listing by ID is
 // a stable order in which new modules only ever appear at the end.
 func newModuleID(t time.Time) string {
-	return strings.ToLower(ulid.MustNew(ulid.Timestamp(t), rand.Reader).String())
+	return strings.ToLower(ulid.MustNew(ulid.Timestamp(t), ids).String())
 }
 
 var clientIDEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)

@@ -1,0 +1,152 @@
+package apigw
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+)
+
+// Route is one route of an HTTP API: "METHOD /path/{param}", the function
+// that serves it, and whether the Lambda authorizer runs first.
+type Route struct {
+	Key        string
+	Function   lambda.Handler
+	Authorized bool
+}
+
+// Authorizer decides on a request as an HTTP API Lambda authorizer with
+// simple responses does (payload 2.0).
+type Authorizer interface {
+	Authorize(ctx context.Context, e events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error)
+}
+
+// AuthorizerFunc adapts a Lambda handler to Authorizer.
+type AuthorizerFunc func(ctx context.Context, e events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error)
+
+// Authorize implements Authorizer.
+func (f AuthorizerFunc) Authorize(ctx context.Context, e events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+	return f(ctx, e)
+}
+
+// Gateway serves Routes over HTTP the way API Gateway would.
+type Gateway struct {
+	Routes     []Route
+	Authorizer Authorizer
+	Log        *slog.Logger
+}
+
+var paramPattern = regexp.MustCompile(`\{([A-Za-z0-9_]+)\+?\}`)
+
+// Handler returns the gateway as an http.Handler.
+func (g *Gateway) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range g.Routes {
+		rt := rt
+		var params []string
+		for _, m := range paramPattern.FindAllStringSubmatch(rt.Key, -1) {
+			params = append(params, m[1])
+		}
+		mux.HandleFunc(strings.Replace(rt.Key, "+}", "...}", 1), func(w http.ResponseWriter, r *http.Request) {
+			g.serve(w, r, rt, params)
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeMessage(w, http.StatusNotFound, "Not Found")
+	})
+	return mux
+}
+
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, rt Route, params []string) {
+	req := Request{RouteKey: rt.Key, PathParams: map[string]string{}}
+	for _, p := range params {
+		req.PathParams[p] = r.PathValue(p)
+	}
+	e, err := Event(r, req)
+	if err != nil {
+		writeMessage(w, http.StatusBadRequest, "Bad Request")
+		return
+	}
+	if rt.Authorized {
+		ok, status := g.authorize(r.Context(), &e)
+		if !ok {
+			writeMessage(w, status, http.StatusText(status))
+			return
+		}
+	}
+	resp, err := Invoke(r.Context(), rt.Function, e)
+	if err != nil {
+		g.log().ErrorContext(r.Context(), "function failed", "route", rt.Key, "error", err.Error())
+		writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
+		return
+	}
+	if err := WriteResponse(w, resp); err != nil {
+		g.log().ErrorContext(r.Context(), "write response", "route", rt.Key, "error", err.Error())
+	}
+}
+
+// authorize runs the authorizer with the Authorization header as identity
+// source. As API Gateway does: no identity source is 401 without calling
+// the authorizer, a denial is 403, an authorizer failure is 500.
+func (g *Gateway) authorize(ctx context.Context, e *events.APIGatewayV2HTTPRequest) (bool, int) {
+	auth := e.Headers["authorization"]
+	if auth == "" || g.Authorizer == nil {
+		return false, http.StatusUnauthorized
+	}
+	ae := events.APIGatewayV2CustomAuthorizerV2Request{
+		Version: "2.0", Type: "REQUEST",
+		RouteArn:       fmt.Sprintf("arn:aws:execute-api:us-east-1:000000000000:local/$default/%s", strings.Replace(e.RouteKey, " ", "", 1)),
+		IdentitySource: []string{auth},
+		RouteKey:       e.RouteKey, RawPath: e.RawPath, RawQueryString: e.RawQueryString,
+		Cookies: e.Cookies, Headers: e.Headers, QueryStringParameters: e.QueryStringParameters,
+		RequestContext: e.RequestContext, PathParameters: e.PathParameters,
+	}
+	resp, err := g.Authorizer.Authorize(ctx, ae)
+	if err != nil {
+		g.log().ErrorContext(ctx, "authorizer failed", "error", err.Error())
+		return false, http.StatusInternalServerError
+	}
+	if !resp.IsAuthorized {
+		return false, http.StatusForbidden
+	}
+	e.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: resp.Context}
+	return true, 0
+}
+
+// Invoke calls a Lambda handler with the event's JSON, as the Lambda
+// runtime does, and decodes its response.
+func Invoke(ctx context.Context, h lambda.Handler, e events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	payload, err := json.Marshal(e)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	out, err := h.Invoke(ctx, payload)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	var resp events.APIGatewayV2HTTPResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		return resp, fmt.Errorf("decode function response: %w", err)
+	}
+	return resp, nil
+}
+
+func (g *Gateway) log() *slog.Logger {
+	if g.Log != nil {
+		return g.Log
+	}
+	return slog.Default()
+}
+
+// writeMessage answers as API Gateway does for its own errors.
+func writeMessage(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"message": msg})
+}

@@ -1,0 +1,145 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/modules-service/modules/internal/apigw"
+	"github.com/modules-service/modules/internal/httpapi"
+	"github.com/modules-service/modules/internal/module"
+	"github.com/modules-service/modules/internal/testenv"
+)
+
+// Bearer tokens the fake authorizer knows, and the context it hands on.
+var callers = map[string]map[string]any{
+	"manager-acme":   {httpapi.CtxTenant: "acme", httpapi.CtxKind: httpapi.KindManager},
+	"manager-globex": {httpapi.CtxTenant: "globex", httpapi.CtxKind: httpapi.KindManager},
+	"client-acme":    {httpapi.CtxTenant: "acme", httpapi.CtxKind: httpapi.KindClient, httpapi.CtxClientID: "c1"},
+}
+
+// syncBuffer collects log lines from concurrent requests.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// stack is the management API on the embedded backend, each function
+// invoked through its Lambda handler with API Gateway's event JSON.
+type stack struct {
+	backend testenv.Backend
+	svc     *module.Service
+	gateway http.Handler
+	logs    *syncBuffer
+}
+
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	s := &stack{backend: testenv.Embedded(t), logs: &syncBuffer{}}
+	log := slog.New(slog.NewJSONHandler(s.logs, nil))
+	s.svc = s.backend.Service()
+	s.svc.Log = log
+	fn := func(h http.Handler) lambda.Handler { return lambda.NewHandler(httpadapter.NewV2(h).ProxyWithContext) }
+	list := fn(httpapi.ListModules(log, s.svc))
+	gw := &apigw.Gateway{
+		Routes: []apigw.Route{
+			{Key: httpapi.RouteCreate, Function: fn(httpapi.CreateModule(log, s.svc)), Authorized: true},
+			{Key: httpapi.RouteList, Function: list, Authorized: true},
+			{Key: httpapi.RouteGet, Function: list, Authorized: true},
+			{Key: httpapi.RouteUpdate, Function: fn(httpapi.UpdateModule(log, s.svc)), Authorized: true},
+			{Key: httpapi.RouteDelete, Function: fn(httpapi.DeleteModule(log, s.svc)), Authorized: true},
+		},
+		Authorizer: apigw.AuthorizerFunc(func(_ context.Context, e events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+			c, ok := callers[strings.TrimPrefix(e.IdentitySource[0], "Bearer ")]
+			return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: ok, Context: c}, nil
+		}),
+		Log: log,
+	}
+	s.gateway = gw.Handler()
+	return s
+}
+
+// req describes one request; token "" sends no Authorization header.
+type req struct {
+	method, path, body, token string
+	header                    map[string]string
+}
+
+type resp struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r resp) json(t *testing.T) map[string]any {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal(r.body, &v); err != nil {
+		t.Fatalf("response %d is not a JSON object: %s", r.status, r.body)
+	}
+	return v
+}
+
+func (s *stack) do(t *testing.T, q req) resp {
+	t.Helper()
+	r := httptest.NewRequest(q.method, q.path, strings.NewReader(q.body))
+	if q.body != "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	if q.token != "" {
+		r.Header.Set("Authorization", "Bearer "+q.token)
+	}
+	for k, v := range q.header {
+		r.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	s.gateway.ServeHTTP(w, r)
+	body, _ := io.ReadAll(w.Result().Body)
+	return resp{status: w.Code, header: w.Result().Header, body: body}
+}
+
+// create makes a module in acme and returns its JSON.
+func (s *stack) create(t *testing.T, name, display string) map[string]any {
+	t.Helper()
+	r := s.do(t, req{method: "POST", path: "/tenants/acme/modules", token: "manager-acme",
+		body: `{"name":"` + name + `","displayName":"` + display + `","clientSecret":"` + secret + `"}`})
+	if r.status != http.StatusCreated {
+		t.Fatalf("create %s: %d %s", name, r.status, r.body)
+	}
+	return r.json(t)
+}
+
+const secret = "Known-Secret-4711-xyz"
+
+// httptestServe calls the list function directly, without the gateway and
+// so without any authorizer context.
+func httptestServe(t *testing.T, s *stack, method, path string) resp {
+	t.Helper()
+	w := httptest.NewRecorder()
+	httpapi.ListModules(slog.New(slog.NewJSONHandler(s.logs, nil)), s.svc).ServeHTTP(w, httptest.NewRequest(method, path, nil))
+	body, _ := io.ReadAll(w.Result().Body)
+	return resp{status: w.Code, header: w.Result().Header, body: body}
+}
