@@ -23,8 +23,9 @@ func openCursor(key []byte, tenantID, cursor string) (string, error) {
 	if !ok {
 		return "", bad
 	}
-	id, err1 := base64.RawURLEncoding.DecodeString(id64)
-	mac, err2 := base64.RawURLEncoding.DecodeString(mac64)
+	// Strict: one cursor has exactly one spelling.
+	id, err1 := base64.RawURLEncoding.Strict().DecodeString(id64)
+	mac, err2 := base64.RawURLEncoding.Strict().DecodeString(mac64)
 	if err1 != nil || err2 != nil || !hmac.Equal(mac, cursorMAC(key, tenantID, string(id))) {
 		return "", bad
 	}

@@ -1,0 +1,50 @@
+package secretsmanager_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/modules-service/modules/internal/derrors"
+	"github.com/modules-service/modules/internal/module"
+	"github.com/modules-service/modules/internal/secretsmanager"
+	"github.com/modules-service/modules/internal/testenv"
+)
+
+// TestStoreOnMoto runs the adapter against moto's Secrets Manager. The
+// module tests run the same calls through the service on both backends.
+func TestStoreOnMoto(t *testing.T) {
+	ctx := context.Background()
+	b := testenv.Moto(t)
+	s := b.Secrets.(*secretsmanager.Store)
+	name := b.SecretPrefix + "/acme/client1"
+	tags := map[string]string{module.TagTenant: "acme", module.TagModule: "m1"}
+	if err := s.Put(ctx, name, "$argon2id$hash", tags); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, name, "again", tags); !errors.Is(err, derrors.ErrConflict) {
+		t.Errorf("second Put: %v, want ErrConflict", err)
+	}
+	if v, err := s.Get(ctx, name); err != nil || v != "$argon2id$hash" {
+		t.Errorf("Get = %q, %v", v, err)
+	}
+	list, err := s.List(ctx, b.SecretPrefix+"/")
+	if err != nil || len(list) != 1 || list[0].Name != name || list[0].Tags[module.TagModule] != "m1" || list[0].CreatedAt.IsZero() {
+		t.Errorf("List = %+v, %v", list, err)
+	}
+	if err := s.Delete(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, name); err != nil {
+		t.Errorf("deleting a deleted secret: %v, want nil", err)
+	}
+	if err := s.Delete(ctx, b.SecretPrefix+"/never"); err != nil {
+		t.Errorf("deleting a missing secret: %v, want nil", err)
+	}
+	if _, err := s.Get(ctx, b.SecretPrefix+"/never"); !errors.Is(err, derrors.ErrNotFound) {
+		t.Errorf("Get of a missing secret: %v, want ErrNotFound", err)
+	}
+	if list, _ := s.List(ctx, b.SecretPrefix+"/"); len(list) != 0 {
+		t.Errorf("List after delete = %+v, want none", list)
+	}
+}
