@@ -1,0 +1,53 @@
+# One entry point for people and CI. `make run` starts the API locally,
+# `make test` runs every test layer (.ci/run calls it), `make bench` measures.
+
+GO        ?= go
+VENV      := .venv
+PY        := $(VENV)/bin/python
+SAM       := $(VENV)/bin/sam
+GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
+
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: run test venv bench lambdas clean
+
+## run: the whole API on 127.0.0.1:3000 with embedded DynamoDB and secrets
+run:
+	$(GO) run ./infra/local $(ARGS)
+
+## test: unit, integration (moto), fuzz, template and Lambda fidelity tests
+test: venv
+	infra/test.sh
+
+## venv: Python tools pinned in infra/requirements.txt
+venv: $(VENV)/.installed
+$(VENV)/.installed: infra/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	touch $@
+
+## bench: benchmarks and measurements (README.md, "Performance")
+bench: venv
+	infra/bench.sh
+
+clean:
+	rm -rf .aws-sam bin
+
+# sam build runs these (Metadata: BuildMethod: makefile) with ARTIFACTS_DIR set.
+# Each function is a static arm64 `bootstrap` for provided.al2023, built
+# without the net/rpc Lambda fallback and stripped.
+FUNCTIONS := CreateModuleFunction:create-module ListModulesFunction:list-modules \
+	UpdateModuleFunction:update-module DeleteModuleFunction:delete-module \
+	ReaperFunction:reaper
+
+define lambda_rule
+build-$(word 1,$(subst :, ,$(1))):
+	CGO_ENABLED=0 GOOS=linux GOARCH=$$(or $$(LAMBDA_ARCH),arm64) $$(GO) build $$(GOFLAGS_LAMBDA) -o $$(ARTIFACTS_DIR)/bootstrap ./functions/$(word 2,$(subst :, ,$(1)))
+endef
+$(foreach f,$(FUNCTIONS),$(eval $(call lambda_rule,$(f))))
+
+## lambdas: every function's bootstrap for the host architecture, under bin/
+lambdas:
+	@for f in $(FUNCTIONS); do name=$${f#*:}; \
+	  CGO_ENABLED=0 $(GO) build $(GOFLAGS_LAMBDA) -o bin/$$name/bootstrap ./functions/$$name || exit 1; done
