@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 venv=.venv
 port=${MOTO_PORT:-5055}
 log=$(mktemp)
-"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+"$venv/bin/python" infra/moto_server.py "$port" >"$log" 2>&1 &
 moto=$!
 trap 'kill $moto 2>/dev/null || true; rm -f "$log"' EXIT
 export MOTO_ENDPOINT="http://127.0.0.1:$port"
