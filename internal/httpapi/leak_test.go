@@ -22,9 +22,9 @@ func TestSecretNeverLeaks(t *testing.T) {
 	var responses []resp
 	for _, q := range []req{
 		{method: "POST", path: "/tenants/acme/modules", token: "manager-acme", body: `{"name":"billing","displayName":"Again","clientSecret":"` + secret + `"}`}, // 409
-		{method: "POST", path: "/tenants/acme/modules", token: "manager-acme", body: withSecret(`,"bogus":1`)},                                               // unknown field
-		{method: "POST", path: "/tenants/acme/modules", token: "manager-acme", body: withSecret(`,"scopes":"x"`)},                                            // wrong type
-		{method: "POST", path: "/tenants/acme/modules", token: "manager-acme", body: `{"clientSecret":"` + secret + `" "x"}`},                                // syntax error
+		{method: "POST", path: "/tenants/acme/modules", token: "manager-acme", body: withSecret(`,"bogus":1`)},                                                   // unknown field
+		{method: "POST", path: "/tenants/acme/modules", token: "manager-acme", body: withSecret(`,"scopes":"x"`)},                                                // wrong type
+		{method: "POST", path: "/tenants/acme/modules", token: "manager-acme", body: `{"clientSecret":"` + secret + `" "x"}`},                                    // syntax error
 		{method: "POST", path: "/tenants/acme/modules", token: "manager-acme", body: `{"name":"` + secret + `","displayName":"X","clientSecret":"` + secret + `"}`},
 		{method: "POST", path: "/tenants/acme/modules", token: "manager-globex", body: withSecret("")}, // 403
 		{method: "POST", path: "/tenants/acme/modules", body: withSecret("")},                          // 401

@@ -95,4 +95,3 @@ func FuzzCursor(f *testing.F) {
 		}
 	})
 }
-

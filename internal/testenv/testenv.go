@@ -31,14 +31,20 @@ import (
 
 // Backend is one DynamoDB table and one secret store, fresh for a test.
 type Backend struct {
-	Name         string
-	DB           *dynamodb.Client
-	Table        string
-	Secrets      module.SecretStore
+	Name    string
+	DB      *dynamodb.Client
+	Table   string
+	Secrets module.SecretStore
+	Hashes  interface {
+		Get(ctx context.Context, name string) (string, error)
+	}
 	SecretPrefix string
 	// Minidyn is the embedded server, for failure emulation; nil on moto.
 	Minidyn *miniserver.Server
 }
+
+// Clients returns the client-pointer reader of the backend.
+func (b Backend) Clients() *dynamo.Clients { return &dynamo.Clients{DB: b.DB, Table: b.Table} }
 
 // Store returns the DynamoDB store of the backend.
 func (b Backend) Store() *dynamo.Store { return &dynamo.Store{DB: b.DB, Table: b.Table} }
@@ -58,10 +64,11 @@ func Embedded(t testing.TB) Backend {
 	srv := miniserver.NewServer()
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	b := Backend{Name: "embedded", Minidyn: srv, Secrets: &inmem.Secrets{}, SecretPrefix: "modules"}
+	secrets := &inmem.Secrets{}
+	b := Backend{Name: "embedded", Minidyn: srv, Secrets: secrets, Hashes: secrets, SecretPrefix: "modules"}
 	b.DB = dynamodb.NewFromConfig(awsConfig(t), func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(ts.URL)
-		o.RetryMaxAttempts = 1 // emulated failures should surface, not be retried
+		o.RetryMaxAttempts = 1                   // emulated failures should surface, not be retried
 		o.DisableValidateResponseChecksum = true // minidyn sends no CRC32 header
 	})
 	b.Table = "modules"
@@ -86,7 +93,8 @@ func Moto(t testing.TB) Backend {
 	id := strings.ToLower(rand.Text()[:10])
 	b := Backend{Name: "moto", Table: "modules-" + id, SecretPrefix: "modules-" + id}
 	b.DB = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
-	b.Secrets = &secretsmanager.Store{SM: sm.NewFromConfig(cfg, func(o *sm.Options) { o.BaseEndpoint = aws.String(endpoint) })}
+	store := &secretsmanager.Store{SM: sm.NewFromConfig(cfg, func(o *sm.Options) { o.BaseEndpoint = aws.String(endpoint) })}
+	b.Secrets, b.Hashes = store, store
 	if err := dynamo.CreateTable(context.Background(), b.DB, b.Table); err != nil {
 		t.Fatal(err)
 	}

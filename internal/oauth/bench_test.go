@@ -1,0 +1,147 @@
+package oauth_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modules-service/modules/internal/module"
+	"github.com/modules-service/modules/internal/oauth"
+	"github.com/modules-service/modules/internal/secrethash"
+	"github.com/modules-service/modules/internal/signing"
+	"github.com/modules-service/modules/internal/testenv"
+)
+
+// The benchmarks come in pairs, measured side by side by `make bench`:
+//   TokenWarm  vs  RS256Sign                  goal: at most 1.5x
+//   TokenCold  vs  Argon2Verify + RS256Sign   goal: at most 1.2x
+// and the three failure kinds, which should cost the same.
+
+// benchStack is the embedded stack with production (OWASP) hashing.
+type benchStack struct {
+	b      testenv.Backend
+	keys   *signing.Cache
+	key    signing.Key
+	dummy  string
+	client module.Credentials
+}
+
+func newBenchStack(b *testing.B) *benchStack {
+	s := &benchStack{b: testenv.Embedded(b)}
+	var err error
+	if s.key, err = signing.Generate(); err != nil {
+		b.Fatal(err)
+	}
+	s.keys = &signing.Cache{Source: signing.Static{Current: s.key}, MaxAge: time.Hour}
+	s.dummy, _ = secrethash.New().Hash("dummy")
+	svc := s.b.Service()
+	svc.Hasher = secrethash.New()
+	s.client, _, err = svc.Create(context.Background(), "acme", module.CreateInput{Name: "bench", DisplayName: "Bench", ClientSecret: plainSecret, Scopes: []string{"orders.read"}}, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+func (s *benchStack) endpoint() *oauth.Endpoint { return s.endpointCounting(s.b.Clients()) }
+
+// uncounted is a failure counter that never throttles, for benchmarking
+// failures past oauth.MaxFailures. It still makes the store round trips.
+type uncounted struct{ oauth.FailureCounter }
+
+func (u uncounted) Failures(ctx context.Context, id string, w time.Time) (int, error) {
+	_, err := u.FailureCounter.Failures(ctx, id, w)
+	return 0, err
+}
+
+func (s *benchStack) endpointCounting(f oauth.FailureCounter) *oauth.Endpoint {
+	return oauth.NewEndpoint(oauth.Config{Issuer: issuer}, oauth.Deps{
+		Clients: s.b.Clients(), Hashes: s.b.Hashes, Failures: f,
+		Verifier: secrethash.New(), DummyHash: s.dummy, Keys: s.keys,
+	})
+}
+
+func (s *benchStack) request(b *testing.B, e *oauth.Endpoint, id, secret string, want int) {
+	r := httptest.NewRequest("POST", "/oauth2/token", strings.NewReader("grant_type=client_credentials"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.SetBasicAuth(id, secret)
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, r)
+	if w.Code != want {
+		b.Fatalf("status %d, want %d: %s", w.Code, want, w.Body)
+	}
+}
+
+// BenchmarkRS256Sign is one RS256 signature with a 2048-bit key: the
+// unavoidable work of a warm token request.
+func BenchmarkRS256Sign(b *testing.B) {
+	key, _ := signing.Generate()
+	digest := sha256.Sum256([]byte(strings.Repeat("x", 400)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := rsa.SignPKCS1v15(rand.Reader, key.Private, crypto.SHA256, digest[:]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkArgon2Verify is one argon2id verification with the OWASP
+// parameters: with a signature, the unavoidable work of a cold request.
+func BenchmarkArgon2Verify(b *testing.B) {
+	h := secrethash.New()
+	hash, _ := h.Hash(plainSecret)
+	b.ReportAllocs()
+	for b.Loop() {
+		if ok, _ := h.Verify(plainSecret, hash); !ok {
+			b.Fatal("no match")
+		}
+	}
+}
+
+// BenchmarkTokenWarm: repeated valid credentials on a warm instance.
+func BenchmarkTokenWarm(b *testing.B) {
+	s := newBenchStack(b)
+	e := s.endpoint()
+	s.request(b, e, s.client.ClientID, plainSecret, 200)
+	b.ReportAllocs()
+	for b.Loop() {
+		s.request(b, e, s.client.ClientID, plainSecret, 200)
+	}
+}
+
+// BenchmarkTokenCold: the first request of a client on a fresh instance
+// (client, failure counter and hash read from the stores, argon2id, sign).
+func BenchmarkTokenCold(b *testing.B) {
+	s := newBenchStack(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		s.request(b, s.endpoint(), s.client.ClientID, plainSecret, 200)
+	}
+}
+
+// The failure paths, which should cost the same as each other.
+
+func BenchmarkTokenUnknownClient(b *testing.B) {
+	s := newBenchStack(b)
+	e := s.endpointCounting(uncounted{s.b.Clients()})
+	b.ReportAllocs()
+	for b.Loop() {
+		s.request(b, e, "unknown-client-id-000000", plainSecret, 401)
+	}
+}
+
+func BenchmarkTokenWrongSecret(b *testing.B) {
+	s := newBenchStack(b)
+	e := s.endpointCounting(uncounted{s.b.Clients()})
+	s.request(b, e, s.client.ClientID, plainSecret, 200) // warm the client and hash caches
+	b.ReportAllocs()
+	for b.Loop() {
+		s.request(b, e, s.client.ClientID, plainSecret+"!", 401)
+	}
+}

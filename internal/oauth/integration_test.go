@@ -1,0 +1,117 @@
+package oauth_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/lestrrat-go/jwx/v3/jwt"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/modules-service/modules/internal/oauth"
+	"github.com/modules-service/modules/internal/signing"
+	"github.com/modules-service/modules/internal/testenv"
+)
+
+// TestClientCredentialsFlow drives the endpoint over HTTP with
+// golang.org/x/oauth2/clientcredentials in both auth styles, and verifies the
+// token with an independent JOSE library (lestrrat-go/jwx) against the
+// served JWKS, on the embedded stack and on moto.
+func TestClientCredentialsFlow(t *testing.T) {
+	testenv.All(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		key, err := signing.Generate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h http.Handler
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+		defer srv.Close()
+		dummy, _ := testenv.FastHasher.Hash("dummy")
+		h = oauth.NewEndpoint(oauth.Config{Issuer: srv.URL, Audience: "https://api.example.test"}, oauth.Deps{
+			Clients: b.Clients(), Hashes: b.Hashes, Failures: b.Clients(), Verifier: testenv.FastHasher, DummyHash: dummy,
+			Keys: &signing.Cache{Source: signing.Static{Current: key}, MaxAge: time.Hour},
+		}).Handler()
+
+		c, _, err := b.Service().Create(ctx, "acme", moduleInput("billing", trickySecret, "orders.read", "orders.write"), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var meta oauth.Metadata
+		getJSON(t, srv.URL+"/.well-known/oauth-authorization-server", &meta)
+		if meta.Issuer != srv.URL || meta.TokenEndpoint != srv.URL+"/oauth2/token" || meta.JWKSURI != srv.URL+"/.well-known/jwks.json" ||
+			len(meta.GrantTypesSupported) != 1 || len(meta.TokenEndpointAuthMethodsSupported) != 2 {
+			t.Errorf("metadata %+v", meta)
+		}
+		set, err := jwk.Fetch(ctx, meta.JWKSURI)
+		if err != nil {
+			t.Fatalf("fetch JWKS: %v", err)
+		}
+		if k, ok := set.Key(0); !ok || set.Len() != 1 {
+			t.Errorf("JWKS holds %d keys", set.Len())
+		} else if kid, _ := k.KeyID(); kid != key.ID {
+			t.Errorf("JWKS kid %q, want %q", kid, key.ID)
+		}
+		for _, style := range []oauth2.AuthStyle{oauth2.AuthStyleInHeader, oauth2.AuthStyleInParams} {
+			cfg := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: trickySecret, TokenURL: meta.TokenEndpoint, Scopes: []string{"orders.read"}, AuthStyle: style}
+			tok, err := cfg.Token(ctx)
+			if err != nil {
+				t.Fatalf("style %v: %v", style, err)
+			}
+			parsed, err := jwt.Parse([]byte(tok.AccessToken), jwt.WithKeySet(set), jwt.WithIssuer(meta.Issuer),
+				jwt.WithAudience("https://api.example.test"), jwt.WithSubject(c.ClientID), jwt.WithValidate(true))
+			if err != nil {
+				t.Fatalf("style %v: token does not verify against the served JWKS: %v", style, err)
+			}
+			var tenant, scope string
+			if err := parsed.Get("tenant_id", &tenant); err != nil || tenant != "acme" {
+				t.Errorf("tenant_id %q, %v", tenant, err)
+			}
+			if err := parsed.Get("scope", &scope); err != nil || scope != "orders.read" {
+				t.Errorf("scope %q, %v", scope, err)
+			}
+			if tok.Expiry.Before(time.Now().Add(59 * time.Minute)) {
+				t.Errorf("expiry %v: want about an hour", tok.Expiry)
+			}
+		}
+		wrong := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: "wrong-wrong-wrong-1", TokenURL: meta.TokenEndpoint}
+		if _, err := wrong.Token(ctx); err == nil {
+			t.Error("a wrong secret got a token")
+		}
+	})
+}
+
+func TestJWKSPublishesCurrentAndPrevious(t *testing.T) {
+	f := newFixture(t)
+	w := httptest.NewRecorder()
+	f.handler.ServeHTTP(w, httptest.NewRequest("GET", "/.well-known/jwks.json", nil))
+	var set struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &set); err != nil || len(set.Keys) != 2 {
+		t.Fatalf("JWKS %s", w.Body)
+	}
+	for i, want := range []string{f.keys.Current.ID, f.keys.Previous.ID} {
+		k := set.Keys[i]
+		if k["kid"] != want || k["use"] != "sig" || k["alg"] != "RS256" || k["kty"] != "RSA" || k["d"] != nil {
+			t.Errorf("key %d: %v; want kid %s, use sig, alg RS256, public only", i, k, want)
+		}
+	}
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}

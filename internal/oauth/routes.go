@@ -1,0 +1,71 @@
+package oauth
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/modules-service/modules/internal/module"
+)
+
+// Routes of the token function.
+const (
+	RouteToken    = "POST /oauth2/token"
+	RouteJWKS     = "GET /.well-known/jwks.json"
+	RouteMetadata = "GET /.well-known/oauth-authorization-server"
+)
+
+// Handler serves the token endpoint, the JWKS and the metadata.
+func (e *Endpoint) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(RouteToken, e)
+	mux.HandleFunc("/oauth2/token", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", http.MethodPost)
+		writeJSON(w, http.StatusMethodNotAllowed, ErrInvalidRequest.with("the token endpoint accepts only POST"))
+	})
+	mux.HandleFunc(RouteJWKS, e.serveJWKS)
+	mux.HandleFunc(RouteMetadata, e.serveMetadata)
+	return mux
+}
+
+// serveJWKS publishes the current and previous public keys (RFC 7517).
+// Caches may keep it five minutes: a new key signs only after a rotation,
+// and verifiers refresh on an unknown kid.
+func (e *Endpoint) serveJWKS(w http.ResponseWriter, r *http.Request) {
+	keys, err := e.keys.Get(r.Context())
+	if err != nil {
+		e.fail(w, r, err, false)
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	_ = json.NewEncoder(w).Encode(keys.JWKS())
+}
+
+// Metadata is the RFC 8414 authorization server metadata.
+type Metadata struct {
+	Issuer                            string   `json:"issuer"`
+	TokenEndpoint                     string   `json:"token_endpoint"`
+	JWKSURI                           string   `json:"jwks_uri"`
+	GrantTypesSupported               []string `json:"grant_types_supported"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	ResponseTypesSupported            []string `json:"response_types_supported"`
+	ScopesSupported                   []string `json:"scopes_supported"`
+	TokenEndpointAuthSigningAlgs      []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
+}
+
+func (e *Endpoint) serveMetadata(w http.ResponseWriter, r *http.Request) {
+	iss := issuer(e.cfg.Issuer, r)
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(Metadata{
+		Issuer:                            iss,
+		TokenEndpoint:                     iss + "/oauth2/token",
+		JWKSURI:                           iss + "/.well-known/jwks.json",
+		GrantTypesSupported:               []string{"client_credentials"},
+		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post"},
+		// No authorization endpoint: RFC 8414 still requires the member.
+		ResponseTypesSupported: []string{},
+		// Modules choose their own scopes; this one the service defines.
+		ScopesSupported: []string{module.ScopeManage},
+	})
+}

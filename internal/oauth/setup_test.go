@@ -1,0 +1,132 @@
+package oauth_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/modules-service/modules/internal/module"
+	"github.com/modules-service/modules/internal/oauth"
+	"github.com/modules-service/modules/internal/signing"
+	"github.com/modules-service/modules/internal/testenv"
+)
+
+const issuer = "https://auth.example.test"
+
+// Secrets with the characters RFC 6749 §2.3.1's form-urlencoding is about.
+const (
+	plainSecret  = "Known-Secret-4711-xyz"
+	trickySecret = "a+b%c:d ü€ =&?/#x-1234"
+)
+
+// clock is a settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// countingVerifier counts argon2id verifications.
+type countingVerifier struct {
+	oauth.Verifier
+	n atomic.Int64
+}
+
+func (c *countingVerifier) Verify(secret, hash string) (bool, error) {
+	c.n.Add(1)
+	return c.Verifier.Verify(secret, hash)
+}
+
+type fixture struct {
+	backend  testenv.Backend
+	svc      *module.Service
+	clock    *clock
+	verifier *countingVerifier
+	keys     signing.KeySet
+	handler  http.Handler
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	f := &fixture{backend: testenv.Embedded(t), clock: &clock{t: time.Now()}}
+	f.svc = f.backend.Service()
+	f.verifier = &countingVerifier{Verifier: testenv.FastHasher}
+	dummy, _ := testenv.FastHasher.Hash("dummy secret nobody has")
+	cur, err := signing.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev, _ := signing.Generate()
+	f.keys = signing.KeySet{Current: cur, Previous: &prev}
+	ep := oauth.NewEndpoint(oauth.Config{Issuer: issuer}, oauth.Deps{
+		Clients: f.backend.Clients(), Hashes: f.backend.Hashes, Failures: f.backend.Clients(),
+		Verifier: f.verifier, DummyHash: dummy,
+		Keys: &signing.Cache{Source: signing.Static(f.keys), MaxAge: time.Hour, MinRefresh: time.Minute},
+		Now:  f.clock.Now,
+	})
+	f.handler = ep.Handler()
+	return f
+}
+
+// module creates a module with the given secret and scopes.
+func (f *fixture) module(t testing.TB, name, secret string, scopes ...string) module.Credentials {
+	t.Helper()
+	c, _, err := f.svc.Create(context.Background(), "acme", module.CreateInput{Name: name, DisplayName: name, ClientSecret: secret, Scopes: scopes}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+type result struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    string
+}
+
+// post sends a token request; basic, when not nil, is {id, secret}.
+func (f *fixture) post(t testing.TB, form string, basic []string, mutate ...func(*http.Request)) result {
+	t.Helper()
+	r := httptest.NewRequest("POST", "/oauth2/token", strings.NewReader(form))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if basic != nil {
+		r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(basic[0])+":"+url.QueryEscape(basic[1]))))
+	}
+	for _, m := range mutate {
+		m(r)
+	}
+	w := httptest.NewRecorder()
+	f.handler.ServeHTTP(w, r)
+	raw, _ := io.ReadAll(w.Result().Body)
+	res := result{status: w.Code, header: w.Result().Header, raw: string(raw)}
+	_ = json.Unmarshal(raw, &res.body)
+	return res
+}
+
+func form(kv ...string) string {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Add(kv[i], kv[i+1])
+	}
+	return v.Encode()
+}
+
+func moduleInput(name, secret string, scopes ...string) module.CreateInput {
+	return module.CreateInput{Name: name, DisplayName: name, ClientSecret: secret, Scopes: scopes}
+}

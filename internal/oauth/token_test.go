@@ -1,0 +1,229 @@
+package oauth_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modules-service/modules/internal/module"
+	"github.com/modules-service/modules/internal/oauth"
+)
+
+func TestTokenRequests(t *testing.T) {
+	f := newFixture(t)
+	c := f.module(t, "billing", trickySecret, "orders.read", "orders.write")
+	id := c.ClientID
+	tests := []struct {
+		name      string
+		form      string
+		basic     []string
+		mutate    func(*http.Request)
+		status    int
+		errCode   string
+		challenge bool
+		scope     string
+	}{
+		{name: "client_secret_basic with a secret needing form-urlencoding", form: form("grant_type", "client_credentials"), basic: []string{id, trickySecret}, status: 200, scope: "orders.read orders.write"},
+		{name: "client_secret_post", form: form("grant_type", "client_credentials", "client_id", id, "client_secret", trickySecret), status: 200, scope: "orders.read orders.write"},
+		{name: "basic plus client_id in body", form: form("grant_type", "client_credentials", "client_id", id), basic: []string{id, trickySecret}, status: 200},
+		{name: "one requested scope", form: form("grant_type", "client_credentials", "scope", "orders.read"), basic: []string{id, trickySecret}, status: 200, scope: "orders.read"},
+		{name: "empty scope counts as absent", form: "grant_type=client_credentials&scope=", basic: []string{id, trickySecret}, status: 200, scope: "orders.read orders.write"},
+		{name: "unknown parameters are ignored", form: form("grant_type", "client_credentials", "audience", "x", "foo", "bar"), basic: []string{id, trickySecret}, status: 200},
+		{name: "scope the module lacks", form: form("grant_type", "client_credentials", "scope", "orders.read admin"), basic: []string{id, trickySecret}, status: 400, errCode: "invalid_scope"},
+		{name: "both methods at once", form: form("grant_type", "client_credentials", "client_secret", trickySecret), basic: []string{id, trickySecret}, status: 400, errCode: "invalid_request"},
+		{name: "basic and a different client_id", form: form("grant_type", "client_credentials", "client_id", "other"), basic: []string{id, trickySecret}, status: 400, errCode: "invalid_request"},
+		{name: "credentials in the query string", form: form("grant_type", "client_credentials"), basic: []string{id, trickySecret}, mutate: func(r *http.Request) { r.URL.RawQuery = "client_secret=x" }, status: 400, errCode: "invalid_request"},
+		{name: "client_id in the query string", form: form("grant_type", "client_credentials", "client_secret", trickySecret), mutate: func(r *http.Request) { r.URL.RawQuery = "client_id=" + id }, status: 400, errCode: "invalid_request"},
+		{name: "JSON body", form: `{"grant_type":"client_credentials"}`, basic: []string{id, trickySecret}, mutate: func(r *http.Request) { r.Header.Set("Content-Type", "application/json") }, status: 400, errCode: "invalid_request"},
+		{name: "repeated parameter", form: "grant_type=client_credentials&grant_type=client_credentials", basic: []string{id, trickySecret}, status: 400, errCode: "invalid_request"},
+		{name: "empty grant_type counts as absent", form: "grant_type=", basic: []string{id, trickySecret}, status: 400, errCode: "invalid_request"},
+		{name: "no grant_type", form: "", basic: []string{id, trickySecret}, status: 400, errCode: "invalid_request"},
+		{name: "other grant type", form: form("grant_type", "password"), basic: []string{id, trickySecret}, status: 400, errCode: "unsupported_grant_type"},
+		{name: "no credentials", form: form("grant_type", "client_credentials"), status: 401, errCode: "invalid_client", challenge: true},
+		{name: "wrong secret, basic", form: form("grant_type", "client_credentials"), basic: []string{id, trickySecret + "x"}, status: 401, errCode: "invalid_client", challenge: true},
+		{name: "wrong secret, post", form: form("grant_type", "client_credentials", "client_id", id, "client_secret", "nope-nope-nope-nope"), status: 401, errCode: "invalid_client"},
+		{name: "secret not form-urlencoded in Basic", form: form("grant_type", "client_credentials"), mutate: func(r *http.Request) {
+			r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(id+":"+"a%zz")))
+		}, status: 400, errCode: "invalid_request"},
+		{name: "Basic without colon", form: form("grant_type", "client_credentials"), mutate: func(r *http.Request) {
+			r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(id)))
+		}, status: 400, errCode: "invalid_request"},
+		{name: "Bearer instead of Basic", form: form("grant_type", "client_credentials"), mutate: func(r *http.Request) { r.Header.Set("Authorization", "Bearer x") }, status: 400, errCode: "invalid_request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mutate []func(*http.Request)
+			if tt.mutate != nil {
+				mutate = append(mutate, tt.mutate)
+			}
+			r := f.post(t, tt.form, tt.basic, mutate...)
+			if r.status != tt.status {
+				t.Fatalf("status %d, want %d: %s", r.status, tt.status, r.raw)
+			}
+			if r.header.Get("Cache-Control") != "no-store" || r.header.Get("Pragma") != "no-cache" {
+				t.Errorf("Cache-Control %q, Pragma %q; want no-store, no-cache", r.header.Get("Cache-Control"), r.header.Get("Pragma"))
+			}
+			if got := r.header.Get("WWW-Authenticate") != ""; got != tt.challenge {
+				t.Errorf("WWW-Authenticate %q, want challenge=%v", r.header.Get("WWW-Authenticate"), tt.challenge)
+			}
+			if tt.errCode != "" {
+				if r.body["error"] != tt.errCode || r.body["access_token"] != nil {
+					t.Errorf("body %s, want error %s", r.raw, tt.errCode)
+				}
+				return
+			}
+			if r.body["token_type"] != "Bearer" || r.body["expires_in"] != 3600.0 || r.body["access_token"] == "" || r.body["refresh_token"] != nil {
+				t.Errorf("body %s: want a Bearer token for 3600 s and no refresh token", r.raw)
+			}
+			if tt.scope != "" && r.body["scope"] != tt.scope {
+				t.Errorf("scope %v, want %q", r.body["scope"], tt.scope)
+			}
+		})
+	}
+}
+
+func TestTokenIsAnRFC9068JWT(t *testing.T) {
+	f := newFixture(t)
+	c := f.module(t, "billing", plainSecret, "orders.read")
+	r := f.post(t, form("grant_type", "client_credentials"), []string{c.ClientID, plainSecret})
+	parts := strings.Split(r.body["access_token"].(string), ".")
+	if len(parts) != 3 {
+		t.Fatalf("token %v is not a JWS compact serialisation", r.body["access_token"])
+	}
+	var header, claims map[string]any
+	h, _ := base64.RawURLEncoding.DecodeString(parts[0])
+	p, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	_ = json.Unmarshal(h, &header)
+	_ = json.Unmarshal(p, &claims)
+	if header["typ"] != "at+jwt" || header["alg"] != "RS256" || header["kid"] != f.keys.Current.ID {
+		t.Errorf("header %v: want typ at+jwt, alg RS256, the current kid", header)
+	}
+	now := float64(f.clock.Now().Unix())
+	for k, want := range map[string]any{"iss": issuer, "sub": c.ClientID, "client_id": c.ClientID, "aud": issuer, "tenant_id": "acme", "scope": "orders.read", "iat": now, "exp": now + 3600} {
+		got := claims[k]
+		if arr, ok := got.([]any); ok && len(arr) == 1 {
+			got = arr[0]
+		}
+		if got != want {
+			t.Errorf("claim %s = %v, want %v", k, got, want)
+		}
+	}
+	if jti, _ := claims["jti"].(string); len(jti) < 16 {
+		t.Errorf("jti %q: want a random ID", jti)
+	}
+}
+
+// TestFailuresLookAndCostTheSame: unknown client, wrong secret, disabled and
+// deleted modules give byte-identical responses and one argon2id each.
+func TestFailuresLookAndCostTheSame(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	wrong := f.module(t, "wrong", plainSecret)
+	disabled := f.module(t, "disabled", plainSecret)
+	deleted := f.module(t, "deleted", plainSecret)
+	if _, err := f.svc.Update(ctx, "acme", disabled.ID, module.Patch{"enabled": []byte("false")}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Delete(ctx, "acme", deleted.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string][]string{
+		"unknown client": {"nobody-has-this-id", plainSecret},
+		"wrong secret":   {wrong.ClientID, plainSecret + "x"},
+		"disabled":       {disabled.ClientID, plainSecret},
+		"deleted":        {deleted.ClientID, plainSecret},
+	}
+	var first string
+	for name, cred := range cases {
+		before := f.verifier.n.Load()
+		r := f.post(t, form("grant_type", "client_credentials"), cred)
+		if r.status != 401 {
+			t.Errorf("%s: status %d", name, r.status)
+		}
+		if first == "" {
+			first = r.raw
+		} else if r.raw != first {
+			t.Errorf("%s: body %s differs from %s", name, r.raw, first)
+		}
+		if n := f.verifier.n.Load() - before; n != 1 {
+			t.Errorf("%s: %d argon2id verifications, want exactly 1", name, n)
+		}
+	}
+}
+
+func TestWarmInstanceCachesVerification(t *testing.T) {
+	f := newFixture(t)
+	c := f.module(t, "billing", plainSecret)
+	ok := func() int { return f.post(t, form("grant_type", "client_credentials"), []string{c.ClientID, plainSecret}).status }
+	if ok() != 200 {
+		t.Fatal("first request failed")
+	}
+	before := f.verifier.n.Load()
+	for range 5 {
+		if ok() != 200 {
+			t.Fatal("repeated request failed")
+		}
+	}
+	if n := f.verifier.n.Load() - before; n != 0 {
+		t.Errorf("%d argon2id runs for repeated valid requests, want 0", n)
+	}
+	// a wrong secret is not served from the cache
+	if r := f.post(t, form("grant_type", "client_credentials"), []string{c.ClientID, plainSecret + "!"}); r.status != 401 {
+		t.Errorf("wrong secret after a cached success: %d", r.status)
+	}
+	// disabling stops tokens within ClientTTL
+	if _, err := f.svc.Update(context.Background(), "acme", c.ID, module.Patch{"enabled": []byte("false")}, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(oauth.ClientTTL + time.Second)
+	if got := ok(); got != 401 {
+		t.Errorf("disabled module, after ClientTTL: %d, want 401", got)
+	}
+}
+
+func TestBruteForceIsThrottled(t *testing.T) {
+	f := newFixture(t)
+	c := f.module(t, "billing", plainSecret)
+	good := func() result { return f.post(t, form("grant_type", "client_credentials"), []string{c.ClientID, plainSecret}) }
+	if good().status != 200 {
+		t.Fatal("valid request failed")
+	}
+	for i := range oauth.MaxFailures {
+		if r := f.post(t, form("grant_type", "client_credentials"), []string{c.ClientID, "guess-guess-guess-" + string(rune('a'+i))}); r.status != 401 {
+			t.Fatalf("failure %d: %d", i, r.status)
+		}
+	}
+	r := f.post(t, form("grant_type", "client_credentials"), []string{c.ClientID, "guess-guess-guess-z"})
+	if r.status != 429 || r.body["error"] != "slow_down" || r.header.Get("Retry-After") == "" {
+		t.Fatalf("after %d failures: %d %s Retry-After=%q; want 429 slow_down with Retry-After", oauth.MaxFailures, r.status, r.raw, r.header.Get("Retry-After"))
+	}
+	before := f.verifier.n.Load()
+	f.post(t, form("grant_type", "client_credentials"), []string{c.ClientID, "guess-guess-guess-y"})
+	if f.verifier.n.Load() != before {
+		t.Error("a throttled attempt still ran argon2id")
+	}
+	if good().status != 200 {
+		t.Error("the owner's recently verified secret was locked out")
+	}
+	// another client is unaffected; the window ends
+	other := f.module(t, "other", plainSecret)
+	if r := f.post(t, form("grant_type", "client_credentials"), []string{other.ClientID, plainSecret}); r.status != 200 {
+		t.Errorf("another client: %d", r.status)
+	}
+	f.clock.Add(oauth.FailureWindow)
+	if r := f.post(t, form("grant_type", "client_credentials"), []string{c.ClientID, "guess-guess-guess-x"}); r.status != 401 {
+		t.Errorf("next window: %d, want 401 again", r.status)
+	}
+}
+
+func TestOnlyPost(t *testing.T) {
+	f := newFixture(t)
+	r := f.post(t, "", nil, func(r *http.Request) { r.Method = "GET" })
+	if r.status != 405 || r.header.Get("Allow") != "POST" || r.body["error"] != "invalid_request" {
+		t.Errorf("GET: %d %v %s", r.status, r.header, r.raw)
+	}
+}
