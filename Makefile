@@ -39,7 +39,8 @@ clean:
 # without the net/rpc Lambda fallback and stripped.
 FUNCTIONS := CreateModuleFunction:create-module ListModulesFunction:list-modules \
 	UpdateModuleFunction:update-module DeleteModuleFunction:delete-module \
-	ReaperFunction:reaper
+	ReaperFunction:reaper TokenFunction:token RotateSigningKeyFunction:rotate-signing-key \
+	AuthorizerFunction:authorizer
 
 define lambda_rule
 build-$(word 1,$(subst :, ,$(1))):

@@ -19,7 +19,7 @@ import (
 )
 
 func main() {
-	cfg, err := config.FromEnv()
+	cfg, err := config.FromEnv(config.EnvTable, config.EnvSecretPrefix)
 	if err != nil {
 		log.Fatal(err)
 	}

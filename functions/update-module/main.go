@@ -17,7 +17,7 @@ import (
 )
 
 func main() {
-	cfg, err := config.FromEnv()
+	cfg, err := config.FromEnv(config.EnvTable)
 	if err != nil {
 		log.Fatal(err)
 	}

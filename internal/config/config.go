@@ -6,27 +6,83 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 )
 
-// Config holds the settings the functions share.
+// Environment variable names, as template.yaml sets them.
+const (
+	EnvTable          = "TABLE_NAME"
+	EnvSecretPrefix   = "SECRET_PREFIX"
+	EnvSigningKey     = "SIGNING_KEY_SECRET"
+	EnvIssuer         = "ISSUER"
+	EnvAudience       = "AUDIENCE"
+	EnvTokenLifetime  = "TOKEN_LIFETIME_SECONDS"
+	EnvClientCacheTTL = "CLIENT_CACHE_SECONDS"
+	EnvIdPIssuer      = "IDP_ISSUER"
+	EnvIdPJWKSURL     = "IDP_JWKS_URL"
+	EnvIdPAudience    = "IDP_AUDIENCE"
+	EnvIdPTenantClaim = "IDP_TENANT_CLAIM"
+	EnvIdPRoleClaim   = "IDP_ROLE_CLAIM"
+	EnvIdPManagerRole = "IDP_MANAGER_ROLE"
+)
+
+// Config holds every function's settings; each function requires the ones
+// it uses.
 type Config struct {
-	Table        string // TABLE_NAME: the one DynamoDB table
-	SecretPrefix string // SECRET_PREFIX: secret hashes live under <prefix>/<tenant>/<client>
+	Table            string        // the one DynamoDB table
+	SecretPrefix     string        // secret hashes live under <prefix>/<tenant>/<client>
+	SigningKeySecret string        // ARN or name of the token-signing key secret
+	Issuer           string        // iss of access tokens; empty: https://<API domain>
+	Audience         string        // aud of access tokens; empty: the issuer
+	TokenLifetime    time.Duration // zero: the token endpoint's default
+	ClientCacheTTL   time.Duration // zero: the authorizer's default
+
+	IdP IdP // the portal's identity provider, for the authorizer
 }
 
-// FromEnv reads Config, naming every missing variable at once.
-func FromEnv() (Config, error) {
-	c := Config{Table: os.Getenv("TABLE_NAME"), SecretPrefix: strings.TrimSuffix(os.Getenv("SECRET_PREFIX"), "/")}
-	var missing []string
-	if c.Table == "" {
-		missing = append(missing, "TABLE_NAME")
+// IdP configures the portal's identity provider; empty Issuer: none.
+type IdP struct {
+	Issuer, JWKSURL, Audience string
+	TenantClaim, RoleClaim    string
+	ManagerRole               string
+}
+
+// FromEnv reads Config and fails naming every required variable that is
+// missing or any that is malformed.
+func FromEnv(required ...string) (Config, error) {
+	c := Config{
+		Table:            os.Getenv(EnvTable),
+		SecretPrefix:     strings.TrimSuffix(os.Getenv(EnvSecretPrefix), "/"),
+		SigningKeySecret: os.Getenv(EnvSigningKey),
+		Issuer:           strings.TrimSuffix(os.Getenv(EnvIssuer), "/"),
+		Audience:         os.Getenv(EnvAudience),
+		IdP: IdP{
+			Issuer: os.Getenv(EnvIdPIssuer), JWKSURL: os.Getenv(EnvIdPJWKSURL), Audience: os.Getenv(EnvIdPAudience),
+			TenantClaim: os.Getenv(EnvIdPTenantClaim), RoleClaim: os.Getenv(EnvIdPRoleClaim), ManagerRole: os.Getenv(EnvIdPManagerRole),
+		},
 	}
-	if c.SecretPrefix == "" {
-		missing = append(missing, "SECRET_PREFIX")
+	var problems []string
+	for _, name := range required {
+		if os.Getenv(name) == "" {
+			problems = append(problems, name+" is not set")
+		}
 	}
-	if len(missing) > 0 {
-		return c, fmt.Errorf("missing environment: %s", strings.Join(missing, ", "))
+	for name, dst := range map[string]*time.Duration{EnvTokenLifetime: &c.TokenLifetime, EnvClientCacheTTL: &c.ClientCacheTTL} {
+		if v := os.Getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				problems = append(problems, name+" must be a whole number of seconds")
+			}
+			*dst = time.Duration(n) * time.Second
+		}
+	}
+	if c.IdP.Issuer != "" && (c.IdP.JWKSURL == "" || c.IdP.Audience == "" || c.IdP.TenantClaim == "" || c.IdP.RoleClaim == "" || c.IdP.ManagerRole == "") {
+		problems = append(problems, "with "+EnvIdPIssuer+" set, IDP_JWKS_URL, IDP_AUDIENCE, IDP_TENANT_CLAIM, IDP_ROLE_CLAIM and IDP_MANAGER_ROLE are required")
+	}
+	if len(problems) > 0 {
+		return c, fmt.Errorf("configuration: %s", strings.Join(problems, "; "))
 	}
 	return c, nil
 }

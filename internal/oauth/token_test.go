@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alexedwards/argon2id"
+
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/oauth"
+	"github.com/modules-service/modules/internal/secrethash"
 )
 
 func TestTokenRequests(t *testing.T) {
@@ -158,7 +161,9 @@ func TestFailuresLookAndCostTheSame(t *testing.T) {
 func TestWarmInstanceCachesVerification(t *testing.T) {
 	f := newFixture(t)
 	c := f.module(t, "billing", plainSecret)
-	ok := func() int { return f.post(t, form("grant_type", "client_credentials"), []string{c.ClientID, plainSecret}).status }
+	ok := func() int {
+		return f.post(t, form("grant_type", "client_credentials"), []string{c.ClientID, plainSecret}).status
+	}
 	if ok() != 200 {
 		t.Fatal("first request failed")
 	}
@@ -188,7 +193,9 @@ func TestWarmInstanceCachesVerification(t *testing.T) {
 func TestBruteForceIsThrottled(t *testing.T) {
 	f := newFixture(t)
 	c := f.module(t, "billing", plainSecret)
-	good := func() result { return f.post(t, form("grant_type", "client_credentials"), []string{c.ClientID, plainSecret}) }
+	good := func() result {
+		return f.post(t, form("grant_type", "client_credentials"), []string{c.ClientID, plainSecret})
+	}
 	if good().status != 200 {
 		t.Fatal("valid request failed")
 	}
@@ -225,5 +232,12 @@ func TestOnlyPost(t *testing.T) {
 	r := f.post(t, "", nil, func(r *http.Request) { r.Method = "GET" })
 	if r.status != 405 || r.header.Get("Allow") != "POST" || r.body["error"] != "invalid_request" {
 		t.Errorf("GET: %d %v %s", r.status, r.header, r.raw)
+	}
+}
+
+func TestDummyHashMatchesProductionParameters(t *testing.T) {
+	params, _, _, err := argon2id.DecodeHash(oauth.DummyHash)
+	if err != nil || *params != secrethash.OWASP {
+		t.Errorf("DummyHash parameters %+v (%v), want %+v", params, err, secrethash.OWASP)
 	}
 }

@@ -1,0 +1,58 @@
+package secretsmanager_test
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/modules-service/modules/internal/secretsmanager"
+	"github.com/modules-service/modules/internal/testenv"
+)
+
+// TestRotationKeepsPreviousKey runs the rotation steps against moto the way
+// Secrets Manager calls them, twice, and checks what the token function loads.
+func TestRotationKeepsPreviousKey(t *testing.T) {
+	ctx := context.Background()
+	b := testenv.Moto(t)
+	cfg, _ := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
+	api := sm.NewFromConfig(cfg, func(o *sm.Options) { o.BaseEndpoint = aws.String(os.Getenv("MOTO_ENDPOINT")) })
+	name := b.SecretPrefix + "-signing-key"
+	// the template creates the secret with a placeholder; rotation makes the first key
+	if _, err := api.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	keys := &secretsmanager.SigningKeys{SM: api, SecretID: name}
+	if _, err := keys.Load(ctx); err == nil {
+		t.Fatal("Load of the placeholder succeeded; want an error until the first rotation")
+	}
+	rotate := func(token string) {
+		t.Helper()
+		for _, step := range []string{"createSecret", "createSecret", "setSecret", "testSecret", "finishSecret", "finishSecret"} {
+			if err := secretsmanager.Rotate(ctx, api, secretsmanager.RotationEvent{SecretID: name, ClientRequestToken: token, Step: step}); err != nil {
+				t.Fatalf("%s: %v", step, err)
+			}
+		}
+	}
+	rotate("00000000-0000-4000-8000-000000000001")
+	first, err := keys.Load(ctx)
+	if err != nil || first.Previous != nil {
+		t.Fatalf("after the first rotation: %+v, %v; want a current key and no previous", first, err)
+	}
+	rotate("00000000-0000-4000-8000-000000000002")
+	second, err := keys.Load(ctx)
+	if err != nil || second.Current.ID == first.Current.ID || second.Previous == nil || second.Previous.ID != first.Current.ID {
+		t.Fatalf("after the second rotation: %+v, %v; want a new current key and the first as previous", second, err)
+	}
+	if jwks := second.JWKS(); len(jwks.Keys) != 2 {
+		t.Errorf("JWKS has %d keys, want current and previous", len(jwks.Keys))
+	}
+	if err := secretsmanager.Rotate(ctx, api, secretsmanager.RotationEvent{SecretID: name, ClientRequestToken: "unknown", Step: "testSecret"}); err == nil {
+		t.Error("a step for a version not being rotated succeeded")
+	}
+}

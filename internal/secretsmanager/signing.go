@@ -1,0 +1,64 @@
+package secretsmanager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/modules-service/modules/internal/signing"
+)
+
+// ValueAPI reads secret versions.
+type ValueAPI interface {
+	GetSecretValue(context.Context, *sm.GetSecretValueInput, ...func(*sm.Options)) (*sm.GetSecretValueOutput, error)
+}
+
+// SigningKeys loads the token-signing keys from the versions of one secret:
+// AWSCURRENT signs, AWSPREVIOUS stays published after a rotation.
+// It implements signing.Source.
+type SigningKeys struct {
+	SM       ValueAPI
+	SecretID string
+}
+
+// Load implements signing.Source.
+func (s *SigningKeys) Load(ctx context.Context) (signing.KeySet, error) {
+	cur, err := s.version(ctx, "AWSCURRENT")
+	if err != nil {
+		return signing.KeySet{}, err
+	}
+	set := signing.KeySet{Current: cur}
+	prev, err := s.version(ctx, "AWSPREVIOUS")
+	var missing *types.ResourceNotFoundException
+	switch {
+	case err == nil:
+		set.Previous = &prev
+	case !errors.As(err, &missing) && !isNoKey(err):
+		return signing.KeySet{}, err
+	}
+	return set, nil
+}
+
+func (s *SigningKeys) version(ctx context.Context, stage string) (signing.Key, error) {
+	out, err := s.SM.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String(s.SecretID), VersionStage: aws.String(stage)})
+	if err != nil {
+		return signing.Key{}, fmt.Errorf("get signing key %s: %w", stage, err)
+	}
+	k, err := signing.Parse(aws.ToString(out.SecretString))
+	if err != nil {
+		return signing.Key{}, noKey{fmt.Errorf("%s: %w", stage, err)}
+	}
+	return k, nil
+}
+
+// noKey marks a version that holds no key, such as the placeholder value
+// the secret is created with before its first rotation.
+type noKey struct{ error }
+
+func (n noKey) Unwrap() error { return n.error }
+
+func isNoKey(err error) bool { var n noKey; return errors.As(err, &n) }
