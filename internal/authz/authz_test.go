@@ -1,0 +1,350 @@
+package authz_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/modules-service/modules/internal/authz"
+	"github.com/modules-service/modules/internal/httpapi"
+	"github.com/modules-service/modules/internal/module"
+	"github.com/modules-service/modules/internal/oauth"
+	"github.com/modules-service/modules/internal/signing"
+	"github.com/modules-service/modules/internal/testenv"
+)
+
+const (
+	issuer    = "https://api.example.test"
+	idpIssuer = "https://idp.example.test"
+	secret    = "Known-Secret-4711-xyz"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type fixture struct {
+	backend testenv.Backend
+	svc     *module.Service
+	clock   *clock
+	key     signing.Key
+	token   http.Handler
+	authz   *authz.Authorizer
+	idpKey  *ecdsa.PrivateKey
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	f := &fixture{backend: testenv.Embedded(t), clock: &clock{t: time.Now()}}
+	f.svc = f.backend.Service()
+	var err error
+	if f.key, err = signing.Generate(); err != nil {
+		t.Fatal(err)
+	}
+	keys := &signing.Cache{Source: signing.Static{Current: f.key}, MaxAge: time.Hour, MinRefresh: time.Minute}
+	dummy, _ := testenv.FastHasher.Hash("dummy")
+	f.token = oauth.NewEndpoint(oauth.Config{Issuer: issuer}, oauth.Deps{
+		Clients: f.backend.Clients(), Hashes: f.backend.Hashes, Failures: f.backend.Clients(),
+		Verifier: testenv.FastHasher, DummyHash: dummy, Keys: keys, Now: f.clock.Now,
+	}).Handler()
+
+	// a test identity provider: its own key, its JWKS on loopback
+	f.idpKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	jwks := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &f.idpKey.PublicKey, KeyID: "idp-1", Algorithm: "ES256", Use: "sig"}}}
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _ = json.NewEncoder(w).Encode(jwks) }))
+	t.Cleanup(idp.Close)
+
+	f.authz = &authz.Authorizer{Issuer: issuer, Keys: keys, Clients: f.backend.Clients(), Now: f.clock.Now,
+		IdP: &authz.IdP{Issuer: idpIssuer, JWKSURL: idp.URL, Audience: "portal", TenantClaim: "tenant", RoleClaim: "roles", ManagerRole: "tenant-manager"}}
+	return f
+}
+
+// issue gets a real access token from the token endpoint.
+func (f *fixture) issue(t *testing.T, c module.Credentials, scope string) string {
+	t.Helper()
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {c.ClientID}, "client_secret": {secret}}
+	if scope != "" {
+		form.Set("scope", scope)
+	}
+	r := httptest.NewRequest("POST", "/oauth2/token", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	f.token.ServeHTTP(w, r)
+	var body map[string]any
+	_ = json.Unmarshal(w.Body.Bytes(), &body)
+	tok, _ := body["access_token"].(string)
+	if tok == "" {
+		t.Fatalf("no token: %s", w.Body)
+	}
+	return tok
+}
+
+func (f *fixture) module(t *testing.T, name string, scopes ...string) module.Credentials {
+	t.Helper()
+	c, _, err := f.svc.Create(context.Background(), "acme", module.CreateInput{Name: name, DisplayName: name, ClientSecret: secret, Scopes: scopes}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (f *fixture) decide(t *testing.T, authorization string) authz.Decision {
+	t.Helper()
+	e := events.APIGatewayV2CustomAuthorizerV2Request{Version: "2.0", Type: "REQUEST", Headers: map[string]string{}}
+	if authorization != "" {
+		e.Headers["authorization"] = authorization
+		e.IdentitySource = []string{authorization}
+	}
+	d, err := f.authz.Authorize(context.Background(), e)
+	if err != nil {
+		t.Fatalf("Authorize returned an error (a 500): %v", err)
+	}
+	return d
+}
+
+// sign makes a JWS with the given header fields and claims.
+func sign(t *testing.T, alg jose.SignatureAlgorithm, key any, kid, typ string, claims map[string]any) string {
+	t.Helper()
+	opts := (&jose.SignerOptions{}).WithHeader("kid", kid)
+	if typ != "" {
+		opts = opts.WithType(jose.ContentType(typ))
+	}
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := jwt.Signed(s).Claims(claims).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// ownClaims are valid claims of this service's token for client c.
+func ownClaims(now time.Time, c module.Credentials, scope string) map[string]any {
+	return map[string]any{"iss": issuer, "aud": issuer, "sub": c.ClientID, "client_id": c.ClientID, "tenant_id": "acme",
+		"scope": scope, "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": "x"}
+}
+
+func with(m map[string]any, kv ...any) map[string]any {
+	c := map[string]any{}
+	for k, v := range m {
+		c[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == nil {
+			delete(c, kv[i].(string))
+		} else {
+			c[kv[i].(string)] = kv[i+1]
+		}
+	}
+	return c
+}
+
+func TestOwnTokens(t *testing.T) {
+	f := newFixture(t)
+	manager := f.module(t, "manager", module.ScopeManage, "orders.read")
+	client := f.module(t, "client", "orders.read")
+	now := f.clock.Now()
+	pemless, _ := signing.Generate() // a key of another issuer
+	pubDER, _ := x509.MarshalPKIXPublicKey(&f.key.Private.PublicKey)
+	good := ownClaims(now, client, "orders.read")
+
+	tests := []struct {
+		name  string
+		auth  string
+		allow bool
+		kind  string
+	}{
+		{"manager token", "Bearer " + f.issue(t, manager, ""), true, httpapi.KindManager},
+		{"manager without modules:manage requested", "Bearer " + f.issue(t, manager, "orders.read"), true, httpapi.KindClient},
+		{"client token", "Bearer " + f.issue(t, client, ""), true, httpapi.KindClient},
+		{"lowercase bearer scheme", "bearer " + f.issue(t, client, ""), true, httpapi.KindClient},
+		{"no header", "", false, ""},
+		{"Basic scheme", "Basic " + base64.StdEncoding.EncodeToString([]byte("a:b")), false, ""},
+		{"not a JWT", "Bearer not.a.jwt", false, ""},
+		{"garbage", "Bearer %%%", false, ""},
+		{"alg none", "Bearer " + noneToken(good), false, ""},
+		{"HS256 with the public key as secret", "Bearer " + sign(t, jose.HS256, pubDER, f.key.ID, "at+jwt", good), false, ""},
+		{"key of another issuer, same kid", "Bearer " + sign(t, jose.RS256, pemless.Private, f.key.ID, "at+jwt", good), false, ""},
+		{"tampered payload", "Bearer " + tamper(t, f.issue(t, client, ""), "tenant_id", "globex"), false, ""},
+		{"unknown kid", "Bearer " + sign(t, jose.RS256, f.key.Private, "kid-nobody-has", "at+jwt", good), false, ""},
+		{"typ JWT instead of at+jwt", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "JWT", good), false, ""},
+		{"wrong issuer", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "at+jwt", with(good, "iss", "https://evil.test")), false, ""},
+		{"wrong audience", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "at+jwt", with(good, "aud", "someone-else")), false, ""},
+		{"expired", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "at+jwt", with(good, "exp", now.Add(-time.Hour).Unix())), false, ""},
+		{"no exp", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "at+jwt", with(good, "exp", nil)), false, ""},
+		{"not yet valid", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "at+jwt", with(good, "nbf", now.Add(time.Hour).Unix())), false, ""},
+		{"unknown client", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "at+jwt", with(good, "client_id", "ghost", "sub", "ghost")), false, ""},
+		{"tenant differs from the module's", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "at+jwt", with(good, "tenant_id", "globex")), false, ""},
+		{"validly signed with our key", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "at+jwt", good), true, httpapi.KindClient},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := f.decide(t, tt.auth)
+			if d.IsAuthorized != tt.allow {
+				t.Fatalf("IsAuthorized = %v, want %v", d.IsAuthorized, tt.allow)
+			}
+			if !tt.allow {
+				if d.Context != nil {
+					t.Errorf("a denial carries context %v", d.Context)
+				}
+				return
+			}
+			if d.Context[httpapi.CtxTenant] != "acme" || d.Context[httpapi.CtxKind] != tt.kind || d.Context[httpapi.CtxClientID] == "" {
+				t.Errorf("context %v, want tenant acme, kind %s and the client ID", d.Context, tt.kind)
+			}
+		})
+	}
+}
+
+func TestDisabledOrDeletedModuleStopsWithinClientTTL(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, stop := range []string{"disable", "delete"} {
+		t.Run(stop, func(t *testing.T) {
+			c := f.module(t, "mod-"+stop)
+			tok := "Bearer " + f.issue(t, c, "")
+			if !f.decide(t, tok).IsAuthorized {
+				t.Fatal("a fresh token was refused")
+			}
+			var err error
+			if stop == "disable" {
+				_, err = f.svc.Update(ctx, "acme", c.ID, module.Patch{"enabled": []byte("false")}, 0)
+			} else {
+				err = f.svc.Delete(ctx, "acme", c.ID, 0)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.clock.Add(authz.DefaultClientTTL + time.Second)
+			if f.decide(t, tok).IsAuthorized {
+				t.Errorf("token still accepted %v after %s", authz.DefaultClientTTL, stop)
+			}
+		})
+	}
+}
+
+func TestIdentityProviderTokens(t *testing.T) {
+	f := newFixture(t)
+	now := f.clock.Now()
+	claims := map[string]any{"iss": idpIssuer, "aud": "portal", "sub": "user-1", "tenant": "acme", "roles": []string{"tenant-manager"},
+		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tests := []struct {
+		name, token string
+		allow       bool
+		kind        string
+	}{
+		{"tenant manager", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", claims), true, httpapi.KindManager},
+		{"role as a string", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "roles", "tenant-manager")), true, httpapi.KindManager},
+		{"not a manager", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "roles", []string{"viewer"})), true, "user"},
+		{"wrong audience", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "aud", "other")), false, ""},
+		{"expired", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "exp", now.Add(-time.Hour).Unix())), false, ""},
+		{"no tenant", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "tenant", nil)), false, ""},
+		{"bad tenant", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "tenant", "a b")), false, ""},
+		{"another key, IdP's kid", sign(t, jose.ES256, other, "idp-1", "JWT", claims), false, ""},
+		{"unknown kid", sign(t, jose.ES256, f.idpKey, "idp-9", "JWT", claims), false, ""},
+		{"HS256 with the IdP's public key", sign(t, jose.HS256, mustDER(t, &f.idpKey.PublicKey), "idp-1", "JWT", claims), false, ""},
+		{"unknown issuer", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "iss", "https://other-idp.test")), false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := f.decide(t, "Bearer "+tt.token)
+			if d.IsAuthorized != tt.allow {
+				t.Fatalf("IsAuthorized = %v, want %v", d.IsAuthorized, tt.allow)
+			}
+			if tt.allow && (d.Context[httpapi.CtxTenant] != "acme" || d.Context[httpapi.CtxKind] != tt.kind) {
+				t.Errorf("context %v, want tenant acme, kind %s", d.Context, tt.kind)
+			}
+		})
+	}
+}
+
+// noneToken is an unsigned JWT (alg none) with the given claims.
+func noneToken(claims map[string]any) string {
+	h, _ := json.Marshal(map[string]any{"alg": "none", "typ": "at+jwt"})
+	p, _ := json.Marshal(claims)
+	return base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(p) + "."
+}
+
+// tamper changes one claim of a signed token and keeps the signature.
+func tamper(t *testing.T, tok, claim string, value any) string {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	raw, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	var c map[string]any
+	_ = json.Unmarshal(raw, &c)
+	c[claim] = value
+	b, _ := json.Marshal(c)
+	parts[1] = base64.RawURLEncoding.EncodeToString(b)
+	return strings.Join(parts, ".")
+}
+
+func mustDER(t *testing.T, pub any) []byte {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+// rotating is a key source whose keys a test can change.
+type rotating struct {
+	mu  sync.Mutex
+	set signing.KeySet
+}
+
+func (r *rotating) Load(context.Context) (signing.KeySet, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.set, nil
+}
+
+func TestKeyRotationIsPickedUpOnUnknownKid(t *testing.T) {
+	f := newFixture(t)
+	c := f.module(t, "client")
+	src := &rotating{set: signing.KeySet{Current: f.key}}
+	f.authz.Keys = &signing.Cache{Source: src, MaxAge: time.Hour, MinRefresh: time.Minute, Now: f.clock.Now}
+	if !f.decide(t, "Bearer "+f.issue(t, c, "")).IsAuthorized {
+		t.Fatal("token of the current key refused")
+	}
+	next, _ := signing.Generate()
+	src.mu.Lock()
+	src.set = signing.KeySet{Current: next, Previous: &f.key}
+	src.mu.Unlock()
+	tok := sign(t, jose.RS256, next.Private, next.ID, "at+jwt", ownClaims(f.clock.Now(), c, ""))
+	if f.decide(t, "Bearer "+tok).IsAuthorized {
+		t.Fatal("accepted a new kid within MinRefresh of the last load: refreshes are not bounded")
+	}
+	f.clock.Add(time.Minute + time.Second)
+	if !f.decide(t, "Bearer "+tok).IsAuthorized {
+		t.Error("token of the rotated-in key refused after MinRefresh")
+	}
+	if !f.decide(t, "Bearer "+f.issue(t, c, "")).IsAuthorized {
+		t.Error("token of the previous key refused after the rotation")
+	}
+}
