@@ -3,24 +3,6 @@
 // deployed and a new one on every scheduled rotation.
 package main
 
-import (
-	"context"
-	"log"
+import "github.com/modules-service/modules/internal/wiring"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-
-	"github.com/modules-service/modules/internal/secretsmanager"
-)
-
-func main() {
-	aws, err := awsconfig.LoadDefaultConfig(context.Background())
-	if err != nil {
-		log.Fatalf("load AWS config: %v", err)
-	}
-	api := sm.NewFromConfig(aws)
-	lambda.Start(func(ctx context.Context, e secretsmanager.RotationEvent) error {
-		return secretsmanager.Rotate(ctx, api, e)
-	})
-}
+func main() { wiring.Main(wiring.RotateSigningKey) }

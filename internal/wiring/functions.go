@@ -1,0 +1,94 @@
+package wiring
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/modules-service/modules/internal/authz"
+	"github.com/modules-service/modules/internal/httpapi"
+	"github.com/modules-service/modules/internal/oauth"
+	"github.com/modules-service/modules/internal/secrethash"
+	"github.com/modules-service/modules/internal/secretsmanager"
+)
+
+// proxied adapts an http.Handler to a payload 2.0 Lambda handler.
+func proxied(h http.Handler) lambda.Handler {
+	return lambda.NewHandler(httpadapter.NewV2(h).ProxyWithContext)
+}
+
+func createModule(_ context.Context, e Env) (lambda.Handler, error) {
+	return proxied(httpapi.CreateModule(e.Log, e.service())), nil
+}
+
+// listModules gets no secret store: it must never touch Secrets Manager.
+func listModules(ctx context.Context, e Env) (lambda.Handler, error) {
+	svc := e.service()
+	svc.Secrets, svc.Hasher = nil, nil
+	if err := svc.Warm(ctx); err != nil { // the cursor key, once per cold start
+		return nil, err
+	}
+	return proxied(httpapi.ListModules(e.Log, svc)), nil
+}
+
+func updateModule(_ context.Context, e Env) (lambda.Handler, error) {
+	svc := e.service()
+	svc.Secrets, svc.Hasher = nil, nil
+	return proxied(httpapi.UpdateModule(e.Log, svc)), nil
+}
+
+func deleteModule(_ context.Context, e Env) (lambda.Handler, error) {
+	return proxied(httpapi.DeleteModule(e.Log, e.service())), nil
+}
+
+func token(ctx context.Context, e Env) (lambda.Handler, error) {
+	keys, err := e.keys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := e.Config
+	ep := oauth.NewEndpoint(oauth.Config{Issuer: c.Issuer, Audience: c.Audience, Lifetime: c.TokenLifetime}, oauth.Deps{
+		Clients: e.clients(), Failures: e.clients(), Hashes: e.Secrets,
+		Verifier: secrethash.New(), DummyHash: oauth.DummyHash, Keys: keys, Log: e.Log,
+	})
+	return proxied(ep.Handler()), nil
+}
+
+// Authorizer builds the Lambda authorizer; the local gateway calls it too.
+func Authorizer(ctx context.Context, e Env) (*authz.Authorizer, error) {
+	keys, err := e.keys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := e.Config
+	a := &authz.Authorizer{Issuer: c.Issuer, Audience: c.Audience, Keys: keys, Clients: e.clients(), ClientTTL: c.ClientCacheTTL, Log: e.Log}
+	if i := c.IdP; i.Issuer != "" {
+		a.IdP = &authz.IdP{Issuer: i.Issuer, JWKSURL: i.JWKSURL, Audience: i.Audience, TenantClaim: i.TenantClaim, RoleClaim: i.RoleClaim, ManagerRole: i.ManagerRole}
+	}
+	return a, nil
+}
+
+func authorizer(ctx context.Context, e Env) (lambda.Handler, error) {
+	a, err := Authorizer(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	return lambda.NewHandler(a.Authorize), nil
+}
+
+func reaper(_ context.Context, e Env) (lambda.Handler, error) {
+	svc := e.service()
+	return lambda.NewHandler(func(ctx context.Context) (int, error) {
+		n, err := svc.Reap(ctx)
+		e.Log.InfoContext(ctx, "reaped orphan secret hashes", "count", n)
+		return n, err
+	}), nil
+}
+
+func rotateSigningKey(_ context.Context, e Env) (lambda.Handler, error) {
+	return lambda.NewHandler(func(ctx context.Context, ev secretsmanager.RotationEvent) error {
+		return secretsmanager.Rotate(ctx, e.Rotation, ev)
+	}), nil
+}
