@@ -32,3 +32,8 @@ for target in $(grep -rhoE '^func (Fuzz[A-Za-z0-9]+)' --include='*_test.go' inte
   out=$(go test -run '^$' -fuzz "^$target\$" -fuzztime "$fuzz_time" "./$pkg" 2>&1) || { echo "$out" | grep -v "^fuzz: elapsed"; exit 1; }
   echo "ok   $target ($fuzz_time)"
 done
+
+echo "== template: sam validate --lint and sam build (offline)"
+export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-us-east-1}
+"$venv/bin/sam" validate --lint
+"$venv/bin/sam" build
