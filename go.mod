@@ -18,6 +18,7 @@ require (
 	github.com/truora/minidyn v0.8.2
 	golang.org/x/oauth2 v0.38.0
 	golang.org/x/text v0.44.0
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (

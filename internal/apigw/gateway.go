@@ -39,6 +39,7 @@ func (f AuthorizerFunc) Authorize(ctx context.Context, e events.APIGatewayV2Cust
 type Gateway struct {
 	Routes     []Route
 	Authorizer Authorizer
+	CORS       *CORS // nil: no CORS configuration
 	Log        *slog.Logger
 }
 
@@ -60,6 +61,9 @@ func (g *Gateway) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusNotFound, "Not Found")
 	})
+	if g.CORS != nil {
+		return g.CORS.wrap(mux)
+	}
 	return mux
 }
 
@@ -149,4 +153,22 @@ func writeMessage(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"message": msg})
+}
+
+// LambdaAuthorizer calls an authorizer's Lambda handler with the event's
+// JSON, as API Gateway does.
+type LambdaAuthorizer struct{ Handler lambda.Handler }
+
+// Authorize implements Authorizer.
+func (l LambdaAuthorizer) Authorize(ctx context.Context, e events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+	var resp events.APIGatewayV2CustomAuthorizerSimpleResponse
+	payload, err := json.Marshal(e)
+	if err != nil {
+		return resp, err
+	}
+	out, err := l.Handler.Invoke(ctx, payload)
+	if err != nil {
+		return resp, err
+	}
+	return resp, json.Unmarshal(out, &resp)
 }

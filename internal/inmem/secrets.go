@@ -84,3 +84,37 @@ func (s *Secrets) Age(d time.Duration) {
 		s.secrets[k] = e
 	}
 }
+
+// Snapshot is the persistent form of the store (the local gateway's data
+// directory).
+type Snapshot map[string]SnapshotEntry
+
+// SnapshotEntry is one secret of a Snapshot.
+type SnapshotEntry struct {
+	Value     string            `json:"value"`
+	Tags      map[string]string `json:"tags"`
+	CreatedAt time.Time         `json:"createdAt"`
+}
+
+// Export returns every secret.
+func (s *Secrets) Export() Snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := Snapshot{}
+	for name, e := range s.secrets {
+		out[name] = SnapshotEntry{Value: e.value, Tags: e.meta.Tags, CreatedAt: e.meta.CreatedAt}
+	}
+	return out
+}
+
+// Import adds every secret of snap.
+func (s *Secrets) Import(snap Snapshot) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.secrets == nil {
+		s.secrets = map[string]entry{}
+	}
+	for name, e := range snap {
+		s.secrets[name] = entry{e.Value, module.StoredSecret{Name: name, Tags: e.Tags, CreatedAt: e.CreatedAt}}
+	}
+}

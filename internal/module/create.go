@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/modules-service/modules/internal/derrors"
@@ -17,10 +18,16 @@ type CreateInput struct {
 	ClientSecret string     `json:"clientSecret"`
 	UserLogin    *UserLogin `json:"userLogin,omitempty"`
 	Scopes       []string   `json:"scopes,omitempty"`
+	// ClientID, when set, is used instead of a generated one. Only the
+	// operator's bootstrap of a tenant's first manager sets it; the API
+	// cannot (it is not a JSON field).
+	ClientID string `json:"-"`
 }
 
 // IdempotencyTTL is how long a create's Idempotency-Key is remembered.
 const IdempotencyTTL = 24 * time.Hour
+
+var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
 
 // MaxIdempotencyKey is the longest Idempotency-Key accepted.
 const MaxIdempotencyKey = 255
@@ -105,16 +112,25 @@ func (s *Service) newModule(tenantID string, in CreateInput) (Module, error) {
 		m.UserLogin = *in.UserLogin
 	}
 	m.normalize()
+	var bad []derrors.Field
+	if in.ClientID != "" {
+		if !clientIDPattern.MatchString(in.ClientID) {
+			bad = append(bad, derrors.Field{Name: "clientId", Reason: "a chosen client ID must be 8 to 64 letters, digits, '.', '_' or '-'"})
+		}
+		m.ClientID = in.ClientID
+	}
 	m.SecretName = s.SecretName(tenantID, m.ClientID)
 	err := m.Check()
-	if f := checkSecret(in.ClientSecret, m.Name, m.DisplayName); f != nil {
-		var bad []derrors.Field
-		if de, ok := errors.AsType[*derrors.Error](err); ok {
-			bad = de.Fields
-		}
-		err = derrors.Invalid(append(bad, *f)...)
+	if de, ok := errors.AsType[*derrors.Error](err); ok {
+		bad = append(bad, de.Fields...)
 	}
-	return m, err
+	if f := checkSecret(in.ClientSecret, m.Name, m.DisplayName); f != nil {
+		bad = append(bad, *f)
+	}
+	if len(bad) > 0 {
+		return m, derrors.Invalid(bad...)
+	}
+	return m, nil
 }
 
 // hashes computes the secret's hash and, for an idempotent create, the

@@ -130,3 +130,13 @@ func (e Env) keys(ctx context.Context) (*signing.Cache, error) {
 	}
 	return c, nil
 }
+
+// Lookup returns the function built from the folder functions/<name>.
+func Lookup(name string) (Function, bool) {
+	for _, f := range All() {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Function{}, false
+}

@@ -1,0 +1,230 @@
+// Package localstack runs the whole API on a developer's machine the way
+// API Gateway and Lambda run it: routes, functions and authorizer from
+// template.yaml, each function invoked through its Lambda handler with
+// payload 2.0 event JSON. DynamoDB is minidyn's server in process and
+// secrets live in memory, unless real AWS services are asked for.
+package localstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/modules-service/modules/internal/apigw"
+	"github.com/modules-service/modules/internal/config"
+	"github.com/modules-service/modules/internal/dynamo"
+	"github.com/modules-service/modules/internal/inmem"
+	"github.com/modules-service/modules/internal/samtemplate"
+	"github.com/modules-service/modules/internal/signing"
+	"github.com/modules-service/modules/internal/wiring"
+)
+
+// Options configure the local stack.
+type Options struct {
+	Template string // path of template.yaml
+	// Issuer of tokens: the URL the gateway is reached at.
+	Issuer string
+	// DataDir, when set in embedded mode, keeps the table, the secret
+	// hashes and the signing key across restarts.
+	DataDir string
+	// AWS uses the AWS services the SDK's default configuration finds
+	// (AWS_ENDPOINT_URL for moto or LocalStack, or real credentials)
+	// instead of the embedded ones.
+	AWS          bool
+	Table        string
+	SecretPrefix string
+	// SigningKeySecret names the signing-key secret in AWS mode; empty: a
+	// key generated at start.
+	SigningKeySecret string
+	ClientCacheTTL   time.Duration
+	Bootstrap        Bootstrap
+	Log              *slog.Logger
+}
+
+// Stack is a running local API.
+type Stack struct {
+	Handler   http.Handler
+	Manager   Manager
+	Template  samtemplate.Template
+	Mode      string
+	closeOnce sync.Once
+	closers   []func()
+}
+
+// Start builds the stack.
+func Start(ctx context.Context, o Options) (*Stack, error) {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	tpl, err := samtemplate.Load(o.Template)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{Template: tpl}
+	env, err := s.env(ctx, o)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.Manager, err = bootstrap(ctx, env, o.Bootstrap); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("bootstrap manager: %w", err)
+	}
+	gw := &apigw.Gateway{Log: o.Log, CORS: cors(tpl.CORS)}
+	for _, f := range tpl.Functions {
+		fn, ok := wiring.Lookup(f.Folder)
+		if !ok {
+			s.Close()
+			return nil, fmt.Errorf("template function %s: no functions/%s to serve it", f.LogicalID, f.Folder)
+		}
+		if f.Authorizer {
+			h, err := fn.New(ctx, env)
+			if err != nil {
+				s.Close()
+				return nil, fmt.Errorf("%s: %w", f.LogicalID, err)
+			}
+			gw.Authorizer = apigw.LambdaAuthorizer{Handler: h}
+		}
+		if len(f.Routes) == 0 {
+			continue
+		}
+		h, err := fn.New(ctx, env)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("%s: %w", f.LogicalID, err)
+		}
+		for _, r := range f.Routes {
+			gw.Routes = append(gw.Routes, apigw.Route{Key: r.Key(), Function: h, Authorized: r.Authorized})
+		}
+	}
+	s.Handler = gw.Handler()
+	return s, nil
+}
+
+// env builds the functions' environment: embedded or on AWS.
+func (s *Stack) env(ctx context.Context, o Options) (wiring.Env, error) {
+	cfg := config.Config{Table: o.Table, SecretPrefix: o.SecretPrefix, Issuer: o.Issuer, ClientCacheTTL: o.ClientCacheTTL, SigningKeySecret: o.SigningKeySecret}
+	env := wiring.Env{Config: cfg, Log: o.Log}
+	if o.AWS {
+		s.Mode = "AWS services (default SDK configuration)"
+		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+		if err != nil {
+			return env, fmt.Errorf("load AWS config: %w", err)
+		}
+		env = wiring.FromAWS(cfg, awsCfg)
+		env.Log = o.Log
+		if err := dynamo.CreateTable(ctx, env.DynamoDB.(dynamo.TableAPI), o.Table); err != nil {
+			return env, err
+		}
+		if o.SigningKeySecret == "" {
+			k, err := signing.Generate()
+			if err != nil {
+				return env, err
+			}
+			env.SigningKeys = signing.Static{Current: k}
+		}
+		return env, nil
+	}
+	db, err := startEmbeddedDB(ctx, o.Table)
+	if err != nil {
+		return env, err
+	}
+	s.closers = append(s.closers, db.Close)
+	secrets := &inmem.Secrets{}
+	env.DynamoDB, env.Secrets = db.client, secrets
+	key, err := s.persist(o, db, secrets)
+	if err != nil {
+		return env, err
+	}
+	env.SigningKeys = signing.Static{Current: key}
+	s.Mode = "embedded (minidyn DynamoDB server in process, in-memory secrets)"
+	if o.DataDir != "" {
+		s.Mode += ", data kept in " + o.DataDir
+	} else {
+		s.Mode += ", data lost on exit (use --data-dir to keep it)"
+	}
+	return env, nil
+}
+
+// persist loads the data directory, if any, and arranges for it to be
+// saved every few seconds and on Close. It returns the signing key.
+func (s *Stack) persist(o Options, db *embeddedDB, secrets *inmem.Secrets) (signing.Key, error) {
+	if o.DataDir == "" {
+		return signing.Generate()
+	}
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+		return signing.Key{}, err
+	}
+	var stored string
+	keyFile := filepath.Join(o.DataDir, "signing-key.json")
+	if err := readJSON(keyFile, &stored); err != nil {
+		return signing.Key{}, err
+	}
+	key, err := signing.Parse(stored)
+	if stored == "" {
+		if key, err = signing.Generate(); err == nil {
+			stored, err = key.Marshal()
+		}
+		if err == nil {
+			err = writeJSON(keyFile, stored)
+		}
+	}
+	if err != nil {
+		return signing.Key{}, fmt.Errorf("signing key in %s: %w", keyFile, err)
+	}
+	snap := inmem.Snapshot{}
+	if err := readJSON(filepath.Join(o.DataDir, "secrets.json"), &snap); err != nil {
+		return signing.Key{}, err
+	}
+	secrets.Import(snap)
+	if err := db.load(o.DataDir, o.Table); err != nil {
+		return signing.Key{}, fmt.Errorf("load %s: %w", o.DataDir, err)
+	}
+	save := func() {
+		err := errors.Join(db.save(o.DataDir, o.Table), writeJSON(filepath.Join(o.DataDir, "secrets.json"), secrets.Export()))
+		if err != nil {
+			o.Log.Error("save data directory", "error", err.Error())
+		}
+	}
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(5 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				save()
+			case <-stop:
+				return
+			}
+		}
+	}()
+	// Closers run last-in first-out: save before the database stops.
+	s.closers = append(s.closers, func() { close(stop); save() })
+	return key, nil
+}
+
+// Close saves what is to be kept and stops the embedded services.
+func (s *Stack) Close() {
+	s.closeOnce.Do(func() {
+		for i := len(s.closers) - 1; i >= 0; i-- {
+			s.closers[i]()
+		}
+	})
+}
+
+func cors(c samtemplate.CORS) *apigw.CORS {
+	if len(c.AllowOrigins) == 0 {
+		return nil
+	}
+	return &apigw.CORS{AllowOrigins: c.AllowOrigins, AllowMethods: c.AllowMethods, AllowHeaders: c.AllowHeaders,
+		ExposeHeaders: c.ExposeHeaders, AllowCredentials: c.AllowCredentials, MaxAge: c.MaxAge}
+}
