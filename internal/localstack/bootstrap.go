@@ -32,12 +32,10 @@ const ManagerName = "tenant-manager"
 
 // bootstrap creates the manager module of b.Tenant unless it exists. A
 // given secret must match an existing manager's.
-func bootstrap(ctx context.Context, env wiring.Env, b Bootstrap) (Manager, error) {
+func bootstrap(ctx context.Context, env wiring.Env, svc *module.Service, b Bootstrap) (Manager, error) {
 	if b.Tenant == "" {
 		b.Tenant = "demo"
 	}
-	svc := &module.Service{Store: &dynamo.Store{DB: env.DynamoDB, Table: env.Config.Table}, Secrets: env.Secrets,
-		Hasher: secrethash.New(), SecretPrefix: env.Config.SecretPrefix, Log: env.Log}
 	existing, err := findManager(ctx, svc, b.Tenant)
 	if err != nil {
 		return Manager{}, err
@@ -101,4 +99,10 @@ func reuse(ctx context.Context, env wiring.Env, m module.Module, b Bootstrap) (M
 		}
 	}
 	return Manager{TenantID: m.TenantID, ClientID: m.ClientID, ClientSecret: b.ClientSecret}, nil
+}
+
+// managerService is the module service the operator paths use.
+func managerService(env wiring.Env) *module.Service {
+	return &module.Service{Store: &dynamo.Store{DB: env.DynamoDB, Table: env.Config.Table}, Secrets: env.Secrets,
+		Hasher: secrethash.New(), SecretPrefix: env.Config.SecretPrefix, Log: env.Log}
 }

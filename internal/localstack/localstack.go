@@ -22,6 +22,7 @@ import (
 	"github.com/modules-service/modules/internal/config"
 	"github.com/modules-service/modules/internal/dynamo"
 	"github.com/modules-service/modules/internal/inmem"
+	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/samtemplate"
 	"github.com/modules-service/modules/internal/signing"
 	"github.com/modules-service/modules/internal/wiring"
@@ -55,6 +56,7 @@ type Stack struct {
 	Manager   Manager
 	Template  samtemplate.Template
 	Mode      string
+	service   *module.Service
 	closeOnce sync.Once
 	closers   []func()
 }
@@ -74,7 +76,8 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		s.Close()
 		return nil, err
 	}
-	if s.Manager, err = bootstrap(ctx, env, o.Bootstrap); err != nil {
+	s.service = managerService(env)
+	if s.Manager, err = bootstrap(ctx, env, s.service, o.Bootstrap); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("bootstrap manager: %w", err)
 	}
@@ -227,4 +230,9 @@ func cors(c samtemplate.CORS) *apigw.CORS {
 	}
 	return &apigw.CORS{AllowOrigins: c.AllowOrigins, AllowMethods: c.AllowMethods, AllowHeaders: c.AllowHeaders,
 		ExposeHeaders: c.ExposeHeaders, AllowCredentials: c.AllowCredentials, MaxAge: c.MaxAge}
+}
+
+// CreateManager makes another tenant's first manager on the running stack.
+func (s *Stack) CreateManager(ctx context.Context, b Bootstrap) (Manager, error) {
+	return CreateManager(ctx, s.service, b)
 }
