@@ -2,12 +2,10 @@ package localstack
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 
 	"github.com/modules-service/modules/internal/derrors"
-	"github.com/modules-service/modules/internal/dynamo"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/secrethash"
 	"github.com/modules-service/modules/internal/wiring"
@@ -27,9 +25,6 @@ type Manager struct {
 	Created                          bool
 }
 
-// ManagerName is the module name of a bootstrapped manager.
-const ManagerName = "tenant-manager"
-
 // bootstrap creates the manager module of b.Tenant unless it exists. A
 // given secret must match an existing manager's.
 func bootstrap(ctx context.Context, env wiring.Env, svc *module.Service, b Bootstrap) (Manager, error) {
@@ -46,21 +41,13 @@ func bootstrap(ctx context.Context, env wiring.Env, svc *module.Service, b Boots
 	return CreateManager(ctx, svc, b)
 }
 
-// CreateManager makes a module with the modules:manage scope for b.Tenant
-// and returns its credentials; infra/admin uses it too.
+// CreateManager makes a tenant's first manager and returns its credentials.
 func CreateManager(ctx context.Context, svc *module.Service, b Bootstrap) (Manager, error) {
-	secret := b.ClientSecret
-	if secret == "" {
-		secret = rand.Text() + rand.Text() // 52 base32 characters, 260 bits
-	}
-	c, _, err := svc.Create(ctx, b.Tenant, module.CreateInput{
-		Name: ManagerName, DisplayName: "Tenant manager", ClientSecret: secret,
-		Scopes: []string{module.ScopeManage}, ClientID: b.ClientID,
-	}, "")
+	c, err := svc.CreateManager(ctx, b.Tenant, b.ClientID, b.ClientSecret)
 	if err != nil {
 		return Manager{}, err
 	}
-	return Manager{TenantID: b.Tenant, ClientID: c.ClientID, ClientSecret: secret, Created: true}, nil
+	return Manager{TenantID: b.Tenant, ClientID: c.ClientID, ClientSecret: c.ClientSecret, Created: true}, nil
 }
 
 func findManager(ctx context.Context, svc *module.Service, tenant string) (*module.Module, error) {
@@ -71,7 +58,7 @@ func findManager(ctx context.Context, svc *module.Service, tenant string) (*modu
 			return nil, err
 		}
 		for _, m := range page.Items {
-			if module.Fold(m.Name) == ManagerName {
+			if module.Fold(m.Name) == module.ManagerName {
 				return &m, nil
 			}
 		}
@@ -99,10 +86,4 @@ func reuse(ctx context.Context, env wiring.Env, m module.Module, b Bootstrap) (M
 		}
 	}
 	return Manager{TenantID: m.TenantID, ClientID: m.ClientID, ClientSecret: b.ClientSecret}, nil
-}
-
-// managerService is the module service the operator paths use.
-func managerService(env wiring.Env) *module.Service {
-	return &module.Service{Store: &dynamo.Store{DB: env.DynamoDB, Table: env.Config.Table}, Secrets: env.Secrets,
-		Hasher: secrethash.New(), SecretPrefix: env.Config.SecretPrefix, Log: env.Log}
 }

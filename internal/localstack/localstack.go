@@ -76,7 +76,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		s.Close()
 		return nil, err
 	}
-	s.service = managerService(env)
+	s.service = env.Service()
 	if s.Manager, err = bootstrap(ctx, env, s.service, o.Bootstrap); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("bootstrap manager: %w", err)

@@ -20,12 +20,12 @@ func proxied(h http.Handler) lambda.Handler {
 }
 
 func createModule(_ context.Context, e Env) (lambda.Handler, error) {
-	return proxied(httpapi.CreateModule(e.Log, e.service())), nil
+	return proxied(httpapi.CreateModule(e.Log, e.Service())), nil
 }
 
 // listModules gets no secret store: it must never touch Secrets Manager.
 func listModules(ctx context.Context, e Env) (lambda.Handler, error) {
-	svc := e.service()
+	svc := e.Service()
 	svc.Secrets, svc.Hasher = nil, nil
 	if err := svc.Warm(ctx); err != nil { // the cursor key, once per cold start
 		return nil, err
@@ -34,13 +34,13 @@ func listModules(ctx context.Context, e Env) (lambda.Handler, error) {
 }
 
 func updateModule(_ context.Context, e Env) (lambda.Handler, error) {
-	svc := e.service()
+	svc := e.Service()
 	svc.Secrets, svc.Hasher = nil, nil
 	return proxied(httpapi.UpdateModule(e.Log, svc)), nil
 }
 
 func deleteModule(_ context.Context, e Env) (lambda.Handler, error) {
-	return proxied(httpapi.DeleteModule(e.Log, e.service())), nil
+	return proxied(httpapi.DeleteModule(e.Log, e.Service())), nil
 }
 
 func token(ctx context.Context, e Env) (lambda.Handler, error) {
@@ -79,7 +79,7 @@ func authorizer(ctx context.Context, e Env) (lambda.Handler, error) {
 }
 
 func reaper(_ context.Context, e Env) (lambda.Handler, error) {
-	svc := e.service()
+	svc := e.Service()
 	return lambda.NewHandler(func(ctx context.Context) (int, error) {
 		n, err := svc.Reap(ctx)
 		e.Log.InfoContext(ctx, "reaped orphan secret hashes", "count", n)

@@ -110,7 +110,8 @@ func FromAWS(cfg config.Config, awsCfg aws.Config) Env {
 	}
 }
 
-func (e Env) service() *module.Service {
+// Service is the module service on the Env, with the production hasher.
+func (e Env) Service() *module.Service {
 	return &module.Service{
 		Store:        &dynamo.Store{DB: e.DynamoDB, Table: e.Config.Table},
 		Secrets:      e.Secrets,
