@@ -48,7 +48,7 @@ build-$(word 1,$(subst :, ,$(1))):
 endef
 $(foreach f,$(FUNCTIONS),$(eval $(call lambda_rule,$(f))))
 
-## lambdas: every function's bootstrap for the host architecture, under bin/
+## lambdas: every bootstrap for the host architecture, as bin/<LogicalId>/bootstrap
 lambdas:
 	@for f in $(FUNCTIONS); do name=$${f#*:}; \
-	  CGO_ENABLED=0 $(GO) build $(GOFLAGS_LAMBDA) -o bin/$$name/bootstrap ./functions/$$name || exit 1; done
+	  CGO_ENABLED=0 $(GO) build $(GOFLAGS_LAMBDA) -o bin/$${f%%:*}/bootstrap ./functions/$$name || exit 1; done

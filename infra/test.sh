@@ -37,3 +37,17 @@ echo "== template: sam validate --lint and sam build (offline)"
 export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-us-east-1}
 "$venv/bin/sam" validate --lint
 "$venv/bin/sam" build
+
+echo "== Lambda fidelity: every bootstrap under aws-lambda-rie, moto as AWS"
+mkdir -p bin
+go build -o bin/aws-lambda-rie github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
+export RIE_BIN=$PWD/bin/aws-lambda-rie FIDELITY=1 FIDELITY_REPORT=$PWD/.aws-sam/fidelity.txt
+if command -v qemu-aarch64-static >/dev/null; then
+  echo "running the arm64 binaries of sam build under qemu-aarch64-static"
+  export FIDELITY_RUNNER=qemu-aarch64-static FIDELITY_BUILD_DIR=$PWD/.aws-sam/build
+else
+  echo "no qemu-aarch64-static: running the same code built for the host (make lambdas)"
+  make --no-print-directory lambdas
+  export FIDELITY_RUNNER= FIDELITY_BUILD_DIR=$PWD/bin
+fi
+go test -count=1 -v -run TestEveryBootstrapUnderTheEmulator ./infra/fidelity/ 2>&1 | grep -vE '^\s+[0-9]{2} [A-Z][a-z]{2} [0-9]{4}' | tail -15

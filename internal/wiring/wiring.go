@@ -94,7 +94,7 @@ func Main(f Function) {
 	if err != nil {
 		log.Fatalf("%s: %v", f.Name, err)
 	}
-	lambda.StartHandlerFunc(h.Invoke)
+	lambda.Start(h) // a lambda.Handler is passed through as is
 }
 
 // FromAWS builds an Env on the AWS services.
