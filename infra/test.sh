@@ -51,3 +51,6 @@ else
   export FIDELITY_RUNNER= FIDELITY_BUILD_DIR=$PWD/bin
 fi
 go test -count=1 -v -run TestEveryBootstrapUnderTheEmulator ./infra/fidelity/ 2>&1 | grep -vE '^\s+[0-9]{2} [A-Z][a-z]{2} [0-9]{4}' | tail -15
+
+echo "== property-based API tests: schemathesis against the local gateway"
+SCHEMATHESIS_TIME=${SCHEMATHESIS_TIME:-90} infra/schemathesis.sh 2>&1 | tail -12

@@ -101,8 +101,12 @@ type emulator struct {
 	logs bytes.Buffer
 }
 
-func (m *emulator) Write(p []byte) (int, error) { m.mu.Lock(); defer m.mu.Unlock(); return m.logs.Write(p) }
-func (m *emulator) output() string              { m.mu.Lock(); defer m.mu.Unlock(); return m.logs.String() }
+func (m *emulator) Write(p []byte) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.logs.Write(p)
+}
+func (m *emulator) output() string { m.mu.Lock(); defer m.mu.Unlock(); return m.logs.String() }
 
 func start(t *testing.T, e env, bootstrap string) *emulator {
 	t.Helper()
@@ -194,7 +198,9 @@ func TestEveryBootstrapUnderTheEmulator(t *testing.T) {
 	}{
 		{"TokenFunction", []step{
 			{event: "token-basic.json", status: 200, check: func(b []byte) error {
-				var r struct{ AccessToken string `json:"access_token"` }
+				var r struct {
+					AccessToken string `json:"access_token"`
+				}
 				if err := json.Unmarshal(b, &r); err != nil || r.AccessToken == "" {
 					return fmt.Errorf("no access token in %s", b)
 				}

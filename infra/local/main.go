@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,7 +34,11 @@ func main() {
 	flag.StringVar(&o.Bootstrap.Tenant, "bootstrap-tenant", envOr("BOOTSTRAP_TENANT", "demo"), "tenant whose first manager is ensured at start")
 	flag.StringVar(&o.Bootstrap.ClientID, "bootstrap-client-id", os.Getenv("BOOTSTRAP_CLIENT_ID"), "client ID of that manager (default: generated)")
 	flag.StringVar(&o.Bootstrap.ClientSecret, "bootstrap-client-secret", os.Getenv("BOOTSTRAP_CLIENT_SECRET"), "client secret of that manager (default: generated)")
+	origins := flag.String("cors-origins", "", "comma-separated portal origins allowed by CORS (default: the template's PortalOrigins)")
 	flag.Parse()
+	if *origins != "" {
+		o.CORSOrigins = strings.Split(*origins, ",")
+	}
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	o.Log, o.Issuer = log, "http://"+*addr

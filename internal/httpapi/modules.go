@@ -53,6 +53,10 @@ func CreateModule(log *slog.Logger, svc Creator) http.Handler {
 			return err
 		}
 		tenant := r.PathValue("tenantId")
+		key := r.Header.Values("Idempotency-Key")
+		if len(key) > 1 || (len(key) == 1 && strings.TrimSpace(key[0]) == "") {
+			return derrors.Invalid(derrors.Field{Name: "Idempotency-Key", Reason: "must be one non-empty value, such as a UUID"})
+		}
 		c, replayed, err := svc.Create(r.Context(), tenant, in, r.Header.Get("Idempotency-Key"))
 		if err != nil {
 			return err
@@ -71,7 +75,8 @@ func ListModules(log *slog.Logger, svc Reader) http.Handler {
 	list := func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
 		limit := module.DefaultLimit
-		if s := q.Get("limit"); s != "" {
+		if q.Has("limit") {
+			s := q.Get("limit")
 			n, err := strconv.Atoi(s)
 			if err != nil {
 				return derrors.Invalid(derrors.Field{Name: "limit", Reason: fmt.Sprintf("must be a whole number between 1 and %d", module.MaxLimit)})
@@ -99,16 +104,18 @@ func ListModules(log *slog.Logger, svc Reader) http.Handler {
 // UpdateModule serves RouteUpdate.
 func UpdateModule(log *slog.Logger, svc Updater) http.Handler {
 	return serve(log, route{RouteUpdate, func(w http.ResponseWriter, r *http.Request) error {
-		ifMatch, err := parseIfMatch(r)
-		if err != nil {
-			return err
-		}
+		// A request that fails anyway fails with that error, not 412
+		// (RFC 9110 §13.2.1): the body is checked before the precondition.
 		var p module.Patch
 		if err := decode(r, &p, "application/merge-patch+json", "application/json"); err != nil {
 			return err
 		}
 		if p == nil {
 			return derrors.New(derrors.ErrInvalid, "the body must be a JSON object (RFC 7396 merge patch)")
+		}
+		ifMatch, err := parseIfMatch(r)
+		if err != nil {
+			return err
 		}
 		m, err := svc.Update(r.Context(), r.PathValue("tenantId"), r.PathValue("moduleId"), p, ifMatch)
 		if err != nil {
@@ -167,15 +174,20 @@ func modulePath(tenant, id string) string { return "/tenants/" + tenant + "/modu
 func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
 
 // parseIfMatch returns the version If-Match names, 0 when absent or "*".
-// A value that names no version can never match: 412 (RFC 9110 §13.1.1).
+// Anything but "*" or one strong ETag of ours is malformed: 400, so the
+// client learns to fix the header rather than to re-read the module.
 func parseIfMatch(r *http.Request) (int64, error) {
-	v := strings.TrimSpace(r.Header.Get("If-Match"))
-	if v == "" || v == "*" {
+	values := r.Header.Values("If-Match")
+	if len(values) == 0 {
 		return 0, nil
 	}
-	n, err := strconv.ParseInt(strings.Trim(v, `"`), 10, 64)
-	if err != nil || n < 1 || !strings.HasPrefix(v, `"`) || !strings.HasSuffix(v, `"`) {
-		return 0, derrors.New(derrors.ErrPreconditionFailed, `If-Match must be the ETag of the module as last read, such as "3"`)
+	v := strings.TrimSpace(values[0])
+	if v == "*" && len(values) == 1 {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(v, `"`), `"`), 10, 64)
+	if err != nil || n < 1 || len(values) > 1 || len(v) < 3 || v[0] != '"' || v[len(v)-1] != '"' {
+		return 0, derrors.Invalid(derrors.Field{Name: "If-Match", Reason: `must be "*" or the ETag of the module as last read, such as "3"`})
 	}
 	return n, nil
 }

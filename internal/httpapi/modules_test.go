@@ -219,9 +219,14 @@ func TestListModules(t *testing.T) {
 
 func TestGetModuleNotFound(t *testing.T) {
 	s := newStack(t)
-	r := s.do(t, req{method: "GET", path: "/tenants/acme/modules/01nothere", token: "manager-acme"})
-	if r.status != http.StatusNotFound || !strings.Contains(string(r.body), "no module with ID 01nothere") {
-		t.Errorf("%d %s", r.status, r.body)
+	for id, want := range map[string]string{
+		"01kbx7m3q9b2c4d6e8f0g2h4j6": "no module with ID 01kbx7m3q9b2c4d6e8f0g2h4j6",
+		"not-a-module-id":            "module IDs are 26 lowercase characters",
+	} {
+		r := s.do(t, req{method: "GET", path: "/tenants/acme/modules/" + id, token: "manager-acme"})
+		if r.status != http.StatusNotFound || !strings.Contains(string(r.body), want) {
+			t.Errorf("%s: %d %s", id, r.status, r.body)
+		}
 	}
 }
 
@@ -237,7 +242,8 @@ func TestUpdateModule(t *testing.T) {
 	}{
 		{"rename both", `{"name":"invoicing","displayName":"Invoicing"}`, `"1"`, "application/merge-patch+json", 200, `"name":"invoicing"`},
 		{"stale If-Match", `{"enabled":false}`, `"1"`, "", 412, "has changed since you read it"},
-		{"malformed If-Match", `{"enabled":false}`, `W/"2"`, "", 412, "If-Match"},
+		{"malformed If-Match", `{"enabled":false}`, `W/"2"`, "", 400, "If-Match"},
+		{"invalid patch with a stale If-Match: the 400 wins", `{"name":"a"}`, `"1"`, "", 400, "3 to 64"},
 		{"disable", `{"enabled":false}`, `"2"`, "", 200, `"enabled":false`},
 		{"switch User Login on", `{"userLogin":{"enabled":true,"redirectUris":["https://app.example.com/cb","http://localhost:8080/cb"]}}`, "", "", 200, `"redirectUris":["https://app.example.com/cb","http://localhost:8080/cb"]`},
 		{"edit one User Login option", `{"userLogin":{"postLogoutRedirectUris":["https://app.example.com/bye"]}}`, "", "", 200, `"redirectUris":["https://app.example.com/cb","http://localhost:8080/cb"],"postLogoutRedirectUris":["https://app.example.com/bye"]`},

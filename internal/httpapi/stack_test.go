@@ -19,6 +19,7 @@ import (
 	"github.com/modules-service/modules/internal/apigw"
 	"github.com/modules-service/modules/internal/httpapi"
 	"github.com/modules-service/modules/internal/module"
+	"github.com/modules-service/modules/internal/openapi"
 	"github.com/modules-service/modules/internal/testenv"
 )
 
@@ -116,8 +117,13 @@ func (s *stack) do(t *testing.T, q req) resp {
 		r.Header.Set(k, v)
 	}
 	w := httptest.NewRecorder()
+	reqHeader := r.Header.Clone()
 	s.gateway.ServeHTTP(w, r)
 	body, _ := io.ReadAll(w.Result().Body)
+	if err := openapi.Check(openapi.Exchange{Method: q.method, URL: q.path, Header: reqHeader, Body: []byte(q.body),
+		Status: w.Code, RespHeader: w.Result().Header, RespBody: body}); err != nil {
+		t.Errorf("contract: %v", err)
+	}
 	return resp{status: w.Code, header: w.Result().Header, body: body}
 }
 

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/modules-service/modules/internal/localstack"
+	"github.com/modules-service/modules/internal/openapi"
 )
 
 const secret = "Known-Secret-4711-xyz"
@@ -67,13 +68,19 @@ func call(t *testing.T, method, url, bearer, body string) answer {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	reqHeader := req.Header.Clone()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
 	a := answer{status: resp.StatusCode, header: resp.Header}
-	_ = json.NewDecoder(resp.Body).Decode(&a.body)
+	_ = json.Unmarshal(raw, &a.body)
+	if err := openapi.Check(openapi.Exchange{Method: method, URL: strings.TrimPrefix(url, req.URL.Scheme+"://"+req.URL.Host), Header: reqHeader,
+		Body: []byte(body), Status: resp.StatusCode, RespHeader: resp.Header, RespBody: raw}); err != nil {
+		t.Errorf("contract: %v", err)
+	}
 	return a
 }
 
@@ -234,4 +241,41 @@ func kid(t *testing.T, base string) string {
 	}
 	k, _ := keys[0].(map[string]any)["kid"].(string)
 	return k
+}
+
+func TestCORS(t *testing.T) {
+	_, base := serve(t, localstack.Options{CORSOrigins: []string{"https://portal.example.com", "http://localhost:5173"}})
+	preflight := func(origin, method string) *http.Response {
+		req, _ := http.NewRequest("OPTIONS", base+"/tenants/demo/modules", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", method)
+		req.Header.Set("Access-Control-Request-Headers", "authorization,content-type,idempotency-key")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	ok := preflight("http://localhost:5173", "POST")
+	if ok.StatusCode != 204 || ok.Header.Get("Access-Control-Allow-Origin") != "http://localhost:5173" ||
+		!strings.Contains(ok.Header.Get("Access-Control-Allow-Methods"), "PATCH") ||
+		!strings.Contains(ok.Header.Get("Access-Control-Allow-Headers"), "idempotency-key") ||
+		!strings.Contains(ok.Header.Get("Access-Control-Allow-Headers"), "if-match") || ok.Header.Get("Access-Control-Allow-Credentials") != "" {
+		t.Errorf("allowed preflight: %d %v", ok.StatusCode, ok.Header)
+	}
+	if refused := preflight("https://evil.example", "DELETE"); refused.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("refused origin got %v", refused.Header)
+	}
+	req, _ := http.NewRequest("GET", base+"/.well-known/jwks.json", nil)
+	req.Header.Set("Origin", "https://portal.example.com")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	expose := strings.ToLower(resp.Header.Get("Access-Control-Expose-Headers"))
+	if resp.Header.Get("Access-Control-Allow-Origin") != "https://portal.example.com" || !strings.Contains(expose, "etag") || !strings.Contains(expose, "location") {
+		t.Errorf("actual request: %v; want the origin allowed and ETag, Location exposed", resp.Header)
+	}
 }

@@ -46,8 +46,11 @@ type Options struct {
 	// key generated at start.
 	SigningKeySecret string
 	ClientCacheTTL   time.Duration
-	Bootstrap        Bootstrap
-	Log              *slog.Logger
+	// CORSOrigins replaces the template's PortalOrigins default, e.g. with
+	// a frontend's dev server.
+	CORSOrigins []string
+	Bootstrap   Bootstrap
+	Log         *slog.Logger
 }
 
 // Stack is a running local API.
@@ -80,6 +83,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if s.Manager, err = bootstrap(ctx, env, s.service, o.Bootstrap); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("bootstrap manager: %w", err)
+	}
+	if len(o.CORSOrigins) > 0 {
+		tpl.CORS.AllowOrigins = o.CORSOrigins
 	}
 	gw := &apigw.Gateway{Log: o.Log, CORS: cors(tpl.CORS)}
 	for _, f := range tpl.Functions {

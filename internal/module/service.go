@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -55,6 +56,9 @@ func (s *Service) log() *slog.Logger {
 func (s *Service) Get(ctx context.Context, tenantID, id string) (Module, error) {
 	if err := CheckTenantID(tenantID); err != nil {
 		return Module{}, err
+	}
+	if !moduleIDPattern.MatchString(id) {
+		return Module{}, derrors.New(derrors.ErrNotFound, "this tenant has no module with that ID (module IDs are 26 lowercase characters)")
 	}
 	m, err := s.Store.Get(ctx, tenantID, id)
 	if err != nil {
@@ -116,6 +120,9 @@ func (s *Service) Warm(ctx context.Context) error {
 	_, err := s.listKey(ctx)
 	return err
 }
+
+// moduleIDPattern is a lowercase ULID (Crockford base32).
+var moduleIDPattern = regexp.MustCompile(`^[0-9a-hjkmnp-tv-z]{26}$`)
 
 // ids is monotonic within a millisecond, so modules created by one instance
 // list in the order they were made.

@@ -25,9 +25,6 @@ func (s *Service) Update(ctx context.Context, tenantID, id string, p Patch, ifMa
 		if err != nil {
 			return Module{}, err
 		}
-		if ifMatch != 0 && ifMatch != old.Version {
-			return Module{}, stale(old)
-		}
 		m := old
 		m.Scopes = append([]string(nil), old.Scopes...)
 		m.UserLogin.RedirectURIs = append([]string(nil), old.UserLogin.RedirectURIs...)
@@ -38,6 +35,11 @@ func (s *Service) Update(ctx context.Context, tenantID, id string, p Patch, ifMa
 		m.normalize()
 		if err := m.Check(); err != nil {
 			return Module{}, err
+		}
+		// A patch that fails anyway fails with that error, not 412
+		// (RFC 9110 §13.2.1).
+		if ifMatch != 0 && ifMatch != old.Version {
+			return Module{}, stale(old)
 		}
 		m.Version = old.Version + 1
 		m.UpdatedAt = s.now()
@@ -57,7 +59,7 @@ func (s *Service) Update(ctx context.Context, tenantID, id string, p Patch, ifMa
 
 func stale(m Module) error {
 	return derrors.New(derrors.ErrPreconditionFailed, fmt.Sprintf(
-		"the module has changed since you read it (If-Match does not match the current version); GET it again and reapply your change"))
+		"the module has changed since you read it: it is at version %d (ETag \"%d\"), not the one in If-Match; GET it again and reapply your change", m.Version, m.Version))
 }
 
 // Delete removes a module and frees its names at once, then schedules its

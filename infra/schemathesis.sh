@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Property-based testing of the running local gateway from the OpenAPI
+# document with schemathesis, authenticated as the bootstrap manager,
+# bounded in examples and time. Fails on any 5xx or any response that does
+# not conform to internal/openapi/openapi.yaml.
+#
+# Checks left out, and why:
+#   positive_data_acceptance  the service's rules go beyond JSON Schema (name
+#                             and display-name uniqueness, weak-secret rules,
+#                             stale If-Match is 412), so schema-valid input
+#                             is rightly refused with 400, 409 or 412
+#   unsupported_method        API Gateway answers an unrouted method with
+#                             404 {"message":"Not Found"}, as the gateway does
+set -euo pipefail
+cd "$(dirname "$0")/.."
+port=${SCHEMATHESIS_PORT:-3055}
+secret=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+go build -o bin/local ./infra/local
+log=$(mktemp)
+bin/local --addr "127.0.0.1:$port" --bootstrap-tenant demo --bootstrap-client-id schemathesis-manager \
+  --bootstrap-client-secret "$secret" >"$log" 2>&1 &
+gateway=$!
+trap 'kill $gateway 2>/dev/null || true; rm -f "$log"' EXIT
+base="http://127.0.0.1:$port"
+for _ in $(seq 1 50); do curl -fsS "$base/.well-known/jwks.json" >/dev/null 2>&1 && break; sleep 0.2; done
+token=$(curl -fsS -u "schemathesis-manager:$secret" -d grant_type=client_credentials "$base/oauth2/token" |
+  .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+export SCHEMATHESIS_BASIC=$(printf '%s' "schemathesis-manager:$secret" | base64 -w0)
+.venv/bin/schemathesis --config-file infra/schemathesis.toml run internal/openapi/openapi.yaml \
+  --url "$base" -H "Authorization: Bearer $token" \
+  --checks all --exclude-checks positive_data_acceptance,unsupported_method \
+  --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" --max-time "${SCHEMATHESIS_TIME:-120}" \
+  --workers 2 --seed "${SCHEMATHESIS_SEED:-4711}" --no-color
