@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/modules-service/modules/internal/apigw"
@@ -148,4 +149,18 @@ func httptestServe(t *testing.T, s *stack, method, path string) resp {
 	httpapi.ListModules(slog.New(slog.NewJSONHandler(s.logs, nil)), s.svc).ServeHTTP(w, httptest.NewRequest(method, path, nil))
 	body, _ := io.ReadAll(w.Result().Body)
 	return resp{status: w.Code, header: w.Result().Header, body: body}
+}
+
+// withAuthorizer puts the authorizer context where the Lambda adapter does.
+func withAuthorizer(r *http.Request, lambdaCtx map[string]any) *http.Request {
+	e, err := apigw.Event(r, apigw.Request{Authorizer: lambdaCtx})
+	if err != nil {
+		panic(err)
+	}
+	var accessor core.RequestAccessorV2
+	req, err := accessor.EventToRequestWithContext(context.Background(), e)
+	if err != nil {
+		panic(err)
+	}
+	return req
 }
