@@ -56,11 +56,17 @@ const (
 //     deletion is caught by the client pointer, which is checked first.
 //   - VerifiedTTL: a verified (client, secret) pair is remembered as a keyed
 //     hash under a per-instance random key, never the secret. It skips
-//     argon2id but never the client pointer check.
+//     argon2id but never the client pointer check. Since neither a client
+//     ID nor its secret ever changes, the pair stays true for the life of
+//     the module, which the pointer check bounds.
+//
+// Both are long (12 h) because a typical client asks for a token once an
+// hour: a shorter TTL would send nearly every request to Secrets Manager
+// and argon2id (README.md, "Cost").
 const (
 	ClientTTL   = 30 * time.Second
-	HashTTL     = 15 * time.Minute
-	VerifiedTTL = 15 * time.Minute
+	HashTTL     = 12 * time.Hour
+	VerifiedTTL = 12 * time.Hour
 	cacheMax    = 10000
 )
 

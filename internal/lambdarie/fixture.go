@@ -1,0 +1,70 @@
+package lambdarie
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/modules-service/modules/internal/dynamo"
+	"github.com/modules-service/modules/internal/module"
+	"github.com/modules-service/modules/internal/secrethash"
+	"github.com/modules-service/modules/internal/secretsmanager"
+	"github.com/modules-service/modules/internal/signing"
+)
+
+// The client that events/token-*.json authenticate as.
+const (
+	ExampleClientID = "example-client-id"
+	ExampleSecret   = "Example-Secret-0123456789"
+)
+
+// Fixture is what the functions need on an AWS endpoint (moto): a fresh
+// table, a signing key secret and the example client of events/.
+type Fixture struct {
+	Env           []string // the functions' environment
+	SigningSecret string
+}
+
+// NewFixture sets the fixture up on the AWS endpoint at url.
+func NewFixture(ctx context.Context, url string) (*Fixture, error) {
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
+	if err != nil {
+		return nil, err
+	}
+	id := strings.ToLower(rand.Text()[:8])
+	table, prefix := "rie-"+id, "rie-"+id+"/modules"
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(url) })
+	smc := sm.NewFromConfig(cfg, func(o *sm.Options) { o.BaseEndpoint = aws.String(url) })
+	if err := dynamo.CreateTable(ctx, db, table); err != nil {
+		return nil, err
+	}
+	key, err := signing.Generate()
+	if err != nil {
+		return nil, err
+	}
+	value, err := key.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	f := &Fixture{SigningSecret: "rie-" + id + "-signing-key"}
+	if _, err := smc.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String(f.SigningSecret), SecretString: aws.String(value)}); err != nil {
+		return nil, fmt.Errorf("create signing key: %w", err)
+	}
+	svc := &module.Service{Store: &dynamo.Store{DB: db, Table: table}, Secrets: &secretsmanager.Store{SM: smc}, Hasher: secrethash.New(), SecretPrefix: prefix}
+	if _, _, err := svc.Create(ctx, "acme", module.CreateInput{Name: "example", DisplayName: "Example", ClientSecret: ExampleSecret,
+		Scopes: []string{"orders.read"}, ClientID: ExampleClientID}, ""); err != nil {
+		return nil, fmt.Errorf("create the example client: %w", err)
+	}
+	f.Env = append(os.Environ(), "AWS_ENDPOINT_URL="+url, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1",
+		"TABLE_NAME="+table, "SECRET_PREFIX="+prefix, "SIGNING_KEY_SECRET="+f.SigningSecret, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=1024")
+	return f, nil
+}
