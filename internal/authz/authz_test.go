@@ -34,22 +34,10 @@ const (
 	secret    = "Known-Secret-4711-xyz"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type fixture struct {
 	backend testenv.Backend
 	svc     *module.Service
-	clock   *clock
+	clock   *testenv.Clock
 	key     signing.Key
 	token   http.Handler
 	authz   *authz.Authorizer
@@ -58,7 +46,7 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	f := &fixture{backend: testenv.Embedded(t), clock: &clock{t: time.Now()}}
+	f := &fixture{backend: testenv.Embedded(t), clock: testenv.NewClock()}
 	f.svc = f.backend.Service()
 	var err error
 	if f.key, err = signing.Generate(); err != nil {

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,19 +28,6 @@ const (
 	trickySecret = "a+b%c:d ü€ =&?/#x-1234"
 )
 
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // countingVerifier counts argon2id verifications.
 type countingVerifier struct {
 	oauth.Verifier
@@ -56,7 +42,7 @@ func (c *countingVerifier) Verify(secret, hash string) (bool, error) {
 type fixture struct {
 	backend  testenv.Backend
 	svc      *module.Service
-	clock    *clock
+	clock    *testenv.Clock
 	verifier *countingVerifier
 	keys     signing.KeySet
 	handler  http.Handler
@@ -64,7 +50,7 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	f := &fixture{backend: testenv.Embedded(t), clock: &clock{t: time.Now()}}
+	f := &fixture{backend: testenv.Embedded(t), clock: testenv.NewClock()}
 	f.svc = f.backend.Service()
 	f.verifier = &countingVerifier{Verifier: testenv.FastHasher}
 	dummy, _ := testenv.FastHasher.Hash("dummy secret nobody has")
