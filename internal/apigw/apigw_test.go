@@ -1,0 +1,119 @@
+package apigw
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+func TestEventIsPayload20(t *testing.T) {
+	r := httptest.NewRequest("POST", "/tenants/acme/modules?limit=5&tag=a&tag=b", strings.NewReader(`{"name":"x"}`))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Add("X-Multi", "one")
+	r.Header.Add("X-Multi", "two")
+	r.Header.Set("Cookie", "a=1; b=2")
+	r.RemoteAddr = "192.0.2.7:5555"
+	e, err := Event(r, Request{RouteKey: "POST /tenants/{tenantId}/modules", PathParams: map[string]string{"tenantId": "acme"},
+		Authorizer: map[string]any{"tenantId": "acme"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"version", e.Version, "2.0"},
+		{"routeKey", e.RouteKey, "POST /tenants/{tenantId}/modules"},
+		{"rawPath", e.RawPath, "/tenants/acme/modules"},
+		{"rawQueryString", e.RawQueryString, "limit=5&tag=a&tag=b"},
+		{"repeated query joined with commas", e.QueryStringParameters["tag"], "a,b"},
+		{"header names lowercased", e.Headers["content-type"], "application/json"},
+		{"repeated headers joined with commas", e.Headers["x-multi"], "one,two"},
+		{"cookies in their own list", strings.Join(e.Cookies, "|"), "a=1|b=2"},
+		{"no cookie header", e.Headers["cookie"], ""},
+		{"path parameters", e.PathParameters["tenantId"], "acme"},
+		{"text body as is", e.Body, `{"name":"x"}`},
+		{"text body not base64", e.IsBase64Encoded, false},
+		{"method", e.RequestContext.HTTP.Method, "POST"},
+		{"source IP", e.RequestContext.HTTP.SourceIP, "192.0.2.7"},
+		{"stage", e.RequestContext.Stage, "$default"},
+		{"authorizer context", e.RequestContext.Authorizer.Lambda["tenantId"], "acme"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	if e.RequestContext.RequestID == "" || e.RequestContext.TimeEpoch == 0 {
+		t.Error("request context lacks a request ID or time")
+	}
+}
+
+func TestBinaryBodiesAreBase64(t *testing.T) {
+	for _, tc := range []struct {
+		contentType string
+		body        string
+		base64      bool
+	}{
+		{"application/octet-stream", "\x00\x01", true},
+		{"application/json", "\xff\xfe", true}, // not UTF-8
+		{"application/x-www-form-urlencoded", "grant_type=client_credentials", false},
+		{"text/plain; charset=utf-8", "héllo", false},
+	} {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(tc.body))
+		r.Header.Set("Content-Type", tc.contentType)
+		e, _ := Event(r, Request{})
+		if e.IsBase64Encoded != tc.base64 {
+			t.Errorf("%s: isBase64Encoded %v, want %v", tc.contentType, e.IsBase64Encoded, tc.base64)
+		}
+		if got := e.Body; tc.base64 {
+			b, _ := base64.StdEncoding.DecodeString(got)
+			if string(b) != tc.body {
+				t.Errorf("%s: body %q does not decode to the request body", tc.contentType, got)
+			}
+		}
+	}
+}
+
+func TestWriteResponse(t *testing.T) {
+	w := httptest.NewRecorder()
+	err := WriteResponse(w, events.APIGatewayV2HTTPResponse{
+		StatusCode:        201,
+		Headers:           map[string]string{"Content-Type": "application/json", "ETag": `"1"`},
+		MultiValueHeaders: map[string][]string{"X-Many": {"a", "b"}},
+		Cookies:           []string{"s=1; Path=/"},
+		Body:              base64.StdEncoding.EncodeToString([]byte(`{"ok":true}`)),
+		IsBase64Encoded:   true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := w.Result().Header
+	if w.Code != 201 || w.Body.String() != `{"ok":true}` || h.Get("ETag") != `"1"` || len(h.Values("X-Many")) != 2 || h.Get("Set-Cookie") != "s=1; Path=/" {
+		t.Errorf("got %d %q %v", w.Code, w.Body, h)
+	}
+}
+
+func TestGatewayAnswersLikeAPIGateway(t *testing.T) {
+	g := &Gateway{Routes: []Route{{Key: "GET /private", Authorized: true}}, Authorizer: AuthorizerFunc(nil)}
+	h := g.Handler()
+	for _, tc := range []struct {
+		method, path, auth string
+		status             int
+	}{
+		{"GET", "/nowhere", "", http.StatusNotFound},
+		{"POST", "/private", "", http.StatusNotFound},
+		{"GET", "/private", "", http.StatusUnauthorized},
+	} {
+		r := httptest.NewRequest(tc.method, tc.path, nil)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tc.status || !strings.Contains(w.Body.String(), `"message"`) {
+			t.Errorf("%s %s: %d %s, want %d with API Gateway's message body", tc.method, tc.path, w.Code, w.Body, tc.status)
+		}
+	}
+}
