@@ -49,6 +49,8 @@ func (s *Service) Update(ctx context.Context, tenantID, id string, p Patch, ifMa
 			return m, nil
 		case errors.Is(err, derrors.ErrPreconditionFailed) && ifMatch == 0 && attempt < maxRetries:
 			continue // someone else wrote first; re-read and re-apply
+		case errors.Is(err, derrors.ErrPreconditionFailed) && ifMatch == 0:
+			return Module{}, derrors.New(derrors.ErrConflict, "the module kept changing under concurrent updates; retry")
 		case errors.Is(err, derrors.ErrPreconditionFailed):
 			return Module{}, stale(old)
 		default:
