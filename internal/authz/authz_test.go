@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -42,6 +43,10 @@ type fixture struct {
 	token   http.Handler
 	authz   *authz.Authorizer
 	idpKey  *ecdsa.PrivateKey
+
+	idpMu      sync.Mutex
+	idpKeys    jose.JSONWebKeySet
+	idpFetches int
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -61,8 +66,13 @@ func newFixture(t testing.TB) *fixture {
 
 	// a test identity provider: its own key, its JWKS on loopback
 	f.idpKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	jwks := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &f.idpKey.PublicKey, KeyID: "idp-1", Algorithm: "ES256", Use: "sig"}}}
-	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _ = json.NewEncoder(w).Encode(jwks) }))
+	f.idpKeys = jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &f.idpKey.PublicKey, KeyID: "idp-1", Algorithm: "ES256", Use: "sig"}}}
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.idpMu.Lock()
+		defer f.idpMu.Unlock()
+		f.idpFetches++
+		_ = json.NewEncoder(w).Encode(f.idpKeys)
+	}))
 	t.Cleanup(idp.Close)
 
 	f.authz = &authz.Authorizer{Issuer: issuer, Keys: keys, Clients: f.backend.Clients(), Now: f.clock.Now,
@@ -334,5 +344,37 @@ func TestKeyRotationIsPickedUpOnUnknownKid(t *testing.T) {
 	}
 	if !f.decide(t, "Bearer "+f.issue(t, c, "")).IsAuthorized {
 		t.Error("token of the previous key refused after the rotation")
+	}
+}
+
+// TestIdPKeysRefreshOnUnknownKidWithABound: a key the IdP adds is picked up
+// when a token names it, but unknown kids refetch at most once a minute.
+func TestIdPKeysRefreshOnUnknownKidWithABound(t *testing.T) {
+	f := newFixture(t)
+	now := f.clock.Now()
+	claims := map[string]any{"iss": idpIssuer, "aud": "portal", "sub": "u", "tenant": "acme", "roles": "tenant-manager",
+		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+	if !f.decide(t, "Bearer "+sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", claims)).IsAuthorized {
+		t.Fatal("the IdP's token was refused")
+	}
+	next, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	f.idpMu.Lock()
+	f.idpKeys.Keys = append(f.idpKeys.Keys, jose.JSONWebKey{Key: &next.PublicKey, KeyID: "idp-2", Algorithm: "ES256", Use: "sig"})
+	f.idpMu.Unlock()
+	fetches := func() int { f.idpMu.Lock(); defer f.idpMu.Unlock(); return f.idpFetches }
+	before := fetches()
+	for i := range 20 { // a flood of made-up kids
+		f.decide(t, "Bearer "+sign(t, jose.ES256, next, fmt.Sprintf("made-up-%d", i), "JWT", claims))
+	}
+	if got := fetches() - before; got != 0 {
+		t.Errorf("%d JWKS fetches within a minute of the last, want 0", got)
+	}
+	f.clock.Add(time.Minute + time.Second)
+	claims["exp"] = f.clock.Now().Add(time.Hour).Unix()
+	if !f.decide(t, "Bearer "+sign(t, jose.ES256, next, "idp-2", "JWT", claims)).IsAuthorized {
+		t.Error("the IdP's new key was not picked up after the refresh bound")
+	}
+	if got := fetches() - before; got != 1 {
+		t.Errorf("%d JWKS fetches, want exactly 1", got)
 	}
 }
