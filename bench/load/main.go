@@ -207,7 +207,9 @@ func token(base, id, secret string) (string, error) {
 	req, _ := http.NewRequest("POST", base+"/oauth2/token", strings.NewReader("grant_type=client_credentials"))
 	req.SetBasicAuth(id, secret)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	var t struct{ AccessToken string `json:"access_token"` }
+	var t struct {
+		AccessToken string `json:"access_token"`
+	}
 	err := do(req, 200, &t)
 	return "Bearer " + t.AccessToken, err
 }

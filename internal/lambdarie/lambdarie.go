@@ -59,7 +59,11 @@ func Start(rie, runner, bootstrap string, env []string) (*Emulator, error) {
 }
 
 // Write collects the emulator's output.
-func (e *Emulator) Write(p []byte) (int, error) { e.mu.Lock(); defer e.mu.Unlock(); return e.logs.Write(p) }
+func (e *Emulator) Write(p []byte) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.logs.Write(p)
+}
 
 // Output is everything the emulator and the function printed.
 func (e *Emulator) Output() string { e.mu.Lock(); defer e.mu.Unlock(); return e.logs.String() }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/alexedwards/argon2id"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -68,6 +69,7 @@ func Embedded(t testing.TB) Backend {
 	b := Backend{Name: "embedded", Minidyn: srv, Secrets: secrets, Hashes: secrets, SecretPrefix: "modules"}
 	b.DB = dynamodb.NewFromConfig(awsConfig(t), func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(ts.URL)
+		o.HTTPClient = freshConnections
 		o.RetryMaxAttempts = 1                   // emulated failures should surface, not be retried
 		o.DisableValidateResponseChecksum = true // minidyn sends no CRC32 header
 	})
@@ -92,14 +94,21 @@ func Moto(t testing.TB) Backend {
 	cfg := awsConfig(t)
 	id := strings.ToLower(rand.Text()[:10])
 	b := Backend{Name: "moto", Table: "modules-" + id, SecretPrefix: "modules-" + id}
-	b.DB = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
-	store := &secretsmanager.Store{SM: sm.NewFromConfig(cfg, func(o *sm.Options) { o.BaseEndpoint = aws.String(endpoint) })}
+	b.DB = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint); o.HTTPClient = freshConnections })
+	store := &secretsmanager.Store{SM: sm.NewFromConfig(cfg, func(o *sm.Options) { o.BaseEndpoint = aws.String(endpoint); o.HTTPClient = freshConnections })}
 	b.Secrets, b.Hashes = store, store
 	if err := dynamo.CreateTable(context.Background(), b.DB, b.Table); err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
+
+// freshConnections opens a connection per request. Reused keep-alive
+// connections to the stand-ins occasionally broke mid-response, and the
+// SDK's retry of a transaction that had in fact committed then failed its
+// own condition: DynamoDB deduplicates such retries by ClientRequestToken,
+// minidyn and moto do not.
+var freshConnections = awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) { tr.DisableKeepAlives = true })
 
 // All runs f against every backend: embedded always, moto when available.
 func All(t *testing.T, f func(t *testing.T, b Backend)) {
