@@ -25,14 +25,25 @@ type SigningKeys struct {
 	SecretID string
 }
 
-// Load implements signing.Source.
+// Load implements signing.Source. The two versions are read in parallel:
+// this sits on every cold start of the token function and the authorizer.
 func (s *SigningKeys) Load(ctx context.Context) (signing.KeySet, error) {
+	type result struct {
+		key signing.Key
+		err error
+	}
+	previous := make(chan result, 1)
+	go func() {
+		k, err := s.version(ctx, "AWSPREVIOUS")
+		previous <- result{k, err}
+	}()
 	cur, err := s.version(ctx, "AWSCURRENT")
+	p := <-previous
 	if err != nil {
 		return signing.KeySet{}, err
 	}
 	set := signing.KeySet{Current: cur}
-	prev, err := s.version(ctx, "AWSPREVIOUS")
+	prev, err := p.key, p.err
 	var missing *types.ResourceNotFoundException
 	switch {
 	case err == nil:
