@@ -49,7 +49,6 @@ var paramPattern = regexp.MustCompile(`\{([A-Za-z0-9_]+)\+?\}`)
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range g.Routes {
-		rt := rt
 		var params []string
 		for _, m := range paramPattern.FindAllStringSubmatch(rt.Key, -1) {
 			params = append(params, m[1])

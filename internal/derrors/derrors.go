@@ -19,7 +19,6 @@ var (
 	ErrTooLarge             = errors.New("request body too large") // 413
 	ErrUnsupportedMediaType = errors.New("unsupported media type") // 415
 	ErrUnprocessable        = errors.New("unprocessable request")  // 422
-	ErrUnavailable          = errors.New("dependency unavailable") // 503
 )
 
 // Field names one input field at fault and why.

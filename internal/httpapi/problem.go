@@ -27,7 +27,6 @@ var statusOf = []struct {
 	{derrors.ErrTooLarge, http.StatusRequestEntityTooLarge},
 	{derrors.ErrUnsupportedMediaType, http.StatusUnsupportedMediaType},
 	{derrors.ErrUnprocessable, http.StatusUnprocessableEntity},
-	{derrors.ErrUnavailable, http.StatusServiceUnavailable},
 }
 
 // Problem is an RFC 9457 problem detail. Errors lists the fields at fault.

@@ -75,16 +75,6 @@ func (s *Secrets) Get(_ context.Context, name string) (string, error) {
 	return e.value, nil
 }
 
-// Age makes every secret look older by d; tests use it to reach Reap's grace.
-func (s *Secrets) Age(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k, e := range s.secrets {
-		e.meta.CreatedAt = e.meta.CreatedAt.Add(-d)
-		s.secrets[k] = e
-	}
-}
-
 // Snapshot is the persistent form of the store (the local gateway's data
 // directory).
 type Snapshot map[string]SnapshotEntry
