@@ -60,7 +60,7 @@ func newFixture(t testing.TB) *fixture {
 	keys := &signing.Cache{Source: signing.Static{Current: f.key}, MaxAge: time.Hour, MinRefresh: time.Minute}
 	dummy, _ := testenv.FastHasher.Hash("dummy")
 	f.token = oauth.NewEndpoint(oauth.Config{Issuer: issuer}, oauth.Deps{
-		Clients: f.backend.Clients(), Hashes: f.backend.Hashes, Failures: f.backend.Clients(),
+		Clients: f.backend.Clients(), Hashes: f.backend.Hashes, Limits: f.backend.Limits(),
 		Verifier: testenv.FastHasher, DummyHash: dummy, Keys: keys, Now: f.clock.Now,
 	}).Handler()
 

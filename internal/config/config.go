@@ -28,6 +28,10 @@ const (
 	EnvIdPManagerRole = "IDP_MANAGER_ROLE"
 )
 
+// DefaultClientCache is ClientCacheTTL when CLIENT_CACHE_SECONDS is unset,
+// the same as the template's ClientCacheSeconds default.
+const DefaultClientCache = 30 * time.Second
+
 // Config holds every function's settings; each function requires the ones
 // it uses.
 type Config struct {
@@ -37,7 +41,10 @@ type Config struct {
 	Issuer           string        // iss of access tokens; empty: https://<API domain>
 	Audience         string        // aud of access tokens; empty: the issuer
 	TokenLifetime    time.Duration // zero: the token endpoint's default
-	ClientCacheTTL   time.Duration // zero: the authorizer's default
+	// ClientCacheTTL is how long the token endpoint and the authorizer
+	// trust what they read of a module: the one bound on how long a
+	// disabled, deleted or narrowed module keeps working. Zero: no cache.
+	ClientCacheTTL time.Duration
 
 	IdP IdP // the portal's identity provider, for the authorizer
 }
@@ -58,6 +65,7 @@ func FromEnv(required ...string) (Config, error) {
 		SigningKeySecret: os.Getenv(EnvSigningKey),
 		Issuer:           strings.TrimSuffix(os.Getenv(EnvIssuer), "/"),
 		Audience:         os.Getenv(EnvAudience),
+		ClientCacheTTL:   DefaultClientCache,
 		IdP: IdP{
 			Issuer: os.Getenv(EnvIdPIssuer), JWKSURL: os.Getenv(EnvIdPJWKSURL), Audience: os.Getenv(EnvIdPAudience),
 			TenantClaim: os.Getenv(EnvIdPTenantClaim), RoleClaim: os.Getenv(EnvIdPRoleClaim), ManagerRole: os.Getenv(EnvIdPManagerRole),

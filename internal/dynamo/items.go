@@ -14,6 +14,7 @@ import (
 //	idempotency     TENANT#<tenantId>  IDEMPOTENCY#<sha256 of key>   (ttl)
 //	client pointer  CLIENT#<clientId>  CLIENT
 //	cursor key      CONFIG             CURSOR_KEY
+//	limits          LIMIT#<clientId>   SRC#… / ALL#… / KNOWN#…       (limits.go)
 const (
 	attrPK  = "PK"
 	attrSK  = "SK"

@@ -29,6 +29,23 @@ const IdempotencyTTL = 24 * time.Hour
 
 var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
 
+// CheckClientID reports whether id can be a client ID: a generated one or
+// one an operator chose for a bootstrap manager. The token endpoint uses it
+// to refuse, before any I/O, what cannot be a client.
+func CheckClientID(id string) error {
+	if f := checkClientID(id); f != nil {
+		return derrors.Invalid(*f)
+	}
+	return nil
+}
+
+func checkClientID(id string) *derrors.Field {
+	if !clientIDPattern.MatchString(id) {
+		return &derrors.Field{Name: "clientId", Reason: "must be 8 to 64 letters, digits, '.', '_' or '-'"}
+	}
+	return nil
+}
+
 // MaxIdempotencyKey is the longest Idempotency-Key accepted.
 const MaxIdempotencyKey = 255
 
@@ -114,8 +131,8 @@ func (s *Service) newModule(tenantID string, in CreateInput) (Module, error) {
 	m.normalize()
 	var bad []derrors.Field
 	if in.ClientID != "" {
-		if !clientIDPattern.MatchString(in.ClientID) {
-			bad = append(bad, derrors.Field{Name: "clientId", Reason: "a chosen client ID must be 8 to 64 letters, digits, '.', '_' or '-'"})
+		if f := checkClientID(in.ClientID); f != nil {
+			bad = append(bad, *f)
 		}
 		m.ClientID = in.ClientID
 	}

@@ -6,7 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
-	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/modules-service/modules/internal/derrors"
@@ -18,13 +18,6 @@ import (
 type ClientStore interface {
 	// Client returns derrors.ErrNotFound for an unknown client ID.
 	Client(ctx context.Context, clientID string) (module.Client, error)
-}
-
-// FailureCounter counts failed authentications per client ID and window.
-// Implemented by dynamo.Clients.
-type FailureCounter interface {
-	Failures(ctx context.Context, clientID string, window time.Time) (int, error)
-	AddFailure(ctx context.Context, clientID string, window, expires time.Time) (int, error)
 }
 
 // HashStore reads secret hashes. Implemented by secretsmanager.Store and
@@ -39,19 +32,10 @@ type Verifier interface {
 	Verify(secret, hash string) (bool, error)
 }
 
-// Brute-force protection (RFC 6749 §2.3.1): at most MaxFailures failed
-// authentications per client ID per FailureWindow; after that the client ID
-// gets 429 until the window ends. A client presenting the secret that was
-// last verified successfully is let through even then, so an attacker who
-// hammers a known client ID cannot lock its owner out.
-const (
-	MaxFailures   = 10
-	FailureWindow = 5 * time.Minute
-)
-
 // Cache lifetimes of a warm instance, and why they are safe:
-//   - ClientTTL bounds how long a disabled or deleted module keeps getting
-//     tokens from an instance that saw it enabled: 30 s.
+//   - the client pointer is kept for Config.ClientCacheTTL (the template's
+//     ClientCacheSeconds), which bounds how long a disabled or deleted
+//     module keeps getting tokens from an instance that saw it enabled.
 //   - HashTTL: a secret never changes, so a cached hash cannot go stale;
 //     deletion is caught by the client pointer, which is checked first.
 //   - VerifiedTTL: a verified (client, secret) pair is remembered as a keyed
@@ -64,7 +48,6 @@ const (
 // hour: a shorter TTL would send nearly every request to Secrets Manager
 // and argon2id (README.md, "Cost").
 const (
-	ClientTTL   = 30 * time.Second
 	HashTTL     = 12 * time.Hour
 	VerifiedTTL = 12 * time.Hour
 	cacheMax    = 10000
@@ -74,8 +57,9 @@ const (
 type authenticator struct {
 	clients  ClientStore
 	hashes   HashStore
-	failures FailureCounter
+	throttle *throttle
 	verifier Verifier
+	log      *slog.Logger
 	now      func() time.Time
 
 	dummyHash   string // verified against for unknown clients: equal work
@@ -90,42 +74,49 @@ type clientEntry struct {
 	found  bool
 }
 
-func newAuthenticator(clients ClientStore, hashes HashStore, failures FailureCounter, verifier Verifier, dummyHash string, now func() time.Time) *authenticator {
+func newAuthenticator(d Deps, clientTTL time.Duration) *authenticator {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key) // never fails (Go 1.24+)
-	a := &authenticator{clients: clients, hashes: hashes, failures: failures, verifier: verifier, now: now, dummyHash: dummyHash, instanceKey: key}
-	a.clientCache = ttl.Cache[string, clientEntry]{TTL: ClientTTL, Max: cacheMax, Now: now}
-	a.hashCache = ttl.Cache[string, string]{TTL: HashTTL, Max: cacheMax, Now: now}
-	a.verified = ttl.Cache[[32]byte, struct{}]{TTL: VerifiedTTL, Max: cacheMax, Now: now}
+	a := &authenticator{clients: d.Clients, hashes: d.Hashes, verifier: d.Verifier, log: d.Log, now: d.Now,
+		throttle: newThrottle(d.Limits, d.Log, d.Now), dummyHash: d.DummyHash, instanceKey: key}
+	a.clientCache = ttl.Cache[string, clientEntry]{TTL: clientTTL, Max: cacheMax, Now: d.Now}
+	a.hashCache = ttl.Cache[string, string]{TTL: HashTTL, Max: cacheMax, Now: d.Now}
+	a.verified = ttl.Cache[[32]byte, struct{}]{TTL: VerifiedTTL, Max: cacheMax, Now: d.Now}
 	return a
 }
 
-// authenticate returns the enabled client whose credentials these are. An
-// unknown client, a wrong secret and a disabled module cost one argon2id
-// verification each and give the same ErrInvalidClient.
-func (a *authenticator) authenticate(ctx context.Context, clientID, secret string) (module.Client, error) {
-	seen := a.seen(clientID, secret)
-	if _, ok := a.verified.Get(seen); ok {
-		if c, found, err := a.client(ctx, clientID); err != nil || (found && c.Enabled) {
-			return c, err
-		}
-		a.verified.Delete(seen)
+// authenticate returns the enabled client whose credentials these are,
+// presented from source. An unknown client, a wrong secret and a disabled
+// module give the same ErrInvalidClient after one argon2id verification
+// each; a source over its limit gets ErrSlowDown without one.
+func (a *authenticator) authenticate(ctx context.Context, clientID, secret, source string) (module.Client, error) {
+	if module.CheckClientID(clientID) != nil {
+		// Cannot be one of ours: the same work as any failure, and no I/O,
+		// so no key DynamoDB would refuse and no counter for junk.
+		_, _ = a.verifier.Verify(secret, a.dummyHash)
 		return module.Client{}, ErrInvalidClient
 	}
-	window := a.now().Truncate(FailureWindow)
-	if n, err := a.failures.Failures(ctx, clientID, window); err != nil {
+	seen := a.seen(clientID, secret)
+	if _, ok := a.verified.Get(seen); ok { // this secret is right: no counting
+		c, found, err := a.client(ctx, clientID)
+		if err != nil {
+			return module.Client{}, err
+		}
+		if !found || !c.Enabled {
+			return module.Client{}, ErrInvalidClient
+		}
+		return c, nil
+	}
+	try, err := a.throttle.admit(ctx, clientID, source)
+	if err != nil {
 		return module.Client{}, err
-	} else if n >= MaxFailures {
-		e := ErrSlowDown.with(fmt.Sprintf("too many failed authentications for this client; retry after %s", window.Add(FailureWindow).Format(time.RFC3339)))
-		e.retryAfter = int(window.Add(FailureWindow).Sub(a.now()).Seconds()) + 1
-		return module.Client{}, e
 	}
 	c, found, err := a.client(ctx, clientID)
 	if err != nil {
 		return module.Client{}, err
 	}
 	hash := a.dummyHash
-	if found && c.Enabled {
+	if found {
 		if hash, err = a.hash(ctx, c.SecretName); errors.Is(err, derrors.ErrNotFound) {
 			found, hash = false, a.dummyHash
 		} else if err != nil {
@@ -136,14 +127,27 @@ func (a *authenticator) authenticate(ctx context.Context, clientID, secret strin
 	if err != nil {
 		return module.Client{}, err
 	}
-	if !ok || !found || !c.Enabled {
-		if _, err := a.failures.AddFailure(ctx, clientID, window, window.Add(FailureWindow)); err != nil {
-			return module.Client{}, err
-		}
+	if !ok || !found {
+		a.record(ctx, try.failed(ctx))
 		return module.Client{}, ErrInvalidClient
 	}
+	// The right secret: never a failure, even for a disabled module, whose
+	// owner must not find it locked once it is enabled again.
 	a.verified.Put(seen, struct{}{})
+	if !c.Enabled {
+		a.record(ctx, try.forgive(ctx))
+		return module.Client{}, ErrInvalidClient
+	}
+	a.record(ctx, try.succeeded(ctx))
 	return c, nil
+}
+
+// record logs a failed counter write after the decision was made: the
+// answer stands, and the counter is at worst one off.
+func (a *authenticator) record(ctx context.Context, err error) {
+	if err != nil {
+		a.log.ErrorContext(ctx, "update authentication counters", "error", err.Error())
+	}
 }
 
 func (a *authenticator) client(ctx context.Context, clientID string) (module.Client, bool, error) {

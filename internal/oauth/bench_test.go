@@ -20,6 +20,7 @@ import (
 
 // The benchmarks come in pairs, measured side by side by `make bench`:
 //   TokenWarm  vs  RS256Sign                  goal: at most 1.5x
+//   TokenThrottled  vs  TokenWarm             goal: at most 2x (no argon2id)
 //   TokenCold  vs  Argon2Verify + RS256Sign   goal: at most 1.2x
 // and the three failure kinds, which should cost the same.
 
@@ -49,20 +50,21 @@ func newBenchStack(b *testing.B) *benchStack {
 	return s
 }
 
-func (s *benchStack) endpoint() *oauth.Endpoint { return s.endpointCounting(s.b.Clients()) }
+func (s *benchStack) endpoint() *oauth.Endpoint { return s.endpointCounting(s.b.Limits()) }
 
-// uncounted is a failure counter that never throttles, for benchmarking
-// failures past oauth.MaxFailures. It still makes the store round trips.
-type uncounted struct{ oauth.FailureCounter }
+// unthrottled counts like the real store but never throttles, for
+// benchmarking failures past oauth.MaxPerSource. It still makes the store
+// round trips.
+type unthrottled struct{ oauth.LimitStore }
 
-func (u uncounted) Failures(ctx context.Context, id string, w time.Time) (int, error) {
-	_, err := u.FailureCounter.Failures(ctx, id, w)
-	return 0, err
+func (u unthrottled) Add(ctx context.Context, id, source string, w time.Time, delta int) (int, error) {
+	_, err := u.LimitStore.Add(ctx, id, source, w, delta)
+	return 1, err
 }
 
-func (s *benchStack) endpointCounting(f oauth.FailureCounter) *oauth.Endpoint {
-	return oauth.NewEndpoint(oauth.Config{Issuer: issuer}, oauth.Deps{
-		Clients: s.b.Clients(), Hashes: s.b.Hashes, Failures: f,
+func (s *benchStack) endpointCounting(l oauth.LimitStore) *oauth.Endpoint {
+	return oauth.NewEndpoint(oauth.Config{Issuer: issuer, ClientCacheTTL: clientTTL}, oauth.Deps{
+		Clients: s.b.Clients(), Hashes: s.b.Hashes, Limits: l,
 		Verifier: secrethash.New(), DummyHash: s.dummy, Keys: s.keys,
 	})
 }
@@ -129,7 +131,7 @@ func BenchmarkTokenCold(b *testing.B) {
 
 func BenchmarkTokenUnknownClient(b *testing.B) {
 	s := newBenchStack(b)
-	e := s.endpointCounting(uncounted{s.b.Clients()})
+	e := s.endpointCounting(unthrottled{s.b.Limits()})
 	b.ReportAllocs()
 	for b.Loop() {
 		s.request(b, e, "unknown-client-id-000000", plainSecret, 401)
@@ -138,10 +140,24 @@ func BenchmarkTokenUnknownClient(b *testing.B) {
 
 func BenchmarkTokenWrongSecret(b *testing.B) {
 	s := newBenchStack(b)
-	e := s.endpointCounting(uncounted{s.b.Clients()})
+	e := s.endpointCounting(unthrottled{s.b.Limits()})
 	s.request(b, e, s.client.ClientID, plainSecret, 200) // warm the client and hash caches
 	b.ReportAllocs()
 	for b.Loop() {
 		s.request(b, e, s.client.ClientID, plainSecret+"!", 401)
+	}
+}
+
+// BenchmarkTokenThrottled: a guesser's source past MaxPerSource. It costs
+// one atomic counter update and no argon2id run.
+func BenchmarkTokenThrottled(b *testing.B) {
+	s := newBenchStack(b)
+	e := s.endpoint()
+	for range oauth.MaxPerSource {
+		s.request(b, e, s.client.ClientID, "guess-guess-guess-guess", 401)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s.request(b, e, s.client.ClientID, "guess-guess-guess-guess", 429)
 	}
 }

@@ -43,11 +43,12 @@ var (
 	errServer = &Error{Code: "server_error", status: http.StatusInternalServerError, Description: "the token endpoint failed; retry later"}
 )
 
-// writeError answers per §5.2. invalid_client carries a Basic challenge
-// when the client used Basic or sent no credentials at all (§5.2, RFC 7235).
-func writeError(w http.ResponseWriter, e *Error, challenge bool) {
+// writeError answers per §5.2. Every 401 carries a challenge (RFC 9110
+// §11.6.1 requires one), for client_secret_post and no credentials too:
+// Basic is the scheme a client can answer it with.
+func writeError(w http.ResponseWriter, e *Error) {
 	h := w.Header()
-	if e.status == http.StatusUnauthorized && challenge {
+	if e.status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", `Basic realm="modules", charset="UTF-8"`)
 	}
 	if e.retryAfter > 0 {

@@ -51,7 +51,7 @@ func FuzzTokenRequest(f *testing.F) {
 		if req.grantType == "" {
 			t.Fatal("accepted a request without grant_type")
 		}
-		if req.basic && strings.Contains(body, "client_secret=") && req.secret != "" {
+		if auth != "" && req.secret != "" {
 			if q, _ := url.ParseQuery(body); q.Get("client_secret") != "" {
 				t.Fatal("accepted two authentication methods at once")
 			}

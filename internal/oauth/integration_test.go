@@ -34,7 +34,7 @@ func TestClientCredentialsFlow(t *testing.T) {
 		defer srv.Close()
 		dummy, _ := testenv.FastHasher.Hash("dummy")
 		h = oauth.NewEndpoint(oauth.Config{Issuer: srv.URL, Audience: "https://api.example.test"}, oauth.Deps{
-			Clients: b.Clients(), Hashes: b.Hashes, Failures: b.Clients(), Verifier: testenv.FastHasher, DummyHash: dummy,
+			Clients: b.Clients(), Hashes: b.Hashes, Limits: b.Limits(), Verifier: testenv.FastHasher, DummyHash: dummy,
 			Keys: &signing.Cache{Source: signing.Static{Current: key}, MaxAge: time.Hour},
 		}).Handler()
 

@@ -12,12 +12,10 @@ import (
 // maxForm bounds the token request body: a few short parameters.
 const maxForm = 16 << 10
 
-// tokenRequest is a parsed token request. basic says the credentials came
-// in the Authorization header.
+// tokenRequest is a parsed token request.
 type tokenRequest struct {
-	grantType, scope   string
-	clientID, secret   string
-	basic, credentials bool
+	grantType, scope string
+	clientID, secret string
 }
 
 // parseRequest reads a token request per RFC 6749 §3.2 and §2.3.1.
@@ -71,9 +69,8 @@ func parseRequest(r *http.Request) (tokenRequest, *Error) {
 		if req.clientID != "" && req.clientID != id {
 			return req, ErrInvalidRequest.with("client_id in the body differs from the one in the Authorization header")
 		}
-		req.clientID, req.secret, req.basic = id, secret, true
+		req.clientID, req.secret = id, secret
 	}
-	req.credentials = req.clientID != "" || req.secret != ""
 	if req.grantType == "" {
 		return req, ErrInvalidRequest.with("grant_type is required")
 	}

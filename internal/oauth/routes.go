@@ -33,7 +33,7 @@ func (e *Endpoint) Handler() http.Handler {
 func (e *Endpoint) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	keys, err := e.keys.Get(r.Context())
 	if err != nil {
-		e.fail(w, r, err, false)
+		e.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "public, max-age=300")

@@ -1,14 +1,17 @@
 package oauth_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -45,12 +48,23 @@ type fixture struct {
 	clock    *testenv.Clock
 	verifier *countingVerifier
 	keys     signing.KeySet
+	dummy    string
+	log      *slog.Logger
+	logs     *bytes.Buffer // what f.log wrote
 	handler  http.Handler
 }
 
-func newFixture(t testing.TB) *fixture {
+// clientTTL is the fixture's client cache bound (ClientCacheSeconds).
+const clientTTL = 30 * time.Second
+
+func newFixture(t testing.TB) *fixture { return newFixtureOn(t, testenv.Embedded(t)) }
+
+// newFixtureOn builds the token endpoint on a backend; f.instance() builds
+// another warm instance on the same stores.
+func newFixtureOn(t testing.TB, b testenv.Backend) *fixture {
 	t.Helper()
-	f := &fixture{backend: testenv.Embedded(t), clock: testenv.NewClock()}
+	f := &fixture{backend: b, clock: testenv.NewClock(), logs: &bytes.Buffer{}}
+	f.log = slog.New(slog.NewJSONHandler(&lockedWriter{w: f.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.svc = f.backend.Service()
 	f.verifier = &countingVerifier{Verifier: testenv.FastHasher}
 	dummy, _ := testenv.FastHasher.Hash("dummy secret nobody has")
@@ -60,14 +74,20 @@ func newFixture(t testing.TB) *fixture {
 	}
 	prev, _ := signing.Generate()
 	f.keys = signing.KeySet{Current: cur, Previous: &prev}
-	ep := oauth.NewEndpoint(oauth.Config{Issuer: issuer}, oauth.Deps{
-		Clients: f.backend.Clients(), Hashes: f.backend.Hashes, Failures: f.backend.Clients(),
-		Verifier: f.verifier, DummyHash: dummy,
+	f.dummy = dummy
+	f.handler = f.instance()
+	return f
+}
+
+// instance is one more warm instance of the token function: its own caches,
+// the fixture's stores, clock and verifier.
+func (f *fixture) instance() http.Handler {
+	return oauth.NewEndpoint(oauth.Config{Issuer: issuer, ClientCacheTTL: clientTTL}, oauth.Deps{
+		Clients: f.backend.Clients(), Hashes: f.backend.Hashes, Limits: f.backend.Limits(),
+		Verifier: f.verifier, DummyHash: f.dummy, Log: f.log,
 		Keys: &signing.Cache{Source: signing.Static(f.keys), MaxAge: time.Hour, MinRefresh: time.Minute},
 		Now:  f.clock.Now,
-	})
-	f.handler = ep.Handler()
-	return f
+	}).Handler()
 }
 
 // module creates a module with the given secret and scopes.
@@ -90,6 +110,29 @@ type result struct {
 // post sends a token request; basic, when not nil, is {id, secret}.
 func (f *fixture) post(t testing.TB, form string, basic []string, mutate ...func(*http.Request)) result {
 	t.Helper()
+	return f.postTo(t, f.handler, form, basic, mutate...)
+}
+
+// from sets the request's source address.
+func from(addr string) func(*http.Request) {
+	return func(r *http.Request) { r.RemoteAddr = addr + ":40000" }
+}
+
+// lockedWriter serialises writes of concurrent requests' log lines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// postTo sends a token request to one instance.
+func (f *fixture) postTo(t testing.TB, h http.Handler, form string, basic []string, mutate ...func(*http.Request)) result {
+	t.Helper()
 	r := httptest.NewRequest("POST", "/oauth2/token", strings.NewReader(form))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if basic != nil {
@@ -100,7 +143,7 @@ func (f *fixture) post(t testing.TB, form string, basic []string, mutate ...func
 	}
 	w := httptest.NewRecorder()
 	reqHeader, method, uri := r.Header.Clone(), r.Method, r.URL.RequestURI()
-	f.handler.ServeHTTP(w, r)
+	h.ServeHTTP(w, r)
 	raw, _ := io.ReadAll(w.Result().Body)
 	if method == "POST" { // the document has no GET route: API Gateway answers that
 		if err := openapi.Check(openapi.Exchange{Method: method, URL: uri, Header: reqHeader, Body: []byte(form),

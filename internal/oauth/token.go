@@ -27,6 +27,9 @@ type Config struct {
 	Audience string
 	// Lifetime of an access token; zero means DefaultLifetime.
 	Lifetime time.Duration
+	// ClientCacheTTL is how long a client pointer is trusted (the
+	// template's ClientCacheSeconds); zero means it is read every time.
+	ClientCacheTTL time.Duration
 }
 
 // DefaultLifetime of an access token.
@@ -45,7 +48,7 @@ type Endpoint struct {
 type Deps struct {
 	Clients  ClientStore
 	Hashes   HashStore
-	Failures FailureCounter
+	Limits   LimitStore
 	Verifier Verifier
 	// DummyHash is a hash of a random secret with the production parameters,
 	// verified against when the client is unknown so that every failure
@@ -68,7 +71,7 @@ func NewEndpoint(cfg Config, d Deps) *Endpoint {
 		d.Log = slog.Default()
 	}
 	return &Endpoint{cfg: cfg, keys: d.Keys, log: d.Log, now: d.Now,
-		auth: newAuthenticator(d.Clients, d.Hashes, d.Failures, d.Verifier, d.DummyHash, d.Now)}
+		auth: newAuthenticator(d, cfg.ClientCacheTTL)}
 }
 
 // tokenResponse is RFC 6749 §5.1.
@@ -82,44 +85,43 @@ type tokenResponse struct {
 // ServeHTTP implements the client credentials grant (RFC 6749 §4.4).
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req, oerr := parseRequest(r)
-	challenge := req.basic || !req.credentials
 	switch {
 	case oerr != nil:
-		writeError(w, oerr, false)
+		writeError(w, oerr)
 		return
 	case req.grantType != "client_credentials":
-		writeError(w, ErrUnsupportedGrantType, false)
+		writeError(w, ErrUnsupportedGrantType)
 		return
 	case req.clientID == "" || req.secret == "":
-		writeError(w, ErrInvalidClient.with("client authentication is required: HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post)"), challenge)
+		writeError(w, ErrInvalidClient.with("client authentication is required: HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post)"))
 		return
 	}
-	client, err := e.auth.authenticate(r.Context(), req.clientID, req.secret)
+	client, err := e.auth.authenticate(r.Context(), req.clientID, req.secret, sourceOf(r))
 	if err != nil {
-		e.fail(w, r, err, challenge)
+		e.fail(w, r, err)
 		return
 	}
 	scopes, oerr := grant(client.Scopes, req.scope)
 	if oerr != nil {
-		writeError(w, oerr, false)
+		writeError(w, oerr)
 		return
 	}
 	token, err := e.sign(r.Context(), issuer(e.cfg.Issuer, r), client.ClientID, client.TenantID, scopes)
 	if err != nil {
-		e.fail(w, r, err, false)
+		e.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: token, TokenType: "Bearer", ExpiresIn: int64(e.cfg.Lifetime.Seconds()), Scope: strings.Join(scopes, " ")})
 }
 
-func (e *Endpoint) fail(w http.ResponseWriter, r *http.Request, err error, challenge bool) {
+func (e *Endpoint) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var oerr *Error
 	if errors.As(err, &oerr) {
-		writeError(w, oerr, challenge)
+		writeError(w, oerr)
 		return
 	}
 	e.log.ErrorContext(r.Context(), "token request failed", "error", err.Error())
-	writeError(w, errServer, false)
+	writeError(w, errServer)
 }
 
 // grant returns the scopes to put in the token: those requested, each of

@@ -47,6 +47,9 @@ type Backend struct {
 // Clients returns the client-pointer reader of the backend.
 func (b Backend) Clients() *dynamo.Clients { return &dynamo.Clients{DB: b.DB, Table: b.Table} }
 
+// Limits returns the brute-force counters of the backend.
+func (b Backend) Limits() *dynamo.Limits { return &dynamo.Limits{DB: b.DB, Table: b.Table} }
+
 // Store returns the DynamoDB store of the backend.
 func (b Backend) Store() *dynamo.Store { return &dynamo.Store{DB: b.DB, Table: b.Table} }
 

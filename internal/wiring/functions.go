@@ -8,6 +8,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/modules-service/modules/internal/authz"
+	"github.com/modules-service/modules/internal/dynamo"
 	"github.com/modules-service/modules/internal/httpapi"
 	"github.com/modules-service/modules/internal/oauth"
 	"github.com/modules-service/modules/internal/secrethash"
@@ -49,8 +50,8 @@ func token(ctx context.Context, e Env) (lambda.Handler, error) {
 		return nil, err
 	}
 	c := e.Config
-	ep := oauth.NewEndpoint(oauth.Config{Issuer: c.Issuer, Audience: c.Audience, Lifetime: c.TokenLifetime}, oauth.Deps{
-		Clients: e.clients(), Failures: e.clients(), Hashes: e.Secrets,
+	ep := oauth.NewEndpoint(oauth.Config{Issuer: c.Issuer, Audience: c.Audience, Lifetime: c.TokenLifetime, ClientCacheTTL: c.ClientCacheTTL}, oauth.Deps{
+		Clients: e.clients(), Limits: &dynamo.Limits{DB: e.DynamoDB, Table: c.Table}, Hashes: e.Secrets,
 		Verifier: secrethash.New(), DummyHash: oauth.DummyHash, Keys: keys, Log: e.Log,
 	})
 	return proxied(ep.Handler()), nil
