@@ -1,13 +1,16 @@
 package apigw
 
 import (
+	"context"
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"golang.org/x/time/rate"
 )
 
 func TestEventIsPayload20(t *testing.T) {
@@ -115,5 +118,40 @@ func TestGatewayAnswersLikeAPIGateway(t *testing.T) {
 		if w.Code != tc.status || !strings.Contains(w.Body.String(), `"message"`) {
 			t.Errorf("%s %s: %d %s, want %d with API Gateway's message body", tc.method, tc.path, w.Code, w.Body, tc.status)
 		}
+	}
+}
+
+// TestRouteThrottling: past the burst, a route answers 429 as API Gateway
+// does, before the authorizer runs; other routes are not affected.
+func TestRouteThrottling(t *testing.T) {
+	var authorized int
+	g := &Gateway{Routes: []Route{
+		{Key: "GET /limited", Authorized: true, Limit: rate.NewLimiter(rate.Every(time.Hour), 3)},
+		{Key: "GET /other", Authorized: true},
+	}, Authorizer: AuthorizerFunc(func(context.Context, events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+		authorized++
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{}, nil
+	})}
+	h := g.Handler()
+	call := func(path string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("GET", path, nil)
+		r.Header.Set("Authorization", "Bearer x")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	for i := range 3 {
+		if w := call("/limited"); w.Code != http.StatusForbidden {
+			t.Fatalf("request %d within the burst: %d, want the authorizer's 403", i, w.Code)
+		}
+	}
+	if w := call("/limited"); w.Code != http.StatusTooManyRequests || w.Body.String() != "{\"message\":\"Too Many Requests\"}\n" {
+		t.Errorf("past the burst: %d %s, want 429 Too Many Requests", w.Code, w.Body)
+	}
+	if authorized != 3 {
+		t.Errorf("the authorizer ran %d times, want 3 (not for the throttled request)", authorized)
+	}
+	if w := call("/other"); w.Code != http.StatusForbidden {
+		t.Errorf("another route: %d, want 403", w.Code)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"golang.org/x/time/rate"
 )
 
 // Route is one route of an HTTP API: "METHOD /path/{param}", the function
@@ -19,6 +20,9 @@ type Route struct {
 	Key        string
 	Function   lambda.Handler
 	Authorized bool
+	// Limit is the route's throttling (a token bucket across all callers,
+	// as API Gateway's route settings); nil: none.
+	Limit *rate.Limiter
 }
 
 // Authorizer decides on a request as an HTTP API Lambda authorizer with
@@ -67,6 +71,10 @@ func (g *Gateway) Handler() http.Handler {
 }
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, rt Route, params []string) {
+	if rt.Limit != nil && !rt.Limit.Allow() { // before the authorizer, as API Gateway does
+		writeMessage(w, http.StatusTooManyRequests, "Too Many Requests")
+		return
+	}
 	req := Request{RouteKey: rt.Key, PathParams: map[string]string{}}
 	for _, p := range params {
 		req.PathParams[p] = r.PathValue(p)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"golang.org/x/time/rate"
 
 	"github.com/modules-service/modules/internal/apigw"
 	"github.com/modules-service/modules/internal/config"
@@ -55,10 +56,13 @@ type Options struct {
 
 // Stack is a running local API.
 type Stack struct {
-	Handler   http.Handler
-	Manager   Manager
-	Template  samtemplate.Template
-	Mode      string
+	Handler  http.Handler
+	Manager  Manager
+	Template samtemplate.Template
+	Mode     string
+	// DynamoDB is the client the functions use, on the stack's table
+	// (Options.Table): for the operator commands and the tests.
+	DynamoDB  wiring.DynamoDB
 	service   *module.Service
 	closeOnce sync.Once
 	closers   []func()
@@ -79,7 +83,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		s.Close()
 		return nil, err
 	}
-	s.service = env.Service()
+	s.service, s.DynamoDB = env.Service(), env.DynamoDB
 	if s.Manager, err = bootstrap(ctx, env, s.service, o.Bootstrap); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("bootstrap manager: %w", err)
@@ -111,7 +115,11 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 			return nil, fmt.Errorf("%s: %w", f.LogicalID, err)
 		}
 		for _, r := range f.Routes {
-			gw.Routes = append(gw.Routes, apigw.Route{Key: r.Key(), Function: h, Authorized: r.Authorized})
+			route := apigw.Route{Key: r.Key(), Function: h, Authorized: r.Authorized}
+			if r.Throttle != nil {
+				route.Limit = rate.NewLimiter(rate.Limit(r.Throttle.Rate), r.Throttle.Burst)
+			}
+			gw.Routes = append(gw.Routes, route)
 		}
 	}
 	s.Handler = gw.Handler()

@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -42,6 +43,16 @@ type Function struct {
 type Route struct {
 	Method, Path string
 	Authorized   bool
+	// Throttle is the route's RouteSettings, else the API's
+	// DefaultRouteSettings; nil when neither sets a limit.
+	Throttle *Throttle
+}
+
+// Throttle is API Gateway's route throttling: a token bucket that holds
+// Burst requests and refills at Rate per second, across all callers.
+type Throttle struct {
+	Rate  float64
+	Burst int
 }
 
 // Key is the route as API Gateway's routeKey writes it.
@@ -83,12 +94,21 @@ type functionProps struct {
 			Auth   struct {
 				Authorizer string `yaml:"Authorizer"`
 			} `yaml:"Auth"`
+			RouteSettings routeSettings `yaml:"RouteSettings"`
 		} `yaml:"Properties"`
 	} `yaml:"Events"`
 }
 
+// routeSettings are an HTTP API's throttling settings; the values may be
+// !Ref to parameters.
+type routeSettings struct {
+	Rate  yaml.Node `yaml:"ThrottlingRateLimit"`
+	Burst yaml.Node `yaml:"ThrottlingBurstLimit"`
+}
+
 type apiProps struct {
-	CorsConfiguration struct {
+	DefaultRouteSettings routeSettings `yaml:"DefaultRouteSettings"`
+	CorsConfiguration    struct {
 		AllowOrigins     yaml.Node `yaml:"AllowOrigins"`
 		AllowMethods     []string  `yaml:"AllowMethods"`
 		AllowHeaders     []string  `yaml:"AllowHeaders"`
@@ -115,6 +135,7 @@ func Parse(b []byte) (Template, error) {
 		t.Parameters[name] = p.Default.Value
 	}
 	authorizers, defaultAuth := map[string]string{}, ""
+	var defaultThrottle *Throttle
 	rotations := map[string]bool{}
 	for _, res := range r.Resources {
 		switch res.Type {
@@ -124,6 +145,10 @@ func Parse(b []byte) (Template, error) {
 				return t, fmt.Errorf("HttpApi: %w", err)
 			}
 			defaultAuth = api.Auth.DefaultAuthorizer
+			var err error
+			if defaultThrottle, err = t.throttle(api.DefaultRouteSettings); err != nil {
+				return t, fmt.Errorf("HttpApi DefaultRouteSettings: %w", err)
+			}
 			for name, a := range api.Auth.Authorizers {
 				authorizers[name] = logicalID(a.FunctionArn)
 				t.Authorizer = authorizers[name]
@@ -156,7 +181,15 @@ func Parse(b []byte) (Template, error) {
 				if auth == "" {
 					auth = defaultAuth
 				}
-				f.Routes = append(f.Routes, Route{Method: strings.ToUpper(e.Properties.Method), Path: e.Properties.Path, Authorized: auth != "" && auth != "NONE"})
+				throttle, err := t.throttle(e.Properties.RouteSettings)
+				if err != nil {
+					return t, fmt.Errorf("%s RouteSettings: %w", id, err)
+				}
+				if throttle == nil {
+					throttle = defaultThrottle
+				}
+				f.Routes = append(f.Routes, Route{Method: strings.ToUpper(e.Properties.Method), Path: e.Properties.Path,
+					Authorized: auth != "" && auth != "NONE", Throttle: throttle})
 			case "Schedule", "ScheduleV2":
 				f.Scheduled = true
 			}
@@ -166,6 +199,28 @@ func Parse(b []byte) (Template, error) {
 	}
 	sort.Slice(t.Functions, func(i, j int) bool { return t.Functions[i].LogicalID < t.Functions[j].LogicalID })
 	return t, nil
+}
+
+// throttle reads route settings; nil when they set no rate.
+func (t Template) throttle(rs routeSettings) (*Throttle, error) {
+	rate, burst := t.scalar(rs.Rate), t.scalar(rs.Burst)
+	if rate == "" && burst == "" {
+		return nil, nil
+	}
+	r, err1 := strconv.ParseFloat(rate, 64)
+	b, err2 := strconv.Atoi(burst)
+	if err1 != nil || err2 != nil || r <= 0 || b <= 0 {
+		return nil, fmt.Errorf("ThrottlingRateLimit %q and ThrottlingBurstLimit %q must both be positive numbers", rate, burst)
+	}
+	return &Throttle{Rate: r, Burst: b}, nil
+}
+
+// scalar reads a value that may be a !Ref to a parameter.
+func (t Template) scalar(n yaml.Node) string {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!Ref" {
+		return t.Parameters[n.Value]
+	}
+	return n.Value
 }
 
 // logicalID reads the resource of !GetAtt X.Arn, !Ref X or {"Fn::GetAtt": [X, Arn]}.

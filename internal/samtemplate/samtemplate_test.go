@@ -1,6 +1,7 @@
 package samtemplate_test
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"testing"
@@ -81,5 +82,30 @@ func TestRoutes(t *testing.T) {
 	}
 	if !slices.Contains(tpl.CORS.ExposeHeaders, "etag") || !slices.Contains(tpl.CORS.ExposeHeaders, "location") || len(tpl.CORS.AllowOrigins) == 0 || slices.Contains(tpl.CORS.AllowOrigins, "*") {
 		t.Errorf("CORS %+v: want ETag and Location exposed, origins from the parameter, no wildcard", tpl.CORS)
+	}
+}
+
+// TestRouteThrottling: the token route has its own limits, every other
+// route the API's defaults, both from the parameters' defaults.
+func TestRouteThrottling(t *testing.T) {
+	tpl, err := samtemplate.Load("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := func(name string) string { return tpl.Parameters[name] }
+	for _, f := range tpl.Functions {
+		for _, r := range f.Routes {
+			rate, burst := p("ManagementRateLimit"), p("ManagementBurstLimit")
+			if r.Key() == "POST /oauth2/token" {
+				rate, burst = p("TokenRateLimit"), p("TokenBurstLimit")
+			}
+			if r.Throttle == nil || fmt.Sprint(r.Throttle.Rate) != rate || fmt.Sprint(r.Throttle.Burst) != burst {
+				t.Errorf("%s: throttle %+v, want rate %s burst %s", r.Key(), r.Throttle, rate, burst)
+			}
+		}
+	}
+	bad := []byte("Resources:\n  Api:\n    Type: AWS::Serverless::HttpApi\n    Properties:\n      DefaultRouteSettings: {ThrottlingRateLimit: fast}\n")
+	if _, err := samtemplate.Parse(bad); err == nil {
+		t.Error("a non-numeric rate was accepted")
 	}
 }
