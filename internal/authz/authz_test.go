@@ -81,7 +81,7 @@ func newFixture(t testing.TB) *fixture {
 }
 
 // issue gets a real access token from the token endpoint.
-func (f *fixture) issue(t *testing.T, c module.Credentials, scope string) string {
+func (f *fixture) issue(t testing.TB, c module.Credentials, scope string) string {
 	t.Helper()
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {c.ClientID}, "client_secret": {secret}}
 	if scope != "" {
