@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/modules-service/modules/internal/config"
 	"github.com/modules-service/modules/internal/localstack"
 )
 
@@ -30,7 +31,8 @@ func main() {
 	flag.StringVar(&o.Table, "table", "modules-local", "DynamoDB table (created if missing)")
 	flag.StringVar(&o.SecretPrefix, "secret-prefix", "modules-local/modules", "name prefix of secret hashes")
 	flag.StringVar(&o.SigningKeySecret, "signing-key-secret", "", "with --aws: the signing-key secret; empty: a key generated at start")
-	flag.DurationVar(&o.ClientCacheTTL, "client-cache", 30*time.Second, "how long the authorizer trusts what it read of a module")
+	flag.StringVar(&o.PublicKeysSecret, "public-keys-secret", "", "with --signing-key-secret: the secret its rotation publishes the public keys to")
+	flag.DurationVar(&o.ClientCacheTTL, "client-cache", config.DefaultClientCache, "how long the token endpoint and the authorizer trust what they read of a module (0: no cache), as ClientCacheSeconds")
 	flag.StringVar(&o.Bootstrap.Tenant, "bootstrap-tenant", envOr("BOOTSTRAP_TENANT", "demo"), "tenant whose first manager is ensured at start")
 	flag.StringVar(&o.Bootstrap.ClientID, "bootstrap-client-id", os.Getenv("BOOTSTRAP_CLIENT_ID"), "client ID of that manager (default: generated)")
 	flag.StringVar(&o.Bootstrap.ClientSecret, "bootstrap-client-secret", os.Getenv("BOOTSTRAP_CLIENT_SECRET"), "client secret of that manager (default: generated)")

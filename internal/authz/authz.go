@@ -11,33 +11,18 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/modules-service/modules/internal/accesstoken"
+	"github.com/modules-service/modules/internal/caller"
 	"github.com/modules-service/modules/internal/derrors"
-	"github.com/modules-service/modules/internal/httpapi"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/signing"
-	"github.com/modules-service/modules/internal/ttl"
 )
-
-// ClientStore finds client pointers. Implemented by dynamo.Clients.
-type ClientStore interface {
-	// Client returns derrors.ErrNotFound for an unknown client ID.
-	Client(ctx context.Context, clientID string) (module.Client, error)
-}
-
-// DefaultClientTTL is how long the authorizer trusts what it read of a
-// module. It bounds how long a disabled or deleted module's tokens keep
-// working: at most this, not until they expire.
-const DefaultClientTTL = 30 * time.Second
-
-// leeway tolerates clock skew on exp and nbf.
-const leeway = 30 * time.Second
 
 // Authorizer decides on one request.
 type Authorizer struct {
@@ -45,25 +30,21 @@ type Authorizer struct {
 	// https://<the API's domain>, as the token function uses; empty Audience
 	// means the issuer.
 	Issuer, Audience string
-	Keys             *signing.Cache
-	Clients          ClientStore
-	ClientTTL        time.Duration
+	// Keys are the public keys of this service's tokens, as the rotation
+	// function publishes them: the authorizer never sees a private key.
+	Keys *signing.Cache[signing.PublicKeys]
+	// Clients reads client pointers: the instance's module.ClientCache,
+	// whose TTL (ClientCacheSeconds) bounds how long a disabled, deleted or
+	// narrowed module's tokens keep their rights.
+	Clients module.ClientReader
 	// IdP verifies the portal's identity provider tokens; nil when none.
 	IdP *IdP
 	Log *slog.Logger
 	Now func() time.Time
-
-	once    sync.Once
-	clients ttl.Cache[string, clientEntry]
-}
-
-type clientEntry struct {
-	client module.Client
-	found  bool
 }
 
 // Decision is what the authorizer hands API Gateway: allowed or not, and
-// the context (httpapi.Ctx* keys) every function behind it receives.
+// the context (caller.Caller.Context) every function behind it receives.
 type Decision = events.APIGatewayV2CustomAuthorizerSimpleResponse
 
 // Authorize implements the Lambda authorizer.
@@ -81,7 +62,7 @@ func (a *Authorizer) Authorize(ctx context.Context, e events.APIGatewayV2CustomA
 		return deny(), nil
 	}
 	own := a.issuer(e)
-	var c map[string]any
+	var c caller.Caller
 	switch {
 	case unverified.Issuer == own:
 		c, err = a.own(ctx, tok, own)
@@ -98,7 +79,7 @@ func (a *Authorizer) Authorize(ctx context.Context, e events.APIGatewayV2CustomA
 	case err != nil:
 		return deny(), err // the stores failed: an outage, not a bad token
 	}
-	return Decision{IsAuthorized: true, Context: c}, nil
+	return Decision{IsAuthorized: true, Context: c.Context()}, nil
 }
 
 // allowedAlgs are the only algorithms a token may name: asymmetric ones, so
@@ -110,78 +91,49 @@ type refusal string
 
 func (r refusal) Error() string { return string(r) }
 
-// own verifies this service's access token (RFC 9068) and that its module
-// still exists and is enabled.
-func (a *Authorizer) own(ctx context.Context, tok *jwt.JSONWebToken, iss string) (map[string]any, error) {
-	h := tok.Headers[0]
-	if h.Algorithm != string(jose.RS256) {
-		return nil, refusal("own tokens are RS256")
-	}
-	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); !strings.EqualFold(strings.TrimPrefix(strings.ToLower(typ), "application/"), "at+jwt") {
-		return nil, refusal("typ is not at+jwt")
-	}
+// own verifies this service's access token (RFC 9068). Rights follow the
+// module, not the token: the module must still exist, be enabled and be
+// the token's tenant's, and the scopes handed on (and so the manager
+// decision) are those of the token that the module still has.
+func (a *Authorizer) own(ctx context.Context, tok *jwt.JSONWebToken, iss string) (caller.Caller, error) {
+	kid := tok.Headers[0].KeyID
 	keys, err := a.Keys.Get(ctx)
 	if err != nil {
-		return nil, err
+		return caller.Caller{}, err
 	}
-	pub, ok := keys.Public(h.KeyID)
+	pub, ok := keys.Key(kid)
 	if !ok { // perhaps a rotation this instance has not seen yet
 		if keys, err = a.Keys.Refresh(ctx); err != nil {
-			return nil, err
+			return caller.Caller{}, err
 		}
-		if pub, ok = keys.Public(h.KeyID); !ok {
-			return nil, refusal("unknown kid")
+		if pub, ok = keys.Key(kid); !ok {
+			return caller.Caller{}, refusal("unknown kid")
 		}
 	}
-	var c struct {
-		jwt.Claims
-		ClientID string `json:"client_id"`
-		TenantID string `json:"tenant_id"`
-		Scope    string `json:"scope"`
-	}
-	if err := tok.Claims(pub, &c); err != nil {
-		return nil, refusal("bad signature")
-	}
-	aud := a.Audience
-	if aud == "" {
-		aud = iss
-	}
-	if err := c.ValidateWithLeeway(jwt.Expected{Issuer: iss, AnyAudience: jwt.Audience{aud}, Time: a.now()}, leeway); err != nil {
-		return nil, refusal(err.Error())
-	}
-	if c.Expiry == nil || c.ClientID == "" || c.TenantID == "" || c.Subject != c.ClientID {
-		return nil, refusal("missing exp, client_id, tenant_id or sub")
-	}
-	m, found, err := a.client(ctx, c.ClientID)
+	c, err := accesstoken.Verify(tok, pub, iss, accesstoken.Audience(a.Audience, iss), a.now())
 	if err != nil {
-		return nil, err
+		return caller.Caller{}, refusal(err.Error())
 	}
-	if !found || !m.Enabled || m.TenantID != c.TenantID {
-		return nil, refusal("module deleted or disabled")
+	m, err := a.Clients.Client(ctx, c.ClientID)
+	switch {
+	case errors.Is(err, derrors.ErrNotFound):
+		return caller.Caller{}, refusal("module deleted")
+	case err != nil:
+		return caller.Caller{}, err
+	case !m.Enabled || m.TenantID != c.TenantID:
+		return caller.Caller{}, refusal("module disabled or of another tenant")
 	}
-	kind := httpapi.KindClient
-	if slices.Contains(strings.Fields(c.Scope), module.ScopeManage) {
-		kind = httpapi.KindManager
-	}
-	return map[string]any{httpapi.CtxTenant: c.TenantID, httpapi.CtxKind: kind, httpapi.CtxClientID: c.ClientID, httpapi.CtxScope: c.Scope}, nil
-}
-
-func (a *Authorizer) client(ctx context.Context, id string) (module.Client, bool, error) {
-	a.once.Do(func() {
-		a.clients.TTL, a.clients.Max, a.clients.Now = a.ClientTTL, 10000, a.Now
-		if a.clients.TTL == 0 {
-			a.clients.TTL = DefaultClientTTL
+	var scopes []string
+	for _, s := range c.Scopes() {
+		if slices.Contains(m.Scopes, s) {
+			scopes = append(scopes, s)
 		}
-	})
-	if e, ok := a.clients.Get(id); ok {
-		return e.client, e.found, nil
 	}
-	m, err := a.Clients.Client(ctx, id)
-	if err != nil && !errors.Is(err, derrors.ErrNotFound) {
-		return module.Client{}, false, err
+	kind := caller.Client
+	if slices.Contains(scopes, module.ScopeManage) {
+		kind = caller.Manager
 	}
-	a.clients.Put(id, clientEntry{m, err == nil})
-	return m, err == nil, nil
+	return caller.Caller{TenantID: c.TenantID, Kind: kind, ClientID: c.ClientID, Scopes: scopes}, nil
 }
 
 // bearer returns the token of "Authorization: Bearer <token>" (RFC 6750).

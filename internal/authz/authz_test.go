@@ -22,12 +22,15 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/modules-service/modules/internal/authz"
-	"github.com/modules-service/modules/internal/httpapi"
+	"github.com/modules-service/modules/internal/caller"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/oauth"
 	"github.com/modules-service/modules/internal/signing"
 	"github.com/modules-service/modules/internal/testenv"
 )
+
+// clientTTL is the fixture's ClientCacheSeconds.
+const clientTTL = 30 * time.Second
 
 const (
 	issuer    = "https://api.example.test"
@@ -57,7 +60,8 @@ func newFixture(t testing.TB) *fixture {
 	if f.key, err = signing.Generate(); err != nil {
 		t.Fatal(err)
 	}
-	keys := &signing.Cache{Source: signing.Static{Current: f.key}, MaxAge: time.Hour, MinRefresh: time.Minute}
+	keys := &signing.Cache[signing.KeySet]{Source: signing.Fixed(signing.KeySet{Current: f.key}), MaxAge: time.Hour, MinRefresh: time.Minute}
+	public := &signing.Cache[signing.PublicKeys]{Source: signing.Fixed(signing.KeySet{Current: f.key}.Public()), MaxAge: time.Hour, MinRefresh: time.Minute}
 	dummy, _ := testenv.FastHasher.Hash("dummy")
 	f.token = oauth.NewEndpoint(oauth.Config{Issuer: issuer}, oauth.Deps{
 		Clients: f.backend.Clients(), Hashes: f.backend.Hashes, Limits: f.backend.Limits(),
@@ -75,7 +79,7 @@ func newFixture(t testing.TB) *fixture {
 	}))
 	t.Cleanup(idp.Close)
 
-	f.authz = &authz.Authorizer{Issuer: issuer, Keys: keys, Clients: f.backend.Clients(), Now: f.clock.Now,
+	f.authz = &authz.Authorizer{Issuer: issuer, Keys: public, Clients: module.NewClientCache(f.backend.Clients(), clientTTL, f.clock.Now), Now: f.clock.Now,
 		IdP: &authz.IdP{Issuer: idpIssuer, JWKSURL: idp.URL, Audience: "portal", TenantClaim: "tenant", RoleClaim: "roles", ManagerRole: "tenant-manager"}}
 	return f
 }
@@ -175,12 +179,12 @@ func TestOwnTokens(t *testing.T) {
 		name  string
 		auth  string
 		allow bool
-		kind  string
+		kind  caller.Kind
 	}{
-		{"manager token", "Bearer " + f.issue(t, manager, ""), true, httpapi.KindManager},
-		{"manager without modules:manage requested", "Bearer " + f.issue(t, manager, "orders.read"), true, httpapi.KindClient},
-		{"client token", "Bearer " + f.issue(t, client, ""), true, httpapi.KindClient},
-		{"lowercase bearer scheme", "bearer " + f.issue(t, client, ""), true, httpapi.KindClient},
+		{"manager token", "Bearer " + f.issue(t, manager, ""), true, caller.Manager},
+		{"manager without modules:manage requested", "Bearer " + f.issue(t, manager, "orders.read"), true, caller.Client},
+		{"client token", "Bearer " + f.issue(t, client, ""), true, caller.Client},
+		{"lowercase bearer scheme", "bearer " + f.issue(t, client, ""), true, caller.Client},
 		{"no header", "", false, ""},
 		{"Basic scheme", "Basic " + base64.StdEncoding.EncodeToString([]byte("a:b")), false, ""},
 		{"not a JWT", "Bearer not.a.jwt", false, ""},
@@ -198,7 +202,7 @@ func TestOwnTokens(t *testing.T) {
 		{"not yet valid", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "at+jwt", with(good, "nbf", now.Add(time.Hour).Unix())), false, ""},
 		{"unknown client", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "at+jwt", with(good, "client_id", "ghost", "sub", "ghost")), false, ""},
 		{"tenant differs from the module's", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "at+jwt", with(good, "tenant_id", "globex")), false, ""},
-		{"validly signed with our key", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "at+jwt", good), true, httpapi.KindClient},
+		{"validly signed with our key", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "at+jwt", good), true, caller.Client},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -212,7 +216,7 @@ func TestOwnTokens(t *testing.T) {
 				}
 				return
 			}
-			if d.Context[httpapi.CtxTenant] != "acme" || d.Context[httpapi.CtxKind] != tt.kind || d.Context[httpapi.CtxClientID] == "" {
+			if c, ok := caller.FromContext(d.Context); !ok || c.TenantID != "acme" || c.Kind != tt.kind || c.ClientID == "" {
 				t.Errorf("context %v, want tenant acme, kind %s and the client ID", d.Context, tt.kind)
 			}
 		})
@@ -238,9 +242,9 @@ func TestDisabledOrDeletedModuleStopsWithinClientTTL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f.clock.Add(authz.DefaultClientTTL + time.Second)
+			f.clock.Add(clientTTL + time.Second)
 			if f.decide(t, tok).IsAuthorized {
-				t.Errorf("token still accepted %v after %s", authz.DefaultClientTTL, stop)
+				t.Errorf("token still accepted %v after %s", clientTTL, stop)
 			}
 		})
 	}
@@ -255,11 +259,11 @@ func TestIdentityProviderTokens(t *testing.T) {
 	tests := []struct {
 		name, token string
 		allow       bool
-		kind        string
+		kind        caller.Kind
 	}{
-		{"tenant manager", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", claims), true, httpapi.KindManager},
-		{"role as a string", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "roles", "tenant-manager")), true, httpapi.KindManager},
-		{"not a manager", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "roles", []string{"viewer"})), true, "user"},
+		{"tenant manager", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", claims), true, caller.Manager},
+		{"role as a string", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "roles", "tenant-manager")), true, caller.Manager},
+		{"not a manager", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "roles", []string{"viewer"})), true, caller.User},
 		{"wrong audience", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "aud", "other")), false, ""},
 		{"expired", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "exp", now.Add(-time.Hour).Unix())), false, ""},
 		{"no tenant", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "tenant", nil)), false, ""},
@@ -275,7 +279,7 @@ func TestIdentityProviderTokens(t *testing.T) {
 			if d.IsAuthorized != tt.allow {
 				t.Fatalf("IsAuthorized = %v, want %v", d.IsAuthorized, tt.allow)
 			}
-			if tt.allow && (d.Context[httpapi.CtxTenant] != "acme" || d.Context[httpapi.CtxKind] != tt.kind) {
+			if c, _ := caller.FromContext(d.Context); tt.allow && (c.TenantID != "acme" || c.Kind != tt.kind || c.Subject != "user-1") {
 				t.Errorf("context %v, want tenant acme, kind %s", d.Context, tt.kind)
 			}
 		})
@@ -316,17 +320,17 @@ type rotating struct {
 	set signing.KeySet
 }
 
-func (r *rotating) Load(context.Context) (signing.KeySet, error) {
+func (r *rotating) Load(context.Context) (signing.PublicKeys, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.set, nil
+	return r.set.Public(), nil
 }
 
 func TestKeyRotationIsPickedUpOnUnknownKid(t *testing.T) {
 	f := newFixture(t)
 	c := f.module(t, "client")
 	src := &rotating{set: signing.KeySet{Current: f.key}}
-	f.authz.Keys = &signing.Cache{Source: src, MaxAge: time.Hour, MinRefresh: time.Minute, Now: f.clock.Now}
+	f.authz.Keys = &signing.Cache[signing.PublicKeys]{Source: src, MaxAge: time.Hour, MinRefresh: time.Minute, Now: f.clock.Now}
 	if !f.decide(t, "Bearer "+f.issue(t, c, "")).IsAuthorized {
 		t.Fatal("token of the current key refused")
 	}

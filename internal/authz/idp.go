@@ -13,7 +13,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/modules-service/modules/internal/httpapi"
+	"github.com/modules-service/modules/internal/accesstoken"
+	"github.com/modules-service/modules/internal/caller"
 	"github.com/modules-service/modules/internal/module"
 )
 
@@ -39,35 +40,35 @@ const (
 	jwksMaxBytes   = 1 << 20
 )
 
-func (p *IdP) verify(ctx context.Context, tok *jwt.JSONWebToken, now time.Time) (map[string]any, error) {
+func (p *IdP) verify(ctx context.Context, tok *jwt.JSONWebToken, now time.Time) (caller.Caller, error) {
 	kid := tok.Headers[0].KeyID
 	key, err := p.key(ctx, kid, now)
 	if err != nil {
-		return nil, err
+		return caller.Caller{}, err
 	}
 	if key == nil {
-		return nil, refusal("unknown IdP kid")
+		return caller.Caller{}, refusal("unknown IdP kid")
 	}
 	var std jwt.Claims
 	var all map[string]any
 	if err := tok.Claims(key.Key, &std, &all); err != nil {
-		return nil, refusal("bad IdP signature")
+		return caller.Caller{}, refusal("bad IdP signature")
 	}
-	if err := std.ValidateWithLeeway(jwt.Expected{Issuer: p.Issuer, AnyAudience: jwt.Audience{p.Audience}, Time: now}, leeway); err != nil {
-		return nil, refusal("IdP token: " + err.Error())
+	if err := std.ValidateWithLeeway(jwt.Expected{Issuer: p.Issuer, AnyAudience: jwt.Audience{p.Audience}, Time: now}, accesstoken.Leeway); err != nil {
+		return caller.Caller{}, refusal("IdP token: " + err.Error())
 	}
 	if std.Expiry == nil {
-		return nil, refusal("IdP token has no exp")
+		return caller.Caller{}, refusal("IdP token has no exp")
 	}
 	tenant, _ := all[p.TenantClaim].(string)
 	if module.CheckTenantID(tenant) != nil {
-		return nil, refusal("IdP token has no valid tenant claim")
+		return caller.Caller{}, refusal("IdP token has no valid tenant claim")
 	}
-	kind := "user"
+	kind := caller.User
 	if hasRole(all[p.RoleClaim], p.ManagerRole) {
-		kind = httpapi.KindManager
+		kind = caller.Manager
 	}
-	return map[string]any{httpapi.CtxTenant: tenant, httpapi.CtxKind: kind, httpapi.CtxClientID: "", httpapi.CtxScope: ""}, nil
+	return caller.Caller{TenantID: tenant, Kind: kind, Subject: std.Subject}, nil
 }
 
 func hasRole(v any, role string) bool {

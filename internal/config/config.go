@@ -16,6 +16,7 @@ const (
 	EnvTable          = "TABLE_NAME"
 	EnvSecretPrefix   = "SECRET_PREFIX"
 	EnvSigningKey     = "SIGNING_KEY_SECRET"
+	EnvPublicKeys     = "PUBLIC_KEYS_SECRET"
 	EnvIssuer         = "ISSUER"
 	EnvAudience       = "AUDIENCE"
 	EnvTokenLifetime  = "TOKEN_LIFETIME_SECONDS"
@@ -37,7 +38,8 @@ const DefaultClientCache = 30 * time.Second
 type Config struct {
 	Table            string        // the one DynamoDB table
 	SecretPrefix     string        // secret hashes live under <prefix>/<tenant>/<client>
-	SigningKeySecret string        // ARN or name of the token-signing key secret
+	SigningKeySecret string        // ARN or name of the token-signing key secret (token, rotation)
+	PublicKeysSecret string        // ARN or name of the published public keys (authorizer, rotation)
 	Issuer           string        // iss of access tokens; empty: https://<API domain>
 	Audience         string        // aud of access tokens; empty: the issuer
 	TokenLifetime    time.Duration // zero: the token endpoint's default
@@ -63,6 +65,7 @@ func FromEnv(required ...string) (Config, error) {
 		Table:            os.Getenv(EnvTable),
 		SecretPrefix:     strings.TrimSuffix(os.Getenv(EnvSecretPrefix), "/"),
 		SigningKeySecret: os.Getenv(EnvSigningKey),
+		PublicKeysSecret: os.Getenv(EnvPublicKeys),
 		Issuer:           strings.TrimSuffix(os.Getenv(EnvIssuer), "/"),
 		Audience:         os.Getenv(EnvAudience),
 		ClientCacheTTL:   DefaultClientCache,

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modules-service/modules/internal/caller"
 	"github.com/modules-service/modules/internal/httpapi"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/secrethash"
@@ -38,7 +39,7 @@ func newBenchAPI(b *testing.B, h func(*slog.Logger, *module.Service) http.Handle
 
 var benchLog io.Writer = io.Discard
 
-var manager = map[string]any{httpapi.CtxTenant: "acme", httpapi.CtxKind: httpapi.KindManager}
+var manager = caller.Caller{TenantID: "acme", Kind: caller.Manager}.Context()
 
 func (a *benchAPI) serve(b *testing.B, method, path, contentType, body string, want int) {
 	r := eventRequest(b, method, path, contentType, body)

@@ -17,6 +17,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
+	"github.com/modules-service/modules/internal/caller"
 	"github.com/modules-service/modules/internal/apigw"
 	"github.com/modules-service/modules/internal/httpapi"
 	"github.com/modules-service/modules/internal/module"
@@ -26,9 +27,9 @@ import (
 
 // Bearer tokens the fake authorizer knows, and the context it hands on.
 var callers = map[string]map[string]any{
-	"manager-acme":   {httpapi.CtxTenant: "acme", httpapi.CtxKind: httpapi.KindManager},
-	"manager-globex": {httpapi.CtxTenant: "globex", httpapi.CtxKind: httpapi.KindManager},
-	"client-acme":    {httpapi.CtxTenant: "acme", httpapi.CtxKind: httpapi.KindClient, httpapi.CtxClientID: "c1"},
+	"manager-acme":   caller.Caller{TenantID: "acme", Kind: caller.Manager}.Context(),
+	"manager-globex": caller.Caller{TenantID: "globex", Kind: caller.Manager}.Context(),
+	"client-acme":    caller.Caller{TenantID: "acme", Kind: caller.Client, ClientID: "c1"}.Context(),
 }
 
 // syncBuffer collects log lines from concurrent requests.

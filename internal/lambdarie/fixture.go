@@ -8,11 +8,12 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/modules-service/modules/internal/config"
 	"github.com/modules-service/modules/internal/dynamo"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/secrethash"
@@ -35,8 +36,8 @@ type Fixture struct {
 
 // NewFixture sets the fixture up on the AWS endpoint at url.
 func NewFixture(ctx context.Context, url string) (*Fixture, error) {
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion("us-east-1"),
+		awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
 	if err != nil {
 		return nil, err
 	}
@@ -55,9 +56,16 @@ func NewFixture(ctx context.Context, url string) (*Fixture, error) {
 	if err != nil {
 		return nil, err
 	}
+	public, err := signing.KeySet{Current: key}.Public().Marshal()
+	if err != nil {
+		return nil, err
+	}
 	f := &Fixture{SigningSecret: "rie-" + id + "-signing-key"}
-	if _, err := smc.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String(f.SigningSecret), SecretString: aws.String(value)}); err != nil {
-		return nil, fmt.Errorf("create signing key: %w", err)
+	publicSecret := f.SigningSecret + "-public"
+	for name, v := range map[string]string{f.SigningSecret: value, publicSecret: public} {
+		if _, err := smc.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(v)}); err != nil {
+			return nil, fmt.Errorf("create %s: %w", name, err)
+		}
 	}
 	svc := &module.Service{Store: &dynamo.Store{DB: db, Table: table}, Secrets: &secretsmanager.Store{SM: smc}, Hasher: secrethash.New(), SecretPrefix: prefix}
 	if _, _, err := svc.Create(ctx, "acme", module.CreateInput{Name: "example", DisplayName: "Example", ClientSecret: ExampleSecret,
@@ -68,6 +76,7 @@ func NewFixture(ctx context.Context, url string) (*Fixture, error) {
 	// variable such as AWS_CA_BUNDLE would make every SDK configuration
 	// load parse a certificate bundle (4 ms) that Lambda never has.
 	f.Env = append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=en_US.UTF-8", "TZ=:UTC", "HOME=" + os.TempDir()}, "AWS_ENDPOINT_URL="+url, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1",
-		"TABLE_NAME="+table, "SECRET_PREFIX="+prefix, "SIGNING_KEY_SECRET="+f.SigningSecret, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=1024")
+		config.EnvTable+"="+table, config.EnvSecretPrefix+"="+prefix, config.EnvSigningKey+"="+f.SigningSecret,
+		config.EnvPublicKeys+"="+publicSecret, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=1024")
 	return f, nil
 }

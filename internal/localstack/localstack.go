@@ -43,9 +43,11 @@ type Options struct {
 	AWS          bool
 	Table        string
 	SecretPrefix string
-	// SigningKeySecret names the signing-key secret in AWS mode; empty: a
-	// key generated at start.
+	// SigningKeySecret names the signing-key secret in AWS mode, and
+	// PublicKeysSecret the public keys the rotation publishes from it;
+	// empty: a key generated at start.
 	SigningKeySecret string
+	PublicKeysSecret string
 	ClientCacheTTL   time.Duration
 	// CORSOrigins replaces the template's PortalOrigins default, e.g. with
 	// a frontend's dev server.
@@ -128,7 +130,8 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 
 // env builds the functions' environment: embedded or on AWS.
 func (s *Stack) env(ctx context.Context, o Options) (wiring.Env, error) {
-	cfg := config.Config{Table: o.Table, SecretPrefix: o.SecretPrefix, Issuer: o.Issuer, ClientCacheTTL: o.ClientCacheTTL, SigningKeySecret: o.SigningKeySecret}
+	cfg := config.Config{Table: o.Table, SecretPrefix: o.SecretPrefix, Issuer: o.Issuer, ClientCacheTTL: o.ClientCacheTTL,
+		SigningKeySecret: o.SigningKeySecret, PublicKeysSecret: o.PublicKeysSecret}
 	env := wiring.Env{Config: cfg, Log: o.Log}
 	if o.AWS {
 		s.Mode = "AWS services (default SDK configuration)"
@@ -141,12 +144,15 @@ func (s *Stack) env(ctx context.Context, o Options) (wiring.Env, error) {
 		if err := dynamo.CreateTable(ctx, env.DynamoDB.(dynamo.TableAPI), o.Table); err != nil {
 			return env, err
 		}
-		if o.SigningKeySecret == "" {
+		switch {
+		case o.SigningKeySecret == "":
 			k, err := signing.Generate()
 			if err != nil {
 				return env, err
 			}
-			env.SigningKeys = signing.Static{Current: k}
+			env.SigningKeys, env.PublicKeys = fixedKeys(k)
+		case o.PublicKeysSecret == "":
+			return env, errors.New("with a signing-key secret, name the public keys secret the rotation publishes to as well")
 		}
 		return env, nil
 	}
@@ -156,12 +162,12 @@ func (s *Stack) env(ctx context.Context, o Options) (wiring.Env, error) {
 	}
 	s.closers = append(s.closers, db.Close)
 	secrets := &inmem.Secrets{}
-	env.DynamoDB, env.Secrets = db.client, secrets
+	env.DynamoDB, env.Secrets, env.Clients = db.client, secrets, wiring.ClientCache(cfg, db.client)
 	key, err := s.persist(o, db, secrets)
 	if err != nil {
 		return env, err
 	}
-	env.SigningKeys = signing.Static{Current: key}
+	env.SigningKeys, env.PublicKeys = fixedKeys(key)
 	s.Mode = "embedded (minidyn DynamoDB server in process, in-memory secrets)"
 	if o.DataDir != "" {
 		s.Mode += ", data kept in " + o.DataDir
@@ -169,6 +175,13 @@ func (s *Stack) env(ctx context.Context, o Options) (wiring.Env, error) {
 		s.Mode += ", data lost on exit (use --data-dir to keep it)"
 	}
 	return env, nil
+}
+
+// fixedKeys are a generated key and its public part, as the rotation
+// function would publish it.
+func fixedKeys(k signing.Key) (signing.Source[signing.KeySet], signing.Source[signing.PublicKeys]) {
+	set := signing.KeySet{Current: k}
+	return signing.Fixed(set), signing.Fixed(set.Public())
 }
 
 // persist loads the data directory, if any, and arranges for it to be

@@ -1,5 +1,14 @@
 package module
 
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/modules-service/modules/internal/derrors"
+	"github.com/modules-service/modules/internal/ttl"
+)
+
 // Client is a module as the token endpoint and the authorizer see it: the
 // client pointer item, one GetItem away from a client ID.
 type Client struct {
@@ -14,3 +23,51 @@ type Client struct {
 // ScopeManage is the scope that makes a module's tokens those of a tenant
 // manager.
 const ScopeManage = "modules:manage"
+
+// ClientReader finds client pointers. Implemented by dynamo.Clients and
+// ClientCache.
+type ClientReader interface {
+	// Client returns derrors.ErrNotFound for an unknown client ID.
+	Client(ctx context.Context, clientID string) (Client, error)
+}
+
+// ClientCache remembers what a ClientReader said of a client ID, found or
+// not, for TTL: the one bound (the template's ClientCacheSeconds) on how
+// long a disabled, deleted or narrowed module keeps working on a warm
+// instance, shared by the token endpoint and the authorizer. A zero TTL
+// reads every time.
+type ClientCache struct {
+	reader ClientReader
+	cache  ttl.Cache[string, clientEntry]
+}
+
+type clientEntry struct {
+	client Client
+	found  bool
+}
+
+// clientCacheMax bounds the entries a warm instance keeps.
+const clientCacheMax = 10000
+
+// NewClientCache caches r's answers for ttl; now may be nil.
+func NewClientCache(r ClientReader, ttlBound time.Duration, now func() time.Time) *ClientCache {
+	return &ClientCache{reader: r, cache: ttl.Cache[string, clientEntry]{TTL: ttlBound, Max: clientCacheMax, Now: now}}
+}
+
+// Client implements ClientReader.
+func (c *ClientCache) Client(ctx context.Context, clientID string) (Client, error) {
+	if e, ok := c.cache.Get(clientID); ok {
+		if !e.found {
+			return Client{}, derrors.ErrNotFound
+		}
+		return e.client, nil
+	}
+	cl, err := c.reader.Client(ctx, clientID)
+	if err != nil && !errors.Is(err, derrors.ErrNotFound) {
+		return Client{}, err
+	}
+	if c.cache.TTL > 0 {
+		c.cache.Put(clientID, clientEntry{cl, err == nil})
+	}
+	return cl, err
+}

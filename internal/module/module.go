@@ -44,10 +44,3 @@ type Page struct {
 	Items      []Module `json:"items"`
 	NextCursor string   `json:"nextCursor,omitempty"`
 }
-
-// Caller is who the authorizer says is calling.
-type Caller struct {
-	TenantID string
-	Manager  bool
-	ClientID string
-}

@@ -14,12 +14,6 @@ import (
 	"github.com/modules-service/modules/internal/ttl"
 )
 
-// ClientStore finds client pointers. Implemented by dynamo.Clients.
-type ClientStore interface {
-	// Client returns derrors.ErrNotFound for an unknown client ID.
-	Client(ctx context.Context, clientID string) (module.Client, error)
-}
-
 // HashStore reads secret hashes. Implemented by secretsmanager.Store and
 // inmem.Secrets.
 type HashStore interface {
@@ -33,9 +27,9 @@ type Verifier interface {
 }
 
 // Cache lifetimes of a warm instance, and why they are safe:
-//   - the client pointer is kept for Config.ClientCacheTTL (the template's
-//     ClientCacheSeconds), which bounds how long a disabled or deleted
-//     module keeps getting tokens from an instance that saw it enabled.
+//   - the client pointer is read through Deps.Clients, the instance's
+//     module.ClientCache, whose TTL (the template's ClientCacheSeconds)
+//     bounds how long a disabled or deleted module keeps getting tokens.
 //   - HashTTL: a secret never changes, so a cached hash cannot go stale;
 //     deletion is caught by the client pointer, which is checked first.
 //   - VerifiedTTL: a verified (client, secret) pair is remembered as a keyed
@@ -55,7 +49,7 @@ const (
 
 // authenticator checks client credentials with the caches of a warm instance.
 type authenticator struct {
-	clients  ClientStore
+	clients  module.ClientReader
 	hashes   HashStore
 	throttle *throttle
 	verifier Verifier
@@ -64,22 +58,15 @@ type authenticator struct {
 
 	dummyHash   string // verified against for unknown clients: equal work
 	instanceKey []byte
-	clientCache ttl.Cache[string, clientEntry]
 	hashCache   ttl.Cache[string, string]
 	verified    ttl.Cache[[32]byte, struct{}]
 }
 
-type clientEntry struct {
-	client module.Client
-	found  bool
-}
-
-func newAuthenticator(d Deps, clientTTL time.Duration) *authenticator {
+func newAuthenticator(d Deps) *authenticator {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key) // never fails (Go 1.24+)
 	a := &authenticator{clients: d.Clients, hashes: d.Hashes, verifier: d.Verifier, log: d.Log, now: d.Now,
 		throttle: newThrottle(d.Limits, d.Log, d.Now), dummyHash: d.DummyHash, instanceKey: key}
-	a.clientCache = ttl.Cache[string, clientEntry]{TTL: clientTTL, Max: cacheMax, Now: d.Now}
 	a.hashCache = ttl.Cache[string, string]{TTL: HashTTL, Max: cacheMax, Now: d.Now}
 	a.verified = ttl.Cache[[32]byte, struct{}]{TTL: VerifiedTTL, Max: cacheMax, Now: d.Now}
 	return a
@@ -150,17 +137,13 @@ func (a *authenticator) record(ctx context.Context, err error) {
 	}
 }
 
+// client reads the client pointer (through the shared cache).
 func (a *authenticator) client(ctx context.Context, clientID string) (module.Client, bool, error) {
-	if e, ok := a.clientCache.Get(clientID); ok {
-		return e.client, e.found, nil
-	}
 	c, err := a.clients.Client(ctx, clientID)
-	found := err == nil
-	if err != nil && !errors.Is(err, derrors.ErrNotFound) {
-		return module.Client{}, false, err
+	if errors.Is(err, derrors.ErrNotFound) {
+		return module.Client{}, false, nil
 	}
-	a.clientCache.Put(clientID, clientEntry{c, found})
-	return c, found, nil
+	return c, err == nil, err
 }
 
 func (a *authenticator) hash(ctx context.Context, name string) (string, error) {

@@ -27,7 +27,7 @@ import (
 // benchStack is the embedded stack with production (OWASP) hashing.
 type benchStack struct {
 	b      testenv.Backend
-	keys   *signing.Cache
+	keys   *signing.Cache[signing.KeySet]
 	key    signing.Key
 	dummy  string
 	client module.Credentials
@@ -39,7 +39,7 @@ func newBenchStack(b *testing.B) *benchStack {
 	if s.key, err = signing.Generate(); err != nil {
 		b.Fatal(err)
 	}
-	s.keys = &signing.Cache{Source: signing.Static{Current: s.key}, MaxAge: time.Hour}
+	s.keys = &signing.Cache[signing.KeySet]{Source: signing.Fixed(signing.KeySet{Current: s.key}), MaxAge: time.Hour}
 	s.dummy, _ = secrethash.New().Hash("dummy")
 	svc := s.b.Service()
 	svc.Hasher = secrethash.New()
@@ -63,8 +63,8 @@ func (u unthrottled) Add(ctx context.Context, id, source string, w time.Time, de
 }
 
 func (s *benchStack) endpointCounting(l oauth.LimitStore) *oauth.Endpoint {
-	return oauth.NewEndpoint(oauth.Config{Issuer: issuer, ClientCacheTTL: clientTTL}, oauth.Deps{
-		Clients: s.b.Clients(), Hashes: s.b.Hashes, Limits: l,
+	return oauth.NewEndpoint(oauth.Config{Issuer: issuer}, oauth.Deps{
+		Clients: module.NewClientCache(s.b.Clients(), clientTTL, nil), Hashes: s.b.Hashes, Limits: l,
 		Verifier: secrethash.New(), DummyHash: s.dummy, Keys: s.keys,
 	})
 }

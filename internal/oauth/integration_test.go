@@ -35,7 +35,7 @@ func TestClientCredentialsFlow(t *testing.T) {
 		dummy, _ := testenv.FastHasher.Hash("dummy")
 		h = oauth.NewEndpoint(oauth.Config{Issuer: srv.URL, Audience: "https://api.example.test"}, oauth.Deps{
 			Clients: b.Clients(), Hashes: b.Hashes, Limits: b.Limits(), Verifier: testenv.FastHasher, DummyHash: dummy,
-			Keys: &signing.Cache{Source: signing.Static{Current: key}, MaxAge: time.Hour},
+			Keys: &signing.Cache[signing.KeySet]{Source: signing.Fixed(signing.KeySet{Current: key}), MaxAge: time.Hour},
 		}).Handler()
 
 		c, _, err := b.Service().Create(ctx, "acme", moduleInput("billing", trickySecret, "orders.read", "orders.write"), "")

@@ -82,10 +82,10 @@ func newFixtureOn(t testing.TB, b testenv.Backend) *fixture {
 // instance is one more warm instance of the token function: its own caches,
 // the fixture's stores, clock and verifier.
 func (f *fixture) instance() http.Handler {
-	return oauth.NewEndpoint(oauth.Config{Issuer: issuer, ClientCacheTTL: clientTTL}, oauth.Deps{
-		Clients: f.backend.Clients(), Hashes: f.backend.Hashes, Limits: f.backend.Limits(),
+	return oauth.NewEndpoint(oauth.Config{Issuer: issuer}, oauth.Deps{
+		Clients: module.NewClientCache(f.backend.Clients(), clientTTL, f.clock.Now), Hashes: f.backend.Hashes, Limits: f.backend.Limits(),
 		Verifier: f.verifier, DummyHash: f.dummy, Log: f.log,
-		Keys: &signing.Cache{Source: signing.Static(f.keys), MaxAge: time.Hour, MinRefresh: time.Minute},
+		Keys: &signing.Cache[signing.KeySet]{Source: signing.Fixed(f.keys), MaxAge: time.Hour, MinRefresh: time.Minute},
 		Now:  f.clock.Now,
 	}).Handler()
 }

@@ -2,19 +2,16 @@ package oauth
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
-
+	"github.com/modules-service/modules/internal/accesstoken"
+	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/signing"
 )
 
@@ -25,28 +22,24 @@ type Config struct {
 	Issuer string
 	// Audience is the aud of every token; empty means the issuer.
 	Audience string
-	// Lifetime of an access token; zero means DefaultLifetime.
+	// Lifetime of an access token; zero means accesstoken.DefaultLifetime.
 	Lifetime time.Duration
-	// ClientCacheTTL is how long a client pointer is trusted (the
-	// template's ClientCacheSeconds); zero means it is read every time.
-	ClientCacheTTL time.Duration
 }
-
-// DefaultLifetime of an access token.
-const DefaultLifetime = time.Hour
 
 // Endpoint serves POST /oauth2/token.
 type Endpoint struct {
 	cfg  Config
 	auth *authenticator
-	keys *signing.Cache
+	keys *signing.Cache[signing.KeySet]
 	log  *slog.Logger
 	now  func() time.Time
 }
 
 // Deps are the endpoint's collaborators.
 type Deps struct {
-	Clients  ClientStore
+	// Clients reads client pointers; give it the instance's
+	// module.ClientCache, which bounds how long a disabled module works.
+	Clients  module.ClientReader
 	Hashes   HashStore
 	Limits   LimitStore
 	Verifier Verifier
@@ -54,7 +47,7 @@ type Deps struct {
 	// verified against when the client is unknown so that every failure
 	// costs the same.
 	DummyHash string
-	Keys      *signing.Cache
+	Keys      *signing.Cache[signing.KeySet]
 	Log       *slog.Logger
 	Now       func() time.Time
 }
@@ -62,7 +55,7 @@ type Deps struct {
 // NewEndpoint builds the endpoint.
 func NewEndpoint(cfg Config, d Deps) *Endpoint {
 	if cfg.Lifetime == 0 {
-		cfg.Lifetime = DefaultLifetime
+		cfg.Lifetime = accesstoken.DefaultLifetime
 	}
 	if d.Now == nil {
 		d.Now = time.Now
@@ -71,7 +64,7 @@ func NewEndpoint(cfg Config, d Deps) *Endpoint {
 		d.Log = slog.Default()
 	}
 	return &Endpoint{cfg: cfg, keys: d.Keys, log: d.Log, now: d.Now,
-		auth: newAuthenticator(d, cfg.ClientCacheTTL)}
+		auth: newAuthenticator(d)}
 }
 
 // tokenResponse is RFC 6749 §5.1.
@@ -143,61 +136,13 @@ func grant(allowed []string, requested string) ([]string, *Error) {
 	return scopes, nil
 }
 
-// claims of an RFC 9068 access token.
-type claims struct {
-	jwt.Claims
-	ClientID string `json:"client_id"`
-	Scope    string `json:"scope,omitempty"`
-	TenantID string `json:"tenant_id"`
-}
-
-// sign issues an RFC 9068 JWT: typ at+jwt, RS256 (the only family API
-// Gateway's JWT authorizers accept), kid of the current key.
+// sign issues an RFC 9068 access token with the current key.
 func (e *Endpoint) sign(ctx context.Context, iss, clientID, tenantID string, scopes []string) (string, error) {
 	keys, err := e.keys.Get(ctx)
 	if err != nil {
 		return "", fmt.Errorf("load signing key: %w", err)
 	}
-	signer, err := signerFor(keys.Current)
-	if err != nil {
-		return "", err
-	}
-	now := e.now()
-	aud := e.cfg.Audience
-	if aud == "" {
-		aud = iss
-	}
-	c := claims{
-		Claims: jwt.Claims{
-			Issuer: iss, Subject: clientID, Audience: jwt.Audience{aud},
-			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now),
-			Expiry: jwt.NewNumericDate(now.Add(e.cfg.Lifetime)),
-			ID:     rand.Text(),
-		},
-		ClientID: clientID, TenantID: tenantID, Scope: strings.Join(scopes, " "),
-	}
-	return jwt.Signed(signer).Claims(c).Serialize()
-}
-
-// signers caches one jose.Signer per key ID.
-var (
-	signerMu sync.Mutex
-	signers  = map[string]jose.Signer{}
-)
-
-func signerFor(k signing.Key) (jose.Signer, error) {
-	signerMu.Lock()
-	defer signerMu.Unlock()
-	if s, ok := signers[k.ID]; ok {
-		return s, nil
-	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: k.Private, KeyID: k.ID}},
-		(&jose.SignerOptions{}).WithType("at+jwt"))
-	if err != nil {
-		return nil, fmt.Errorf("signer: %w", err)
-	}
-	signers[k.ID] = s
-	return s, nil
+	return accesstoken.Issue(keys.Current, iss, accesstoken.Audience(e.cfg.Audience, iss), clientID, tenantID, scopes, e.now(), e.cfg.Lifetime)
 }
 
 // issuer is the configured issuer, or https://<domain> of the API the

@@ -27,15 +27,34 @@ func TestRotationKeepsPreviousKey(t *testing.T) {
 	if _, err := api.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("{}")}); err != nil {
 		t.Fatal(err)
 	}
+	public := name + "-public"
+	if _, err := api.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String(public), SecretString: aws.String("{}")}); err != nil {
+		t.Fatal(err)
+	}
 	keys := &secretsmanager.SigningKeys{SM: api, SecretID: name}
+	published := &secretsmanager.PublicKeys{SM: api, SecretID: public}
+	rotation := secretsmanager.Rotation{SM: api, PublicKeysSecret: public}
 	if _, err := keys.Load(ctx); err == nil {
 		t.Fatal("Load of the placeholder succeeded; want an error until the first rotation")
 	}
 	rotate := func(token string) {
 		t.Helper()
 		for _, step := range []string{"createSecret", "createSecret", "setSecret", "testSecret", "finishSecret", "finishSecret"} {
-			if err := secretsmanager.Rotate(ctx, api, secretsmanager.RotationEvent{SecretID: name, ClientRequestToken: token, Step: step}); err != nil {
+			if err := rotation.Rotate(ctx, secretsmanager.RotationEvent{SecretID: name, ClientRequestToken: token, Step: step}); err != nil {
 				t.Fatalf("%s: %v", step, err)
+			}
+			if step == "setSecret" { // the pending key is published before it signs
+				pub, err := published.Load(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cur, _ := keys.Load(ctx)
+				if _, ok := pub.Key(cur.Current.ID); cur.Current.ID != "" && !ok {
+					t.Errorf("setSecret: the current key %s is not published", cur.Current.ID)
+				}
+				if n := len(pub.Set.Keys); n < 1 {
+					t.Errorf("setSecret published %d keys", n)
+				}
 			}
 		}
 	}
@@ -52,7 +71,25 @@ func TestRotationKeepsPreviousKey(t *testing.T) {
 	if jwks := second.JWKS(); len(jwks.Keys) != 2 {
 		t.Errorf("JWKS has %d keys, want current and previous", len(jwks.Keys))
 	}
-	if err := secretsmanager.Rotate(ctx, api, secretsmanager.RotationEvent{SecretID: name, ClientRequestToken: "unknown", Step: "testSecret"}); err == nil {
+	// verifiers read exactly the public parts of current and previous
+	pub, err := published.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{second.Current.ID, first.Current.ID} {
+		if _, ok := pub.Key(k); !ok {
+			t.Errorf("key %s is not published after the second rotation", k)
+		}
+	}
+	for _, k := range pub.Set.Keys {
+		if !k.IsPublic() {
+			t.Errorf("published key %s is not public", k.KeyID)
+		}
+	}
+	if len(pub.Set.Keys) != 2 {
+		t.Errorf("%d keys published, want current and previous", len(pub.Set.Keys))
+	}
+	if err := rotation.Rotate(ctx, secretsmanager.RotationEvent{SecretID: name, ClientRequestToken: "unknown", Step: "testSecret"}); err == nil {
 		t.Error("a step for a version not being rotated succeeded")
 	}
 }

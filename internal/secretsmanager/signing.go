@@ -19,13 +19,13 @@ type ValueAPI interface {
 
 // SigningKeys loads the token-signing keys from the versions of one secret:
 // AWSCURRENT signs, AWSPREVIOUS stays published after a rotation.
-// It implements signing.Source.
+// It implements signing.Source[signing.KeySet].
 type SigningKeys struct {
 	SM       ValueAPI
 	SecretID string
 }
 
-// Load implements signing.Source. The two versions are read in parallel:
+// Load implements signing.Source[signing.KeySet]. The two versions are read in parallel:
 // this sits on every cold start of the token function and the authorizer.
 func (s *SigningKeys) Load(ctx context.Context) (signing.KeySet, error) {
 	type result struct {
@@ -73,3 +73,20 @@ type noKey struct{ error }
 func (n noKey) Unwrap() error { return n.error }
 
 func isNoKey(err error) bool { var n noKey; return errors.As(err, &n) }
+
+// PublicKeys loads the public keys the rotation publishes (the AWSCURRENT
+// value of their secret). It implements signing.Source[signing.PublicKeys]
+// for verifiers, which may read nothing else.
+type PublicKeys struct {
+	SM       ValueAPI
+	SecretID string
+}
+
+// Load implements signing.Source.
+func (p *PublicKeys) Load(ctx context.Context) (signing.PublicKeys, error) {
+	out, err := p.SM.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String(p.SecretID)})
+	if err != nil {
+		return signing.PublicKeys{}, fmt.Errorf("get public keys: %w", err)
+	}
+	return signing.ParsePublic(aws.ToString(out.SecretString))
+}

@@ -1,7 +1,7 @@
 // Package signing holds the RSA keys that sign this service's access
 // tokens: how a key is stored in its Secrets Manager secret, how the current
-// and previous keys are loaded and refreshed, and how they are published as
-// a JWKS.
+// and previous keys are loaded and refreshed, and how their public parts
+// are published as a JWKS for verifiers that must never see a private key.
 package signing
 
 import (
@@ -99,48 +99,81 @@ func (ks KeySet) JWKS() jose.JSONWebKeySet {
 	return set
 }
 
-// Public returns the public key with ID kid, if the set has it.
-func (ks KeySet) Public(kid string) (*rsa.PublicKey, bool) {
-	if ks.Current.ID == kid && ks.Current.Private != nil {
-		return &ks.Current.Private.PublicKey, true
-	}
-	if ks.Previous != nil && ks.Previous.ID == kid {
-		return &ks.Previous.Private.PublicKey, true
-	}
-	return nil, false
-}
+// Public returns the set's public keys, which is all a verifier needs.
+func (ks KeySet) Public() PublicKeys { return PublicKeys{Set: ks.JWKS()} }
 
 func publicJWK(k Key) jose.JSONWebKey {
 	return jose.JSONWebKey{Key: &k.Private.PublicKey, KeyID: k.ID, Algorithm: string(jose.RS256), Use: "sig"}
 }
 
-// Source loads the key set. Implemented by secretsmanager.SigningKeys and Static.
-type Source interface {
-	Load(ctx context.Context) (KeySet, error)
+// PublicKeys is what a verifier trusts: the public keys of the current
+// and previous signing keys (and, during a rotation, the pending one), as
+// the rotation function publishes them. It never holds a private key.
+type PublicKeys struct {
+	Set jose.JSONWebKeySet
 }
 
-// Static is a fixed key set: the local gateway's generated key and tests.
-type Static KeySet
+// Key returns the public key with ID kid, if the set has it.
+func (p PublicKeys) Key(kid string) (crypto.PublicKey, bool) {
+	for _, k := range p.Set.Key(kid) {
+		if k.Use == "" || k.Use == "sig" {
+			return k.Key, true
+		}
+	}
+	return nil, false
+}
 
-// Load implements Source.
-func (s Static) Load(context.Context) (KeySet, error) { return KeySet(s), nil }
+// Marshal encodes the set as a JWKS (RFC 7517).
+func (p PublicKeys) Marshal() (string, error) {
+	b, err := json.Marshal(p.Set)
+	return string(b), err
+}
+
+// ParsePublic decodes a JWKS of public keys and refuses one that holds a
+// private or symmetric key, or none at all.
+func ParsePublic(value string) (PublicKeys, error) {
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal([]byte(value), &set); err != nil || len(set.Keys) == 0 {
+		return PublicKeys{}, errors.New("public keys secret holds no JWKS (has the rotation function run since the upgrade?)")
+	}
+	for _, k := range set.Keys {
+		if !k.IsPublic() || k.KeyID == "" {
+			return PublicKeys{}, fmt.Errorf("public keys secret holds a private, symmetric or unnamed key %q", k.KeyID)
+		}
+	}
+	return PublicKeys{Set: set}, nil
+}
+
+// Source loads a key set. Implemented by secretsmanager.SigningKeys (a
+// KeySet), secretsmanager.PublicKeys (PublicKeys) and Fixed.
+type Source[T any] interface {
+	Load(ctx context.Context) (T, error)
+}
+
+// Fixed is a source that always loads v: the local gateway's generated key
+// and tests.
+func Fixed[T any](v T) Source[T] { return fixed[T]{v} }
+
+type fixed[T any] struct{ v T }
+
+func (f fixed[T]) Load(context.Context) (T, error) { return f.v, nil }
 
 // Cache keeps a key set loaded once per cold start and refreshes it after
 // MaxAge, or sooner when a verifier meets an unknown kid, at most once per
 // MinRefresh so that forged kids cannot turn into a flood of loads.
-type Cache struct {
-	Source     Source
+type Cache[T any] struct {
+	Source     Source[T]
 	MaxAge     time.Duration
 	MinRefresh time.Duration
 	Now        func() time.Time
 
 	mu       sync.Mutex
-	set      KeySet
+	set      T
 	loadedAt time.Time
 }
 
 // Get returns the cached set, loading it when absent or older than MaxAge.
-func (c *Cache) Get(ctx context.Context) (KeySet, error) {
+func (c *Cache[T]) Get(ctx context.Context) (T, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.loadedAt.IsZero() && c.now().Sub(c.loadedAt) < c.MaxAge {
@@ -150,7 +183,7 @@ func (c *Cache) Get(ctx context.Context) (KeySet, error) {
 }
 
 // Refresh reloads the set if the last load is older than MinRefresh.
-func (c *Cache) Refresh(ctx context.Context) (KeySet, error) {
+func (c *Cache[T]) Refresh(ctx context.Context) (T, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.loadedAt.IsZero() && c.now().Sub(c.loadedAt) < c.MinRefresh {
@@ -159,19 +192,20 @@ func (c *Cache) Refresh(ctx context.Context) (KeySet, error) {
 	return c.load(ctx)
 }
 
-func (c *Cache) load(ctx context.Context) (KeySet, error) {
+func (c *Cache[T]) load(ctx context.Context) (T, error) {
 	set, err := c.Source.Load(ctx)
 	if err != nil {
 		if !c.loadedAt.IsZero() {
 			return c.set, nil // keep serving the last good set
 		}
-		return KeySet{}, err
+		var zero T
+		return zero, err
 	}
 	c.set, c.loadedAt = set, c.now()
 	return set, nil
 }
 
-func (c *Cache) now() time.Time {
+func (c *Cache[T]) now() time.Time {
 	if c.Now != nil {
 		return c.Now()
 	}

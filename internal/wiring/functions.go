@@ -45,13 +45,13 @@ func deleteModule(_ context.Context, e Env) (lambda.Handler, error) {
 }
 
 func token(ctx context.Context, e Env) (lambda.Handler, error) {
-	keys, err := e.keys(ctx)
+	keys, err := loadKeys(ctx, e.SigningKeys)
 	if err != nil {
 		return nil, err
 	}
 	c := e.Config
-	ep := oauth.NewEndpoint(oauth.Config{Issuer: c.Issuer, Audience: c.Audience, Lifetime: c.TokenLifetime, ClientCacheTTL: c.ClientCacheTTL}, oauth.Deps{
-		Clients: e.clients(), Limits: &dynamo.Limits{DB: e.DynamoDB, Table: c.Table}, Hashes: e.Secrets,
+	ep := oauth.NewEndpoint(oauth.Config{Issuer: c.Issuer, Audience: c.Audience, Lifetime: c.TokenLifetime}, oauth.Deps{
+		Clients: e.Clients, Limits: &dynamo.Limits{DB: e.DynamoDB, Table: c.Table}, Hashes: e.Secrets,
 		Verifier: secrethash.New(), DummyHash: oauth.DummyHash, Keys: keys, Log: e.Log,
 	})
 	return proxied(ep.Handler()), nil
@@ -59,12 +59,12 @@ func token(ctx context.Context, e Env) (lambda.Handler, error) {
 
 // Authorizer builds the Lambda authorizer; the local gateway calls it too.
 func Authorizer(ctx context.Context, e Env) (*authz.Authorizer, error) {
-	keys, err := e.keys(ctx)
+	keys, err := loadKeys(ctx, e.PublicKeys)
 	if err != nil {
 		return nil, err
 	}
 	c := e.Config
-	a := &authz.Authorizer{Issuer: c.Issuer, Audience: c.Audience, Keys: keys, Clients: e.clients(), ClientTTL: c.ClientCacheTTL, Log: e.Log}
+	a := &authz.Authorizer{Issuer: c.Issuer, Audience: c.Audience, Keys: keys, Clients: e.Clients, Log: e.Log}
 	if i := c.IdP; i.Issuer != "" {
 		a.IdP = &authz.IdP{Issuer: i.Issuer, JWKSURL: i.JWKSURL, Audience: i.Audience, TenantClaim: i.TenantClaim, RoleClaim: i.RoleClaim, ManagerRole: i.ManagerRole}
 	}
@@ -90,6 +90,6 @@ func reaper(_ context.Context, e Env) (lambda.Handler, error) {
 
 func rotateSigningKey(_ context.Context, e Env) (lambda.Handler, error) {
 	return lambda.NewHandler(func(ctx context.Context, ev secretsmanager.RotationEvent) error {
-		return secretsmanager.Rotate(ctx, e.Rotation, ev)
+		return secretsmanager.Rotation{SM: e.Rotation, PublicKeysSecret: e.Config.PublicKeysSecret}.Rotate(ctx, ev)
 	}), nil
 }

@@ -43,10 +43,16 @@ type Secrets interface {
 
 // Env is everything a function may be built from.
 type Env struct {
-	Config      config.Config
-	DynamoDB    DynamoDB
-	Secrets     Secrets
-	SigningKeys signing.Source
+	Config   config.Config
+	DynamoDB DynamoDB
+	Secrets  Secrets
+	// SigningKeys are the private keys: only the token function reads them.
+	SigningKeys signing.Source[signing.KeySet]
+	// PublicKeys are what the authorizer verifies with.
+	PublicKeys signing.Source[signing.PublicKeys]
+	// Clients is the one client-pointer cache of an instance (or of the
+	// local gateway), shared by the token endpoint and the authorizer.
+	Clients *module.ClientCache
 	// Rotation is the Secrets Manager client of the rotation function;
 	// nil where there is no Secrets Manager (the embedded local mode).
 	Rotation secretsmanager.RotationAPI
@@ -69,9 +75,9 @@ var (
 	UpdateModule     = Function{"update-module", []string{config.EnvTable}, updateModule}
 	DeleteModule     = Function{"delete-module", []string{config.EnvTable, config.EnvSecretPrefix}, deleteModule}
 	Token            = Function{"token", []string{config.EnvTable, config.EnvSigningKey}, token}
-	AuthorizerFn     = Function{"authorizer", []string{config.EnvTable, config.EnvSigningKey}, authorizer}
+	AuthorizerFn     = Function{"authorizer", []string{config.EnvTable, config.EnvPublicKeys}, authorizer}
 	Reaper           = Function{"reaper", []string{config.EnvTable, config.EnvSecretPrefix}, reaper}
-	RotateSigningKey = Function{"rotate-signing-key", nil, rotateSigningKey}
+	RotateSigningKey = Function{"rotate-signing-key", []string{config.EnvPublicKeys}, rotateSigningKey}
 )
 
 // All lists every function, for the local gateway and its tests.
@@ -104,14 +110,23 @@ func Main(f Function) {
 // FromAWS builds an Env on the AWS services.
 func FromAWS(cfg config.Config, awsCfg aws.Config) Env {
 	smc := sm.NewFromConfig(awsCfg)
+	db := dynamodb.NewFromConfig(awsCfg)
 	return Env{
 		Config:      cfg,
-		DynamoDB:    dynamodb.NewFromConfig(awsCfg),
+		DynamoDB:    db,
 		Secrets:     &secretsmanager.Store{SM: smc},
 		SigningKeys: &secretsmanager.SigningKeys{SM: smc, SecretID: cfg.SigningKeySecret},
+		PublicKeys:  &secretsmanager.PublicKeys{SM: smc, SecretID: cfg.PublicKeysSecret},
+		Clients:     ClientCache(cfg, db),
 		Rotation:    smc,
 		Log:         config.Logger(),
 	}
+}
+
+// ClientCache is the client-pointer cache on db, bounded by the
+// configured ClientCacheTTL.
+func ClientCache(cfg config.Config, db dynamo.ClientAPI) *module.ClientCache {
+	return module.NewClientCache(&dynamo.Clients{DB: db, Table: cfg.Table}, cfg.ClientCacheTTL, nil)
 }
 
 // Service is the module service on the Env, with the production hasher.
@@ -125,13 +140,13 @@ func (e Env) Service() *module.Service {
 	}
 }
 
-func (e Env) clients() *dynamo.Clients { return &dynamo.Clients{DB: e.DynamoDB, Table: e.Config.Table} }
-
-// keys loads the signing keys once, at init rather than on the first request.
-func (e Env) keys(ctx context.Context) (*signing.Cache, error) {
-	c := &signing.Cache{Source: e.SigningKeys, MaxAge: 15 * time.Minute, MinRefresh: time.Minute}
+// loadKeys loads a key set once, at init rather than on the first request,
+// and refreshes it every 15 minutes or, on an unknown kid, at most once a
+// minute.
+func loadKeys[T any](ctx context.Context, src signing.Source[T]) (*signing.Cache[T], error) {
+	c := &signing.Cache[T]{Source: src, MaxAge: 15 * time.Minute, MinRefresh: time.Minute}
 	if _, err := c.Get(ctx); err != nil {
-		return nil, fmt.Errorf("load signing keys: %w", err)
+		return nil, fmt.Errorf("load keys: %w", err)
 	}
 	return c, nil
 }
