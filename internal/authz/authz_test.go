@@ -382,3 +382,48 @@ func TestIdPKeysRefreshOnUnknownKidWithABound(t *testing.T) {
 		t.Errorf("%d JWKS fetches, want exactly 1", got)
 	}
 }
+
+// TestRightsFollowTheModule: the scopes handed on, and so the manager
+// decision, are those of the token that the module still has, read within
+// the client cache bound.
+func TestRightsFollowTheModule(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	m := f.module(t, "ops", module.ScopeManage, "orders.read", "orders.write")
+	tok := "Bearer " + f.issue(t, m, "")
+	rights := func() (caller.Kind, []string) {
+		t.Helper()
+		d := f.decide(t, tok)
+		c, ok := caller.FromContext(d.Context)
+		if !d.IsAuthorized || !ok {
+			t.Fatalf("token refused: %+v", d)
+		}
+		return c.Kind, c.Scopes
+	}
+	if kind, scopes := rights(); kind != caller.Manager || len(scopes) != 3 {
+		t.Fatalf("before: %s %v, want a manager with three scopes", kind, scopes)
+	}
+	if _, err := f.svc.Update(ctx, "acme", m.ID, module.Patch{"scopes": []byte(`["orders.read"]`)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if kind, _ := rights(); kind != caller.Manager {
+		t.Errorf("within the cache bound the old rights may stand; got %s", kind)
+	}
+	f.clock.Add(clientTTL + time.Second)
+	if kind, scopes := rights(); kind != caller.Client || fmt.Sprint(scopes) != "[orders.read]" {
+		t.Errorf("after the bound: %s %v, want a client with [orders.read] only", kind, scopes)
+	}
+	// adding the scope back restores it to this token, which carries it...
+	if _, err := f.svc.Update(ctx, "acme", m.ID, module.Patch{"scopes": []byte(`["modules:manage","orders.read"]`)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(clientTTL + time.Second)
+	if kind, scopes := rights(); kind != caller.Manager || fmt.Sprint(scopes) != "[modules:manage orders.read]" {
+		t.Errorf("scope added back: %s %v", kind, scopes)
+	}
+	// ...but never to a token that does not carry it
+	narrow := "Bearer " + f.issue(t, m, "orders.read")
+	if c, _ := caller.FromContext(f.decide(t, narrow).Context); c.Kind != caller.Client || fmt.Sprint(c.Scopes) != "[orders.read]" {
+		t.Errorf("a token without modules:manage: %+v", c)
+	}
+}
