@@ -3,16 +3,21 @@ package oauth_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jwt"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/modules-service/modules/internal/accesstoken"
 	"github.com/modules-service/modules/internal/oauth"
 	"github.com/modules-service/modules/internal/signing"
 	"github.com/modules-service/modules/internal/testenv"
@@ -113,5 +118,100 @@ func getJSON(t *testing.T, url string, v any) {
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// jwtAuthorizer validates a token as API Gateway's JWT authorizer does
+// (HTTP API, "Controlling access with JWT authorizers"): it reads jwks_uri
+// from {issuer}/.well-known/openid-configuration, verifies the signature
+// with the key the kid names (RSA only), requires iss to equal the
+// configured issuer exactly, aud to hold the configured audience, exp and
+// nbf to hold, and, when the route has scopes, the scope (or scp) claim to
+// hold one of them.
+func jwtAuthorizer(ctx context.Context, issuer, audience string, routeScopes []string, token string) error {
+	var disc struct {
+		Issuer  string `json:"issuer"`
+		JWKSURI string `json:"jwks_uri"`
+	}
+	resp, err := http.Get(issuer + "/.well-known/openid-configuration")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&disc); err != nil || disc.JWKSURI == "" {
+		return fmt.Errorf("discovery document: %v %+v", err, disc)
+	}
+	set, err := jwk.Fetch(ctx, disc.JWKSURI)
+	if err != nil {
+		return err
+	}
+	for i := range set.Len() {
+		k, _ := set.Key(i)
+		if k.KeyType() != jwa.RSA() {
+			return fmt.Errorf("key %d is %s: API Gateway's JWT authorizer takes RSA keys only", i, k.KeyType())
+		}
+	}
+	tok, err := jwt.Parse([]byte(token), jwt.WithKeySet(set), jwt.WithIssuer(issuer), jwt.WithAudience(audience), jwt.WithValidate(true))
+	if err != nil {
+		return err
+	}
+	if len(routeScopes) == 0 {
+		return nil
+	}
+	var scope string
+	_ = tok.Get("scope", &scope)
+	for _, s := range strings.Fields(scope) {
+		if slices.Contains(routeScopes, s) {
+			return nil
+		}
+	}
+	return fmt.Errorf("token scopes %q hold none of the route's %v", scope, routeScopes)
+}
+
+// TestAPIGatewayJWTAuthorizerAcceptsOurTokens: another API can guard its
+// routes with API Gateway's native JWT authorizer, configured with this
+// service's issuer and audience.
+func TestAPIGatewayJWTAuthorizerAcceptsOurTokens(t *testing.T) {
+	ctx := context.Background()
+	b := testenv.Embedded(t)
+	key, _ := signing.Generate()
+	var h http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	defer srv.Close()
+	dummy, _ := testenv.FastHasher.Hash("dummy")
+	const audience = "https://orders.example.test"
+	h = oauth.NewEndpoint(oauth.Config{Issuer: srv.URL, Audience: audience}, oauth.Deps{
+		Clients: b.Clients(), Hashes: b.Hashes, Limits: b.Limits(), Verifier: testenv.FastHasher, DummyHash: dummy,
+		Keys: &signing.Cache[signing.KeySet]{Source: signing.Fixed(signing.KeySet{Current: key}), MaxAge: time.Hour},
+	}).Handler()
+	c, _, err := b.Service().Create(ctx, "acme", moduleInput("orders-client", trickySecret, "orders.read"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: trickySecret, TokenURL: srv.URL + "/oauth2/token"}
+	tok, err := cfg.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := signing.Generate()
+	forged, _ := accesstoken.Issue(other, srv.URL, audience, c.ClientID, "acme", []string{"orders.read"}, time.Now(), time.Hour)
+	expired, _ := accesstoken.Issue(key, srv.URL, audience, c.ClientID, "acme", []string{"orders.read"}, time.Now().Add(-2*time.Hour), time.Hour)
+	for _, tt := range []struct {
+		name, issuer, audience, token string
+		scopes                        []string
+		ok                            bool
+	}{
+		{"route without scopes", srv.URL, audience, tok.AccessToken, nil, true},
+		{"route scope the token has", srv.URL, audience, tok.AccessToken, []string{"orders.read"}, true},
+		{"route scope the token lacks", srv.URL, audience, tok.AccessToken, []string{"orders.write"}, false},
+		{"issuer with a trailing slash (not byte-identical)", srv.URL + "/", audience, tok.AccessToken, nil, false},
+		{"another audience", srv.URL, "https://billing.example.test", tok.AccessToken, nil, false},
+		{"signed by a key not in the JWKS", srv.URL, audience, forged, nil, false},
+		{"expired", srv.URL, audience, expired, nil, false},
+	} {
+		err := jwtAuthorizer(ctx, tt.issuer, tt.audience, tt.scopes, tt.token)
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: %v, want accepted=%v", tt.name, err, tt.ok)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/modules-service/modules/internal/accesstoken"
 	"github.com/modules-service/modules/internal/module"
 )
 
@@ -12,6 +13,7 @@ const (
 	RouteToken    = "POST /oauth2/token"
 	RouteJWKS     = "GET /.well-known/jwks.json"
 	RouteMetadata = "GET /.well-known/oauth-authorization-server"
+	RouteOpenID   = "GET /.well-known/openid-configuration"
 )
 
 // Handler serves the token endpoint, the JWKS and the metadata.
@@ -24,6 +26,7 @@ func (e *Endpoint) Handler() http.Handler {
 	})
 	mux.HandleFunc(RouteJWKS, e.serveJWKS)
 	mux.HandleFunc(RouteMetadata, e.serveMetadata)
+	mux.HandleFunc(RouteOpenID, e.serveMetadata)
 	return mux
 }
 
@@ -50,14 +53,23 @@ type Metadata struct {
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	ScopesSupported                   []string `json:"scopes_supported"`
-	TokenEndpointAuthSigningAlgs      []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
+	// The members OpenID Connect Discovery 1.0 §3 adds, served at
+	// /.well-known/openid-configuration only: API Gateway's JWT authorizers
+	// find jwks_uri there. No authorization endpoint and no ID tokens
+	// exist, so authorization_endpoint is left out rather than invented;
+	// sub is the client ID for everyone ("public"), and RS256 is what
+	// Discovery requires to be listed and what every token uses.
+	SubjectTypesSupported []string `json:"subject_types_supported,omitempty"`
+	IDTokenSigningAlgs    []string `json:"id_token_signing_alg_values_supported,omitempty"`
 }
 
+// serveMetadata answers RFC 8414 metadata and, at the OpenID path, the
+// same with the members OpenID Connect Discovery requires.
 func (e *Endpoint) serveMetadata(w http.ResponseWriter, r *http.Request) {
 	iss := issuer(e.cfg.Issuer, r)
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(Metadata{
+	m := Metadata{
 		Issuer:                            iss,
 		TokenEndpoint:                     iss + "/oauth2/token",
 		JWKSURI:                           iss + "/.well-known/jwks.json",
@@ -67,5 +79,10 @@ func (e *Endpoint) serveMetadata(w http.ResponseWriter, r *http.Request) {
 		ResponseTypesSupported: []string{},
 		// Modules choose their own scopes; this one the service defines.
 		ScopesSupported: []string{module.ScopeManage},
-	})
+	}
+	if r.URL.Path == "/.well-known/openid-configuration" {
+		m.SubjectTypesSupported = []string{"public"}
+		m.IDTokenSigningAlgs = []string{string(accesstoken.Algorithm)}
+	}
+	_ = json.NewEncoder(w).Encode(m)
 }

@@ -68,6 +68,7 @@ func TestRoutes(t *testing.T) {
 		"token POST /oauth2/token":                                    false,
 		"token GET /.well-known/jwks.json":                            false,
 		"token GET /.well-known/oauth-authorization-server":           false,
+		"token GET /.well-known/openid-configuration":                 false,
 	}
 	if len(got) != len(want) {
 		t.Errorf("routes %v, want %v", got, want)
