@@ -389,6 +389,7 @@ func TestIdPKeysRefreshOnUnknownKidWithABound(t *testing.T) {
 func TestRightsFollowTheModule(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
+	f.module(t, "backup-manager", module.ScopeManage) // so ops is not the tenant's last manager
 	m := f.module(t, "ops", module.ScopeManage, "orders.read", "orders.write")
 	tok := "Bearer " + f.issue(t, m, "")
 	rights := func() (caller.Kind, []string) {

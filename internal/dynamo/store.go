@@ -112,9 +112,55 @@ func (s *Store) Create(ctx context.Context, m module.Module, idem *module.Idempo
 	return s.commit(ctx, &tx)
 }
 
+// OtherManager implements module.Store. It pages through the tenant's
+// modules, reading them all in the worst case (a FilterExpression would
+// cost the same capacity); it runs only when a manager is about to stop
+// being one.
+func (s *Store) OtherManager(ctx context.Context, tenantID, exceptID string) (string, error) {
+	in := &dynamodb.QueryInput{
+		TableName:              &s.Table,
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :prefix)"),
+		ProjectionExpression:   aws.String("id, enabled, scopes"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(tenantPK(tenantID)), ":prefix": str(moduleSK("")),
+		},
+		ConsistentRead: aws.Bool(true),
+	}
+	for {
+		out, err := s.DB.Query(ctx, in)
+		if err != nil {
+			return "", fmt.Errorf("query managers: %w", err)
+		}
+		for _, raw := range out.Items {
+			var it moduleItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return "", fmt.Errorf("decode module: %w", err)
+			}
+			if m := it.module(); m.ID != exceptID && m.Enabled && m.IsManager() {
+				return m.ID, nil
+			}
+		}
+		if out.LastEvaluatedKey == nil {
+			return "", nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// keepManager adds a check that module id of the tenant is still an
+// enabled manager when the transaction commits.
+func (t *txn) keepManager(tenantID, id string) {
+	if id == "" {
+		return
+	}
+	t.check(key(tenantPK(tenantID), moduleSK(id)), "enabled = :t AND attribute_exists(scopes) AND contains(scopes, :manage)", module.ErrManagerGone,
+		":t", &types.AttributeValueMemberBOOL{Value: true}, ":manage", str(module.ScopeManage))
+}
+
 // Update implements module.Store.
-func (s *Store) Update(ctx context.Context, old, m module.Module) error {
+func (s *Store) Update(ctx context.Context, old, m module.Module, keep string) error {
 	var tx txn
+	tx.keepManager(m.TenantID, keep)
 	tx.putAs(toItem(m), "version = :v", derrors.ErrPreconditionFailed, ":v", num(old.Version))
 	pk := tenantPK(m.TenantID)
 	if from, to := module.Fold(old.Name), module.Fold(m.Name); from != to {
@@ -130,8 +176,9 @@ func (s *Store) Update(ctx context.Context, old, m module.Module) error {
 }
 
 // Delete implements module.Store.
-func (s *Store) Delete(ctx context.Context, m module.Module) error {
+func (s *Store) Delete(ctx context.Context, m module.Module, keep string) error {
 	var tx txn
+	tx.keepManager(m.TenantID, keep)
 	pk := tenantPK(m.TenantID)
 	tx.del(key(pk, moduleSK(m.ID)), "version = :v", derrors.ErrPreconditionFailed, ":v", num(m.Version))
 	tx.del(key(pk, nameSK(module.Fold(m.Name))), "", nil)

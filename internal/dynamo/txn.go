@@ -34,6 +34,14 @@ func (t *txn) put(item any, cond string, taken derrors.Field, vals ...any) {
 // putAs is put whose failed condition means err.
 func (t *txn) putAs(item any, cond string, err error, vals ...any) { t.add(item, nil, cond, err, vals) }
 
+// check adds a ConditionCheck of k; a failed cond means err.
+func (t *txn) check(k map[string]types.AttributeValue, cond string, err error, vals ...any) {
+	t.add(nil, k, cond, err, vals)
+	last := &t.items[len(t.items)-1]
+	last.ConditionCheck = &types.ConditionCheck{Key: k, ConditionExpression: last.Delete.ConditionExpression, ExpressionAttributeValues: last.Delete.ExpressionAttributeValues}
+	last.Delete = nil
+}
+
 // del adds a Delete of k under cond (if any).
 func (t *txn) del(k map[string]types.AttributeValue, cond string, err error, vals ...any) {
 	t.add(nil, k, cond, err, vals)
@@ -81,6 +89,9 @@ func (s *Store) commit(ctx context.Context, t *txn) error {
 		}
 		if d := t.items[i].Delete; d != nil {
 			d.TableName = &s.Table
+		}
+		if c := t.items[i].ConditionCheck; c != nil {
+			c.TableName = &s.Table
 		}
 	}
 	for attempt := 1; ; attempt++ {

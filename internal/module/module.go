@@ -4,7 +4,10 @@
 // store.go and implemented by the dynamo, secretsmanager and inmem adapters.
 package module
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Module is a technical client of a tenant. It never holds the client secret
 // nor its hash: those live only in the secret store under SecretName.
@@ -24,6 +27,20 @@ type Module struct {
 	SecretName string `json:"-"`
 }
 
+// shown is a module as its representation shows it: with "manager", which
+// is derived, never stored.
+type shown struct {
+	plainModule
+	Manager bool `json:"manager"`
+}
+
+type plainModule Module // without the MarshalJSON methods
+
+// MarshalJSON adds the read-only "manager" member.
+func (m Module) MarshalJSON() ([]byte, error) {
+	return json.Marshal(shown{plainModule(m), m.IsManager()})
+}
+
 // UserLogin holds the public URLs a module needs once interactive user
 // login is switched on. It is off for a new technical client.
 type UserLogin struct {
@@ -37,6 +54,15 @@ type UserLogin struct {
 type Credentials struct {
 	Module
 	ClientSecret string `json:"clientSecret"`
+}
+
+// MarshalJSON keeps the secret next to the module's members (Module's own
+// MarshalJSON would otherwise be promoted and drop it).
+func (c Credentials) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		shown
+		ClientSecret string `json:"clientSecret"`
+	}{shown{plainModule(c.Module), c.IsManager()}, c.ClientSecret})
 }
 
 // Page is one page of a tenant's modules in creation order.

@@ -58,6 +58,8 @@ func (p Patch) apply(m *Module) error {
 			fail(k, neverChanged)
 		case "tenantId", "createdAt", "updatedAt", "version":
 			fail(k, "is read-only")
+		case "manager":
+			fail(k, "is read-only: a module is a manager when its scopes include "+ScopeManage)
 		default:
 			fail(k, "is not a field of a module; editable fields are name, displayName, userLogin, scopes and enabled")
 		}

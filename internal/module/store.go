@@ -23,11 +23,17 @@ type Store interface {
 	List(ctx context.Context, tenantID, after string, limit int) (items []Module, more bool, err error)
 	// Update replaces old by m, moving the guards of changed names. It returns
 	// derrors.ErrPreconditionFailed when the stored version is not old.Version
-	// and a derrors.ErrConflict error naming each taken field.
-	Update(ctx context.Context, old, m Module) error
+	// and a derrors.ErrConflict error naming each taken field. A non-empty
+	// keep names a module of the tenant that must still be an enabled
+	// manager when the write commits, else ErrManagerGone.
+	Update(ctx context.Context, old, m Module, keep string) error
 	// Delete removes m, its guards and its client pointer. It returns
-	// derrors.ErrPreconditionFailed when the stored version is not m.Version.
-	Delete(ctx context.Context, m Module) error
+	// derrors.ErrPreconditionFailed when the stored version is not m.Version,
+	// and ErrManagerGone as Update does.
+	Delete(ctx context.Context, m Module, keep string) error
+	// OtherManager returns the ID of an enabled manager module of the tenant
+	// other than exceptID, or "" when there is none.
+	OtherManager(ctx context.Context, tenantID, exceptID string) (string, error)
 	// Idempotency returns the record of an idempotency key, or
 	// derrors.ErrNotFound.
 	Idempotency(ctx context.Context, tenantID, key string) (IdempotencyRecord, error)

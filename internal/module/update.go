@@ -41,14 +41,22 @@ func (s *Service) Update(ctx context.Context, tenantID, id string, p Patch, ifMa
 		if ifMatch != 0 && ifMatch != old.Version {
 			return Module{}, stale(old)
 		}
+		keep := ""
+		if old.activeManager() && !m.activeManager() {
+			if keep, err = s.otherManager(ctx, old); err != nil {
+				return Module{}, err
+			}
+		}
 		m.Version = old.Version + 1
 		m.UpdatedAt = s.now()
-		err = s.Store.Update(ctx, old, m)
+		err = s.Store.Update(ctx, old, m, keep)
 		switch {
 		case err == nil:
 			return m, nil
-		case errors.Is(err, derrors.ErrPreconditionFailed) && ifMatch == 0 && attempt < maxRetries:
+		case (errors.Is(err, ErrManagerGone) || errors.Is(err, derrors.ErrPreconditionFailed) && ifMatch == 0) && attempt < maxRetries:
 			continue // someone else wrote first; re-read and re-apply
+		case errors.Is(err, ErrManagerGone):
+			return Module{}, derrors.New(derrors.ErrConflict, "the tenant's other manager modules kept changing; retry")
 		case errors.Is(err, derrors.ErrPreconditionFailed) && ifMatch == 0:
 			return Module{}, derrors.New(derrors.ErrConflict, "the module kept changing under concurrent updates; retry")
 		case errors.Is(err, derrors.ErrPreconditionFailed):
@@ -68,16 +76,37 @@ func stale(m Module) error {
 // secret hash for deletion. Deleting, like disabling, is how a leaked secret
 // is stopped. If the process dies after the transaction, Reap removes the
 // orphaned hash.
+//
+// Without If-Match, a delete that meets a concurrent update re-reads and
+// tries again, as an update does; only a precondition the client sent
+// answers 412.
 func (s *Service) Delete(ctx context.Context, tenantID, id string, ifMatch int64) error {
-	m, err := s.Get(ctx, tenantID, id)
-	if err != nil {
-		return err
-	}
-	if ifMatch != 0 && ifMatch != m.Version {
-		return stale(m)
-	}
-	if err := s.Store.Delete(ctx, m); err != nil {
-		if errors.Is(err, derrors.ErrPreconditionFailed) {
+	var m Module
+	for attempt := 1; ; attempt++ {
+		var err error
+		if m, err = s.Get(ctx, tenantID, id); err != nil {
+			return err
+		}
+		if ifMatch != 0 && ifMatch != m.Version {
+			return stale(m)
+		}
+		keep := ""
+		if m.activeManager() {
+			if keep, err = s.otherManager(ctx, m); err != nil {
+				return err
+			}
+		}
+		err = s.Store.Delete(ctx, m, keep)
+		if err == nil {
+			break
+		}
+		retry := errors.Is(err, ErrManagerGone) || errors.Is(err, derrors.ErrPreconditionFailed) && ifMatch == 0
+		switch {
+		case retry && attempt < maxRetries:
+			continue
+		case retry:
+			return derrors.New(derrors.ErrConflict, "the module or the tenant's other manager modules kept changing under concurrent updates; retry")
+		case errors.Is(err, derrors.ErrPreconditionFailed):
 			return stale(m)
 		}
 		return fmt.Errorf("delete module %s: %w", id, err)
