@@ -279,3 +279,55 @@ func TestCORS(t *testing.T) {
 		t.Errorf("actual request: %v; want the origin allowed and ETag, Location exposed", resp.Header)
 	}
 }
+
+// TestRemovedManagerScopeTakesRightsAway: a module's manager token loses
+// its rights on every management route within ClientCacheSeconds of the
+// scope's removal, though the token itself still says modules:manage.
+func TestRemovedManagerScopeTakesRightsAway(t *testing.T) {
+	const bound = 300 * time.Millisecond
+	s, base := serve(t, localstack.Options{ClientCacheTTL: bound, Bootstrap: localstack.Bootstrap{Tenant: "acme"}})
+	boss := token(t, base, s.Manager.ClientID, s.Manager.ClientSecret, oauth2.AuthStyleInHeader)
+	created := call(t, "POST", base+"/tenants/acme/modules", boss, `{"name":"deputy","displayName":"Deputy","clientSecret":"`+secret+`","scopes":["modules:manage","orders.read"]}`)
+	if created.status != 201 || created.body["manager"] != true {
+		t.Fatalf("create a manager module: %d %v", created.status, created.body)
+	}
+	id, clientID := created.body["id"].(string), created.body["clientId"].(string)
+	deputy := token(t, base, clientID, secret, oauth2.AuthStyleInParams)
+	routes := []struct{ method, path, body string }{
+		{"GET", "/tenants/acme/modules", ""},
+		{"GET", "/tenants/acme/modules/" + id, ""},
+		{"POST", "/tenants/acme/modules", `{"name":"backdoor","displayName":"Backdoor","clientSecret":"` + secret + `","scopes":["modules:manage"]}`},
+		{"PATCH", "/tenants/acme/modules/" + id, `{"displayName":"Deputy 2"}`},
+		{"DELETE", "/tenants/acme/modules/" + id, ""},
+	}
+	if a := call(t, "GET", base+"/tenants/acme/modules", deputy, ""); a.status != 200 {
+		t.Fatalf("the deputy manages: %d", a.status)
+	}
+	if a := call(t, "PATCH", base+"/tenants/acme/modules/"+id, boss, `{"scopes":["orders.read"]}`); a.status != 200 || a.body["manager"] != false {
+		t.Fatalf("remove the scope: %d %v", a.status, a.body)
+	}
+	time.Sleep(bound + 200*time.Millisecond)
+	for _, r := range routes {
+		if a := call(t, r.method, base+r.path, deputy, r.body); a.status != 403 {
+			t.Errorf("%s %s with the old manager token after the bound: %d, want 403", r.method, r.path, a.status)
+		}
+	}
+	// the last manager cannot be narrowed away
+	if a := call(t, "PATCH", base+"/tenants/acme/modules/"+findModule(t, base, boss, s.Manager.ClientID), boss, `{"enabled":false}`); a.status != 409 {
+		t.Errorf("disable the last manager: %d %v, want 409", a.status, a.body)
+	}
+}
+
+// findModule returns the ID of the module with clientID.
+func findModule(t *testing.T, base, tok, clientID string) string {
+	t.Helper()
+	list := call(t, "GET", base+"/tenants/acme/modules?limit=100", tok, "")
+	items, _ := list.body["items"].([]any)
+	for _, it := range items {
+		if m, _ := it.(map[string]any); m["clientId"] == clientID {
+			return m["id"].(string)
+		}
+	}
+	t.Fatalf("no module with client ID %s", clientID)
+	return ""
+}
