@@ -17,8 +17,8 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
-	"github.com/modules-service/modules/internal/caller"
 	"github.com/modules-service/modules/internal/apigw"
+	"github.com/modules-service/modules/internal/caller"
 	"github.com/modules-service/modules/internal/httpapi"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/openapi"

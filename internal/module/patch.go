@@ -3,7 +3,11 @@ package module
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"sort"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/modules-service/modules/internal/derrors"
 )
@@ -72,7 +76,12 @@ func (p Patch) apply(m *Module) error {
 
 func patchUserLogin(u *UserLogin, raw json.RawMessage) []derrors.Field {
 	var p Patch
-	if json.Unmarshal(raw, &p) != nil || p == nil {
+	// Strict like the body (encoding/json/v2 semantics): a repeated member
+	// is refused, never last-one-wins.
+	if err := jsonv2.Unmarshal(raw, &p); err != nil || p == nil {
+		if syn, ok := errors.AsType[*jsontext.SyntacticError](err); ok && errors.Is(syn.Err, jsontext.ErrDuplicateName) {
+			return []derrors.Field{{Name: "userLogin." + syn.JSONPointer.LastToken(), Reason: "appears more than once; send each member once"}}
+		}
 		return []derrors.Field{{Name: "userLogin", Reason: "must be an object, or null to switch User Login off and clear its URLs"}}
 	}
 	var bad []derrors.Field
