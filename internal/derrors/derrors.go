@@ -19,6 +19,9 @@ var (
 	ErrTooLarge             = errors.New("request body too large") // 413
 	ErrUnsupportedMediaType = errors.New("unsupported media type") // 415
 	ErrUnprocessable        = errors.New("unprocessable request")  // 422
+	// ErrUnavailable: the outcome could not be told (a write that may or
+	// may not have been applied); retrying the same request settles it.
+	ErrUnavailable = errors.New("temporarily unavailable") // 503, Retry-After
 )
 
 // Field names one input field at fault and why.

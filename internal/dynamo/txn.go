@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"crypto/rand"
+	mathrand "math/rand/v2"
 	"strings"
 	"time"
 
@@ -12,8 +13,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/modules-service/modules/internal/derrors"
+	"github.com/modules-service/modules/internal/module"
 )
 
 // txn collects the items of one TransactWriteItems call and, for each, what
@@ -95,13 +98,20 @@ func (s *Store) commit(ctx context.Context, t *txn) error {
 		}
 	}
 	for attempt := 1; ; attempt++ {
-		_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: t.items})
+		// The token makes the SDK's own retries of this attempt idempotent:
+		// DynamoDB answers a retry of a committed transaction with success,
+		// not with the failed conditions of a second try. (minidyn and moto
+		// ignore it, so the fault tests turn the SDK's retries off.)
+		_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: t.items, ClientRequestToken: aws.String(rand.Text())})
 		if err == nil {
 			return nil
 		}
 		var cancelled *types.TransactionCanceledException
 		if !errors.As(err, &cancelled) {
-			return fmt.Errorf("transact write: %w", err)
+			if definite(err) {
+				return fmt.Errorf("transact write: %w", err)
+			}
+			return fmt.Errorf("transact write: %w: %w", module.ErrOutcomeUnknown, err)
 		}
 		if failed := t.explain(cancelled.CancellationReasons); failed != nil {
 			return failed
@@ -112,7 +122,7 @@ func (s *Store) commit(ctx context.Context, t *txn) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(time.Duration(attempt*10+rand.IntN(20)) * time.Millisecond):
+		case <-time.After(time.Duration(attempt*10+mathrand.IntN(20)) * time.Millisecond):
 		}
 	}
 }
@@ -146,6 +156,19 @@ func (t *txn) explain(reasons []types.CancellationReason) error {
 		return derrors.New(derrors.ErrConflict, strings.Join(reasons, "; "), taken...)
 	}
 	return nil
+}
+
+// definite reports whether a failed write certainly did not happen: the SDK
+// refused it before sending, or DynamoDB rejected it as the client's fault
+// (validation, throttling, a missing table). A timeout, a dropped
+// connection or a server error may follow a commit, and so does a
+// transaction still in progress under the same token.
+func definite(err error) bool {
+	if _, ok := errors.AsType[*smithy.InvalidParamsError](err); ok {
+		return true
+	}
+	api, ok := errors.AsType[smithy.APIError](err)
+	return ok && api.ErrorFault() == smithy.FaultClient && api.ErrorCode() != "TransactionInProgressException"
 }
 
 func isConditionFailed(err error) bool {

@@ -27,7 +27,12 @@ var statusOf = []struct {
 	{derrors.ErrTooLarge, http.StatusRequestEntityTooLarge},
 	{derrors.ErrUnsupportedMediaType, http.StatusUnsupportedMediaType},
 	{derrors.ErrUnprocessable, http.StatusUnprocessableEntity},
+	{derrors.ErrUnavailable, http.StatusServiceUnavailable},
 }
+
+// retryAfter is the Retry-After of a 503: long enough for a write in flight
+// to land, short enough for a person waiting on a form.
+const retryAfter = "2"
 
 // Problem is an RFC 9457 problem detail. Errors lists the fields at fault.
 type Problem struct {
@@ -55,6 +60,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		p.Detail, p.Errors = de.Detail, de.Fields
 	}
 	p.Title = http.StatusText(p.Status)
+	if p.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfter)
+	}
 	if p.Status >= 500 {
 		logger(r).ErrorContext(r.Context(), "request failed", "error", err.Error())
 	}

@@ -56,9 +56,13 @@ const MaxIdempotencyKey = 255
 // Order of writes, so that no crash point leaves a module without its hash or
 // a name blocked forever: the hash goes into the secret store first, then one
 // DynamoDB transaction writes module, name guards and client pointer. If the
-// transaction fails the hash is deleted again; if the process dies in
-// between, the hash is an orphan that Reap removes. A module is never visible
-// before its hash exists.
+// transaction certainly failed the hash is deleted again; if its outcome is
+// unknown (a timeout or server error after sending), the module is read
+// back: there, the create succeeded; not there (perhaps not yet), the hash
+// is left for Reap, which deletes only hashes whose module does not exist
+// after ReapGrace, and the answer is 503 so that a retry with the same
+// Idempotency-Key settles it. If the process dies in between, the hash is an
+// orphan that Reap removes. A module is never visible before its hash exists.
 func (s *Service) Create(ctx context.Context, tenantID string, in CreateInput, idemKey string) (c Credentials, replayed bool, err error) {
 	if err := CheckTenantID(tenantID); err != nil {
 		return Credentials{}, false, err
@@ -89,6 +93,14 @@ func (s *Service) Create(ctx context.Context, tenantID string, in CreateInput, i
 		idem = &IdempotencyRecord{TenantID: tenantID, Key: idemKey, ModuleID: m.ID, Fingerprint: fingerprint, ExpiresAt: m.CreatedAt.Add(IdempotencyTTL)}
 	}
 	if err := s.Store.Create(ctx, m, idem); err != nil {
+		if errors.Is(err, ErrOutcomeUnknown) {
+			got, rerr := s.readBack(ctx, m.TenantID, m.ID, func(_ Module, found bool) bool { return found })
+			if rerr != nil {
+				s.log().ErrorContext(ctx, "create outcome unknown: hash left for the reaper", "module", m.ID, "tenant", tenantID, "error", err.Error())
+				return Credentials{}, false, rerr
+			}
+			return Credentials{Module: got, ClientSecret: in.ClientSecret}, false, nil
+		}
 		s.forgetSecret(ctx, m)
 		if errors.Is(err, ErrIdempotencyKeyTaken) {
 			c, found, rerr := s.replay(ctx, tenantID, idemKey, in)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go"
 	miniserver "github.com/truora/minidyn/server"
 
 	"github.com/modules-service/modules/internal/derrors"
@@ -55,7 +56,10 @@ func (f *faultyDB) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 	return f.API.TransactWriteItems(ctx, in, opts...)
 }
 
-var errInjected = errors.New("injected failure")
+// errInjected is a failure that certainly did not happen: DynamoDB refused
+// the request as the client's fault. Unknown outcomes have their own tests
+// (ambiguity_test.go).
+var errInjected error = &smithy.GenericAPIError{Code: "ValidationException", Message: "injected failure", Fault: smithy.FaultClient}
 
 func fail(string) error { return errInjected }
 
@@ -81,9 +85,12 @@ func TestCreateFailuresLeaveNothingBehind(t *testing.T) {
 		orphan bool
 	}{
 		{"secret store refuses the hash", func(b testenv.Backend, s *faultySecrets, db *faultyDB) { s.PutFn = fail }, false},
-		{"DynamoDB fails the transaction (minidyn emulation)", func(b testenv.Backend, s *faultySecrets, db *faultyDB) {
-			b.Minidyn.EmulateFailure(miniserver.FailureConditionInternalServerError)
+		{"DynamoDB refuses the transaction", func(b testenv.Backend, s *faultySecrets, db *faultyDB) {
+			db.TransactFn = func() error { return errInjected }
 		}, false},
+		{"DynamoDB answers 500 (minidyn emulation): outcome unknown, hash left", func(b testenv.Backend, s *faultySecrets, db *faultyDB) {
+			b.Minidyn.EmulateFailure(miniserver.FailureConditionInternalServerError)
+		}, true},
 		{"transaction fails and so does the compensation", func(b testenv.Backend, s *faultySecrets, db *faultyDB) {
 			db.TransactFn = func() error { return errInjected }
 			s.DeleteFn = fail

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -147,4 +148,34 @@ func newClientID() string {
 // SecretName is where the hash of a module's secret is kept.
 func (s *Service) SecretName(tenantID, clientID string) string {
 	return s.SecretPrefix + "/" + tenantID + "/" + clientID
+}
+
+// readBackWaits are the pauses before each read of readBack: a write whose
+// answer was lost has usually landed by the first, and one still in flight
+// by the last.
+var readBackWaits = []time.Duration{0, 100 * time.Millisecond, 400 * time.Millisecond}
+
+// readBack settles a write whose outcome is unknown by reading the module
+// with consistent reads: done tells from what it finds (found or not)
+// whether the write was applied. It returns the module as found, or a 503
+// (derrors.ErrUnavailable) when it cannot tell. It runs on a fresh bounded
+// context: the request's own may be what expired.
+func (s *Service) readBack(ctx context.Context, tenantID, id string, done func(m Module, found bool) bool) (Module, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+	defer cancel()
+	for _, wait := range readBackWaits {
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		m, err := s.Store.Get(ctx, tenantID, id)
+		found := err == nil
+		if err != nil && !errors.Is(err, derrors.ErrNotFound) {
+			continue
+		}
+		if done(m, found) {
+			return m, nil
+		}
+	}
+	return Module{}, derrors.New(derrors.ErrUnavailable, "the database did not confirm whether this change was applied; retry the same request in a moment (with the same Idempotency-Key for a create, or after reading the module again)")
 }

@@ -41,6 +41,13 @@ type Store interface {
 	CursorKey(ctx context.Context) ([]byte, error)
 }
 
+// ErrOutcomeUnknown is wrapped by a Store write whose outcome cannot be
+// told: a timeout, a dropped connection or a server error after the
+// request may have reached the database. The write may have been applied,
+// so a caller must not compensate as if it failed (DESIGN.md, "Ambiguity is
+// not failure"): it reads back, or leaves the repair to the reaper.
+var ErrOutcomeUnknown = errors.New("outcome unknown")
+
 // ErrIdempotencyKeyTaken is returned by Store.Create when a concurrent create
 // stored the same idempotency key first.
 var ErrIdempotencyKeyTaken = errors.New("idempotency key taken")

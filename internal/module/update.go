@@ -16,6 +16,10 @@ const maxRetries = 3
 // last saw, or 0 to apply the patch to whatever is current. Renames move the
 // name guards in the same transaction as the module, so after renaming A to B
 // under any interleaving A is free and B is taken.
+//
+// An update has no side effect outside its transaction, so an unknown
+// outcome needs no compensation: the module is read back, and the new
+// version there means it was applied; otherwise the answer is 503.
 func (s *Service) Update(ctx context.Context, tenantID, id string, p Patch, ifMatch int64) (Module, error) {
 	if err := CheckTenantID(tenantID); err != nil {
 		return Module{}, err
@@ -57,6 +61,10 @@ func (s *Service) Update(ctx context.Context, tenantID, id string, p Patch, ifMa
 			continue // someone else wrote first; re-read and re-apply
 		case errors.Is(err, ErrManagerGone):
 			return Module{}, derrors.New(derrors.ErrConflict, "the tenant's other manager modules kept changing; retry")
+		case errors.Is(err, ErrOutcomeUnknown):
+			return s.readBack(ctx, tenantID, id, func(got Module, found bool) bool {
+				return found && got.Version == m.Version && got.UpdatedAt.Equal(m.UpdatedAt)
+			})
 		case errors.Is(err, derrors.ErrPreconditionFailed) && ifMatch == 0:
 			return Module{}, derrors.New(derrors.ErrConflict, "the module kept changing under concurrent updates; retry")
 		case errors.Is(err, derrors.ErrPreconditionFailed):
@@ -75,7 +83,9 @@ func stale(m Module) error {
 // Delete removes a module and frees its names at once, then schedules its
 // secret hash for deletion. Deleting, like disabling, is how a leaked secret
 // is stopped. If the process dies after the transaction, Reap removes the
-// orphaned hash.
+// orphaned hash. If the transaction's outcome is unknown, the module is
+// read back: gone means deleted (and the hash goes too); still there means
+// 503, and the hash stays, since the module may still authenticate.
 //
 // Without If-Match, a delete that meets a concurrent update re-reads and
 // tries again, as an update does; only a precondition the client sent
@@ -98,6 +108,12 @@ func (s *Service) Delete(ctx context.Context, tenantID, id string, ifMatch int64
 		}
 		err = s.Store.Delete(ctx, m, keep)
 		if err == nil {
+			break
+		}
+		if errors.Is(err, ErrOutcomeUnknown) {
+			if _, err := s.readBack(ctx, tenantID, id, func(_ Module, found bool) bool { return !found }); err != nil {
+				return err
+			}
 			break
 		}
 		retry := errors.Is(err, ErrManagerGone) || errors.Is(err, derrors.ErrPreconditionFailed) && ifMatch == 0

@@ -40,6 +40,8 @@ type Backend struct {
 		Get(ctx context.Context, name string) (string, error)
 	}
 	SecretPrefix string
+	// Endpoint is the DynamoDB endpoint the backend's clients reach.
+	Endpoint string
 	// Minidyn is the embedded server, for failure emulation; nil on moto.
 	Minidyn *miniserver.Server
 }
@@ -69,7 +71,7 @@ func Embedded(t testing.TB) Backend {
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	secrets := &inmem.Secrets{}
-	b := Backend{Name: "embedded", Minidyn: srv, Secrets: secrets, Hashes: secrets, SecretPrefix: "modules"}
+	b := Backend{Name: "embedded", Minidyn: srv, Secrets: secrets, Hashes: secrets, SecretPrefix: "modules", Endpoint: ts.URL}
 	b.DB = dynamodb.NewFromConfig(awsConfig(t), func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(ts.URL)
 		o.HTTPClient = freshConnections
@@ -96,7 +98,7 @@ func Moto(t testing.TB) Backend {
 	}
 	cfg := awsConfig(t)
 	id := strings.ToLower(rand.Text()[:10])
-	b := Backend{Name: "moto", Table: "modules-" + id, SecretPrefix: "modules-" + id}
+	b := Backend{Name: "moto", Table: "modules-" + id, SecretPrefix: "modules-" + id, Endpoint: endpoint}
 	b.DB = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint); o.HTTPClient = freshConnections })
 	store := &secretsmanager.Store{SM: sm.NewFromConfig(cfg, func(o *sm.Options) { o.BaseEndpoint = aws.String(endpoint); o.HTTPClient = freshConnections })}
 	b.Secrets, b.Hashes = store, store
