@@ -17,6 +17,7 @@ const (
 	EnvSecretPrefix   = "SECRET_PREFIX"
 	EnvSigningKey     = "SIGNING_KEY_SECRET"
 	EnvPublicKeys     = "PUBLIC_KEYS_SECRET"
+	EnvIdempotencyKey = "IDEMPOTENCY_KEY_SECRET"
 	EnvIssuer         = "ISSUER"
 	EnvAudience       = "AUDIENCE"
 	EnvTokenLifetime  = "TOKEN_LIFETIME_SECONDS"
@@ -40,6 +41,7 @@ type Config struct {
 	SecretPrefix     string        // secret hashes live under <prefix>/<tenant>/<client>
 	SigningKeySecret string        // ARN or name of the token-signing key secret (token, rotation)
 	PublicKeysSecret string        // ARN or name of the published public keys (authorizer, rotation)
+	IdempotencyKey   string        // ARN or name of the key of idempotency fingerprints (create-module)
 	Issuer           string        // iss of access tokens; empty: https://<API domain>
 	Audience         string        // aud of access tokens; empty: the issuer
 	TokenLifetime    time.Duration // zero: the token endpoint's default
@@ -66,6 +68,7 @@ func FromEnv(required ...string) (Config, error) {
 		SecretPrefix:     strings.TrimSuffix(os.Getenv(EnvSecretPrefix), "/"),
 		SigningKeySecret: os.Getenv(EnvSigningKey),
 		PublicKeysSecret: os.Getenv(EnvPublicKeys),
+		IdempotencyKey:   os.Getenv(EnvIdempotencyKey),
 		Issuer:           strings.TrimSuffix(os.Getenv(EnvIssuer), "/"),
 		Audience:         os.Getenv(EnvAudience),
 		ClientCacheTTL:   DefaultClientCache,

@@ -62,7 +62,8 @@ func NewFixture(ctx context.Context, url string) (*Fixture, error) {
 	}
 	f := &Fixture{SigningSecret: "rie-" + id + "-signing-key"}
 	publicSecret := f.SigningSecret + "-public"
-	for name, v := range map[string]string{f.SigningSecret: value, publicSecret: public} {
+	idemSecret := f.SigningSecret + "-idempotency"
+	for name, v := range map[string]string{f.SigningSecret: value, publicSecret: public, idemSecret: rand.Text() + rand.Text()} {
 		if _, err := smc.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(v)}); err != nil {
 			return nil, fmt.Errorf("create %s: %w", name, err)
 		}
@@ -77,6 +78,6 @@ func NewFixture(ctx context.Context, url string) (*Fixture, error) {
 	// load parse a certificate bundle (4 ms) that Lambda never has.
 	f.Env = append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=en_US.UTF-8", "TZ=:UTC", "HOME=" + os.TempDir()}, "AWS_ENDPOINT_URL="+url, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1",
 		config.EnvTable+"="+table, config.EnvSecretPrefix+"="+prefix, config.EnvSigningKey+"="+f.SigningSecret,
-		config.EnvPublicKeys+"="+publicSecret, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=1024")
+		config.EnvPublicKeys+"="+publicSecret, config.EnvIdempotencyKey+"="+idemSecret, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=1024")
 	return f, nil
 }

@@ -2,6 +2,9 @@ package localstack_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -178,3 +181,62 @@ func tableItems(t *testing.T, s *localstack.Stack) int {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestTableHoldsNoVerifierOfASecret: after creates (idempotent ones and
+// their retries), renames, token requests and a delete, no item of the
+// table holds the secret, an argon2id hash or an unkeyed digest of it:
+// nothing there can check a guessed secret. Only the secret store can.
+func TestTableHoldsNoVerifierOfASecret(t *testing.T) {
+	s, base := serve(t, localstack.Options{Bootstrap: localstack.Bootstrap{Tenant: "acme"}})
+	mgr := token(t, base, s.Manager.ClientID, s.Manager.ClientSecret, 0)
+	body := `{"name":"ledger","displayName":"Ledger","clientSecret":"` + secret + `"}`
+	var id, clientID string
+	for range 2 { // the retry replays
+		req, _ := http.NewRequest("POST", base+"/tenants/acme/modules", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+mgr)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", "ledger-1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 201 {
+			t.Fatalf("idempotent create: %v %v", resp.StatusCode, err)
+		}
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		id, clientID = m["id"].(string), m["clientId"].(string)
+	}
+	token(t, base, clientID, secret, 0)
+	tokenStatus(t, from("127.0.0.7"), base, clientID, "a-wrong-guess-1234")
+	call(t, "PATCH", base+"/tenants/acme/modules/"+id, mgr, `{"displayName":"General ledger"}`)
+	other := call(t, "POST", base+"/tenants/acme/modules", mgr, `{"name":"gone","displayName":"Gone","clientSecret":"`+secret+`"}`)
+	call(t, "DELETE", base+"/tenants/acme/modules/"+other.body["id"].(string), mgr, "")
+
+	db := s.DynamoDB.(interface {
+		Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+	})
+	out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: ptr("modules-local")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(secret))
+	unkeyed := hex.EncodeToString(sum[:])
+	fingerprints := 0
+	for _, item := range out.Items {
+		raw, _ := json.Marshal(item)
+		text := string(raw)
+		for _, bad := range []string{secret, "$argon2", "argon2id", unkeyed, s.Manager.ClientSecret} {
+			if strings.Contains(text, bad) {
+				t.Errorf("item %s holds %q", item["SK"], bad)
+			}
+		}
+		if fp, ok := item["fingerprint"]; ok {
+			fingerprints++
+			if v, _ := json.Marshal(fp); !strings.Contains(string(v), "hmac-sha256:") {
+				t.Errorf("idempotency fingerprint %s is not a keyed hash", v)
+			}
+		}
+	}
+	if fingerprints != 1 {
+		t.Errorf("%d idempotency records, want 1", fingerprints)
+	}
+}

@@ -7,6 +7,7 @@ package localstack
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/modules-service/modules/internal/apigw"
 	"github.com/modules-service/modules/internal/config"
+	"github.com/modules-service/modules/internal/derrors"
 	"github.com/modules-service/modules/internal/dynamo"
 	"github.com/modules-service/modules/internal/inmem"
 	"github.com/modules-service/modules/internal/module"
@@ -85,6 +87,10 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := ensureIdempotencyKey(ctx, env); err != nil {
+		s.Close()
+		return nil, err
+	}
 	s.service, s.DynamoDB = env.Service(), env.DynamoDB
 	if s.Manager, err = bootstrap(ctx, env, s.service, o.Bootstrap); err != nil {
 		s.Close()
@@ -131,7 +137,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 // env builds the functions' environment: embedded or on AWS.
 func (s *Stack) env(ctx context.Context, o Options) (wiring.Env, error) {
 	cfg := config.Config{Table: o.Table, SecretPrefix: o.SecretPrefix, Issuer: o.Issuer, ClientCacheTTL: o.ClientCacheTTL,
-		SigningKeySecret: o.SigningKeySecret, PublicKeysSecret: o.PublicKeysSecret}
+		SigningKeySecret: o.SigningKeySecret, PublicKeysSecret: o.PublicKeysSecret, IdempotencyKey: o.Table + "/idempotency-key"}
 	env := wiring.Env{Config: cfg, Log: o.Log}
 	if o.AWS {
 		s.Mode = "AWS services (default SDK configuration)"
@@ -175,6 +181,17 @@ func (s *Stack) env(ctx context.Context, o Options) (wiring.Env, error) {
 		s.Mode += ", data lost on exit (use --data-dir to keep it)"
 	}
 	return env, nil
+}
+
+// ensureIdempotencyKey creates the create function's fingerprint key the
+// first time, as the template's generated secret does in AWS; with a data
+// directory it is kept with the other secrets.
+func ensureIdempotencyKey(ctx context.Context, env wiring.Env) error {
+	err := env.Secrets.Put(ctx, env.Config.IdempotencyKey, rand.Text()+rand.Text(), nil)
+	if err != nil && !errors.Is(err, derrors.ErrConflict) {
+		return fmt.Errorf("create the idempotency key: %w", err)
+	}
+	return nil
 }
 
 // fixedKeys are a generated key and its public part, as the rotation

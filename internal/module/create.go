@@ -2,10 +2,14 @@ package module
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/modules-service/modules/internal/derrors"
@@ -49,6 +53,9 @@ func checkClientID(id string) *derrors.Field {
 // MaxIdempotencyKey is the longest Idempotency-Key accepted.
 const MaxIdempotencyKey = 255
 
+// minIdempotencyKey is the shortest key that fingerprints may be taken with.
+const minIdempotencyKey = 32
+
 // Create makes a module from in. With a non-empty idemKey, a retry with the
 // same key and body returns the module the first request made (replayed is
 // true) and creates nothing; the same key with another body is refused.
@@ -75,12 +82,15 @@ func (s *Service) Create(ctx context.Context, tenantID string, in CreateInput, i
 		if len(idemKey) > MaxIdempotencyKey {
 			return Credentials{}, false, derrors.Invalid(derrors.Field{Name: "Idempotency-Key", Reason: fmt.Sprintf("must be at most %d characters", MaxIdempotencyKey)})
 		}
+		if len(s.IdempotencyKey) < minIdempotencyKey { // an unkeyed fingerprint would verify secrets
+			return Credentials{}, false, errors.New("idempotent create without an idempotency key of at least 32 bytes configured")
+		}
 		if c, found, err := s.replay(ctx, tenantID, idemKey, in); found || err != nil {
 			return c, found, err
 		}
 	}
 
-	hash, fingerprint, err := s.hashes(in, idemKey != "")
+	hash, err := s.Hasher.Hash(in.ClientSecret)
 	if err != nil {
 		return Credentials{}, false, err
 	}
@@ -90,7 +100,7 @@ func (s *Service) Create(ctx context.Context, tenantID string, in CreateInput, i
 	}
 	var idem *IdempotencyRecord
 	if idemKey != "" {
-		idem = &IdempotencyRecord{TenantID: tenantID, Key: idemKey, ModuleID: m.ID, Fingerprint: fingerprint, ExpiresAt: m.CreatedAt.Add(IdempotencyTTL)}
+		idem = &IdempotencyRecord{TenantID: tenantID, Key: idemKey, ModuleID: m.ID, Fingerprint: s.fingerprint(in), ExpiresAt: m.CreatedAt.Add(IdempotencyTTL)}
 	}
 	if err := s.Store.Create(ctx, m, idem); err != nil {
 		if errors.Is(err, ErrOutcomeUnknown) {
@@ -162,32 +172,34 @@ func (s *Service) newModule(tenantID string, in CreateInput) (Module, error) {
 	return m, nil
 }
 
-// hashes computes the secret's hash and, for an idempotent create, the
-// request's fingerprint side by side: two argon2id runs cost one's latency.
-func (s *Service) hashes(in CreateInput, withFingerprint bool) (hash, fingerprint string, err error) {
-	done := make(chan error, 1)
-	if withFingerprint {
-		go func() {
-			var ferr error
-			fingerprint, ferr = s.Hasher.Hash(canonical(in))
-			done <- ferr
-		}()
-	} else {
-		done <- nil
-	}
-	hash, err = s.Hasher.Hash(in.ClientSecret)
-	if ferr := <-done; err == nil {
-		err = ferr
-	}
-	return hash, fingerprint, err
-}
-
 // canonical is the request as it is compared across retries. It holds the
-// secret, so it is only ever fed to the slow hash.
+// secret, so it is only ever fed to a keyed hash.
 func canonical(in CreateInput) string {
 	in.Name, in.DisplayName = clean(in.Name), clean(in.DisplayName)
 	b, _ := json.Marshal(in) // plain strings and slices cannot fail
 	return string(b)
+}
+
+// fingerprint tells a retried create from a different request without
+// keeping the secret: HMAC-SHA-256 of the normalised request under
+// IdempotencyKey, a key only the create function can read. Without that
+// key nothing in the record can be checked against a guessed secret, so
+// the table (and its backups) hold no verifier of any secret.
+func (s *Service) fingerprint(in CreateInput) string {
+	m := hmac.New(sha256.New, s.IdempotencyKey)
+	m.Write([]byte(canonical(in)))
+	return "hmac-sha256:" + hex.EncodeToString(m.Sum(nil))
+}
+
+// sameRequest reports whether in is the request a record's fingerprint was
+// taken of. Records written before the keyed fingerprint hold an argon2id
+// hash of the request; they keep working until they expire (24 h after
+// the upgrade; then this branch can go).
+func (s *Service) sameRequest(in CreateInput, fingerprint string) (bool, error) {
+	if strings.HasPrefix(fingerprint, "$argon2id$") {
+		return s.Hasher.Verify(canonical(in), fingerprint)
+	}
+	return hmac.Equal([]byte(fingerprint), []byte(s.fingerprint(in))), nil
 }
 
 // replay answers a retried create from its idempotency record.
@@ -199,7 +211,7 @@ func (s *Service) replay(ctx context.Context, tenantID, key string, in CreateInp
 	if err != nil {
 		return Credentials{}, false, fmt.Errorf("read idempotency key: %w", err)
 	}
-	same, err := s.Hasher.Verify(canonical(in), rec.Fingerprint)
+	same, err := s.sameRequest(in, rec.Fingerprint)
 	if err != nil {
 		return Credentials{}, false, fmt.Errorf("compare idempotent request: %w", err)
 	}

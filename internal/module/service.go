@@ -26,6 +26,9 @@ type Service struct {
 	Hasher  Hasher
 	// SecretPrefix starts every secret name: <prefix>/<tenantId>/<clientId>.
 	SecretPrefix string
+	// IdempotencyKey keys the fingerprints of idempotent creates (at least
+	// 32 bytes; only the create function holds it).
+	IdempotencyKey []byte
 	Log          *slog.Logger
 	Now          func() time.Time
 

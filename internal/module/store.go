@@ -53,8 +53,9 @@ var ErrOutcomeUnknown = errors.New("outcome unknown")
 var ErrIdempotencyKeyTaken = errors.New("idempotency key taken")
 
 // IdempotencyRecord remembers which module a create with a given
-// Idempotency-Key made, and a slow hash of that request (secret included) so
-// a retry can be told from a different request without keeping the secret.
+// Idempotency-Key made, and a keyed hash of that request (secret included)
+// so a retry can be told from a different request without keeping the
+// secret or anything that could verify it.
 type IdempotencyRecord struct {
 	TenantID    string
 	Key         string

@@ -24,6 +24,7 @@ func TestWhoMayReadWhichSecret(t *testing.T) {
 		"TokenFunction":            {"!Ref SigningKeySecret", hashes},
 		"RotateSigningKeyFunction": {"!Ref PublicKeysSecret", "!Ref SigningKeySecret"},
 		"AuthorizerFunction":       {"!Ref PublicKeysSecret"},
+		"CreateModuleFunction":     {"!Ref IdempotencyKeySecret"},
 	}
 	fns := functions(t)
 	for name, f := range fns {

@@ -57,8 +57,11 @@ func (b Backend) Store() *dynamo.Store { return &dynamo.Store{DB: b.DB, Table: b
 
 // Service returns a module service on the backend with a fast hasher.
 func (b Backend) Service() *module.Service {
-	return &module.Service{Store: b.Store(), Secrets: b.Secrets, Hasher: FastHasher, SecretPrefix: b.SecretPrefix}
+	return &module.Service{Store: b.Store(), Secrets: b.Secrets, Hasher: FastHasher, SecretPrefix: b.SecretPrefix, IdempotencyKey: IdempotencyKey}
 }
+
+// IdempotencyKey keys the fingerprints of the tests' idempotent creates.
+var IdempotencyKey = []byte("test idempotency key, 32 bytes at least")
 
 // FastHasher is argon2id with tiny parameters, so that tests creating
 // hundreds of modules stay quick. The OWASP parameters have their own tests.

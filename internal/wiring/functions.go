@@ -2,6 +2,7 @@ package wiring
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -20,8 +21,18 @@ func proxied(h http.Handler) lambda.Handler {
 	return lambda.NewHandler(httpadapter.NewV2(h).ProxyWithContext)
 }
 
-func createModule(_ context.Context, e Env) (lambda.Handler, error) {
-	return proxied(httpapi.CreateModule(e.Log, e.Service())), nil
+// createModule reads the key of idempotency fingerprints once, at init.
+func createModule(ctx context.Context, e Env) (lambda.Handler, error) {
+	key, err := e.Secrets.Get(ctx, e.Config.IdempotencyKey)
+	if err != nil {
+		return nil, fmt.Errorf("read the idempotency key: %w", err)
+	}
+	if len(key) < 32 {
+		return nil, fmt.Errorf("the idempotency key secret %s holds fewer than 32 bytes", e.Config.IdempotencyKey)
+	}
+	svc := e.Service()
+	svc.IdempotencyKey = []byte(key)
+	return proxied(httpapi.CreateModule(e.Log, svc)), nil
 }
 
 // listModules gets no secret store: it must never touch Secrets Manager.

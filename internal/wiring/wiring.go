@@ -70,7 +70,7 @@ type Function struct {
 // The functions of the service. Each main names its own, so that its
 // binary links only what that function uses.
 var (
-	CreateModule     = Function{"create-module", []string{config.EnvTable, config.EnvSecretPrefix}, createModule}
+	CreateModule     = Function{"create-module", []string{config.EnvTable, config.EnvSecretPrefix, config.EnvIdempotencyKey}, createModule}
 	ListModules      = Function{"list-modules", []string{config.EnvTable}, listModules}
 	UpdateModule     = Function{"update-module", []string{config.EnvTable}, updateModule}
 	DeleteModule     = Function{"delete-module", []string{config.EnvTable, config.EnvSecretPrefix}, deleteModule}
