@@ -161,10 +161,10 @@ func (e *env) mixedRun(n int) error {
 	}
 	ids, names := map[string]bool{}, map[string]bool{}
 	for _, mod := range after {
-		if ids[mod.ID] || names[module.Fold(mod.Name)] {
+		if ids[mod.ID] || names[module.UniqueKey(mod.Name)] {
 			return fmt.Errorf("module %s (%s) listed twice", mod.ID, mod.Name)
 		}
-		ids[mod.ID], names[module.Fold(mod.Name)] = true, true
+		ids[mod.ID], names[module.UniqueKey(mod.Name)] = true, true
 	}
 	fmt.Printf("mixed run: %d requests from 16 workers, %.0f req/s, p50 %s, p99 %s, status codes %v\n",
 		m.Requests, m.Throughput, round(m.Latencies.P50), round(m.Latencies.P99), m.StatusCodes)

@@ -9,8 +9,8 @@ import (
 // Key design (README.md, "Data"): one table, generic PK/SK.
 //
 //	module          TENANT#<tenantId>  MODULE#<moduleId>
-//	name guard      TENANT#<tenantId>  NAME#<folded name>
-//	display guard   TENANT#<tenantId>  DISPLAY#<folded display name>
+//	name guard      TENANT#<tenantId>  NAME#<module.UniqueKey(name)>
+//	display guard   TENANT#<tenantId>  DISPLAY#<module.UniqueKey(display name)>
 //	idempotency     TENANT#<tenantId>  IDEMPOTENCY#<sha256 of key>   (ttl)
 //	client pointer  CLIENT#<clientId>  CLIENT
 //	cursor key      CONFIG             CURSOR_KEY
@@ -44,6 +44,8 @@ type moduleItem struct {
 	Scopes      []string  `dynamodbav:"scopes,omitempty"`
 	Enabled     bool      `dynamodbav:"enabled"`
 	SecretName  string    `dynamodbav:"secretName"`
+	NameKey     string    `dynamodbav:"nameKey,omitempty"`    // the keys its guards were written under
+	DisplayKey  string    `dynamodbav:"displayKey,omitempty"` // (absent on modules stored before them)
 	Version     int64     `dynamodbav:"version"`
 	CreatedAt   time.Time `dynamodbav:"createdAt"`
 	UpdatedAt   time.Time `dynamodbav:"updatedAt"`
@@ -96,6 +98,7 @@ func toItem(m module.Module) moduleItem {
 		Scopes:     orNil(m.Scopes),
 		Enabled:    m.Enabled,
 		SecretName: m.SecretName,
+		NameKey:    m.NameKey, DisplayKey: m.DisplayKey,
 		Version:    m.Version,
 		CreatedAt:  m.CreatedAt, UpdatedAt: m.UpdatedAt,
 	}
@@ -109,6 +112,7 @@ func (it moduleItem) module() module.Module {
 		Scopes:     nonNil(it.Scopes),
 		Enabled:    it.Enabled,
 		SecretName: it.SecretName,
+		NameKey:    it.NameKey, DisplayKey: it.DisplayKey,
 		Version:    it.Version,
 		CreatedAt:  it.CreatedAt.UTC(), UpdatedAt: it.UpdatedAt.UTC(),
 	}

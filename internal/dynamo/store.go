@@ -100,8 +100,8 @@ func (s *Store) List(ctx context.Context, tenantID, after string, limit int) ([]
 func (s *Store) Create(ctx context.Context, m module.Module, idem *module.IdempotencyRecord) error {
 	var tx txn
 	tx.put(toItem(m), "attribute_not_exists(PK)", derrors.Field{Name: "id", Reason: "collided; retry"})
-	tx.put(guardItem{tenantPK(m.TenantID), nameSK(module.Fold(m.Name)), m.ID}, "attribute_not_exists(PK)", nameTaken(m.Name))
-	tx.put(guardItem{tenantPK(m.TenantID), displaySK(module.Fold(m.DisplayName)), m.ID}, "attribute_not_exists(PK)", displayTaken(m.DisplayName))
+	tx.put(guardItem{tenantPK(m.TenantID), nameSK(m.NameKey), m.ID}, "attribute_not_exists(PK)", nameTaken(m.Name))
+	tx.put(guardItem{tenantPK(m.TenantID), displaySK(m.DisplayKey), m.ID}, "attribute_not_exists(PK)", displayTaken(m.DisplayName))
 	tx.put(clientItem(m), "attribute_not_exists(PK)", derrors.Field{Name: "clientId", Reason: "collided; retry"})
 	if idem != nil {
 		tx.putAs(idempotencyItem{
@@ -163,11 +163,12 @@ func (s *Store) Update(ctx context.Context, old, m module.Module, keep string) e
 	tx.keepManager(m.TenantID, keep)
 	tx.putAs(toItem(m), "version = :v", derrors.ErrPreconditionFailed, ":v", num(old.Version))
 	pk := tenantPK(m.TenantID)
-	if from, to := module.Fold(old.Name), module.Fold(m.Name); from != to {
+	oldName, oldDisplay := old.GuardKeys() // exactly the guards written, whatever UniqueKey says today
+	if from, to := oldName, m.NameKey; from != to {
 		tx.del(key(pk, nameSK(from)), "moduleId = :id", derrors.ErrPreconditionFailed, ":id", str(m.ID))
 		tx.put(guardItem{pk, nameSK(to), m.ID}, "attribute_not_exists(PK)", nameTaken(m.Name))
 	}
-	if from, to := module.Fold(old.DisplayName), module.Fold(m.DisplayName); from != to {
+	if from, to := oldDisplay, m.DisplayKey; from != to {
 		tx.del(key(pk, displaySK(from)), "moduleId = :id", derrors.ErrPreconditionFailed, ":id", str(m.ID))
 		tx.put(guardItem{pk, displaySK(to), m.ID}, "attribute_not_exists(PK)", displayTaken(m.DisplayName))
 	}
@@ -181,8 +182,9 @@ func (s *Store) Delete(ctx context.Context, m module.Module, keep string) error 
 	tx.keepManager(m.TenantID, keep)
 	pk := tenantPK(m.TenantID)
 	tx.del(key(pk, moduleSK(m.ID)), "version = :v", derrors.ErrPreconditionFailed, ":v", num(m.Version))
-	tx.del(key(pk, nameSK(module.Fold(m.Name))), "", nil)
-	tx.del(key(pk, displaySK(module.Fold(m.DisplayName))), "", nil)
+	name, display := m.GuardKeys()
+	tx.del(key(pk, nameSK(name)), "", nil)
+	tx.del(key(pk, displaySK(display)), "", nil)
 	tx.del(key(clientPK(m.ClientID), clientSK), "", nil)
 	return s.commit(ctx, &tx)
 }
@@ -240,11 +242,11 @@ func hashKey(k string) string {
 }
 
 func nameTaken(name string) derrors.Field {
-	return derrors.Field{Name: "name", Reason: fmt.Sprintf("%q is already used by another module of this tenant (names are compared ignoring case and surrounding spaces)", name)}
+	return derrors.Field{Name: "name", Reason: fmt.Sprintf("%q looks the same as the name of another module of this tenant (names are compared as a person sees them: ignoring case, width, spacing and look-alike letters)", name)}
 }
 
 func displayTaken(name string) derrors.Field {
-	return derrors.Field{Name: "displayName", Reason: fmt.Sprintf("%q is already used by another module of this tenant (display names are compared ignoring case and surrounding spaces)", name)}
+	return derrors.Field{Name: "displayName", Reason: fmt.Sprintf("%q looks the same as the display name of another module of this tenant (display names are compared as a person sees them: ignoring case, width, spacing and look-alike letters)", name)}
 }
 
 func key(pk, sk string) map[string]types.AttributeValue {

@@ -58,7 +58,7 @@ func findManager(ctx context.Context, svc *module.Service, tenant string) (*modu
 			return nil, err
 		}
 		for _, m := range page.Items {
-			if module.Fold(m.Name) == module.ManagerName {
+			if module.UniqueKey(m.Name) == module.UniqueKey(module.ManagerName) {
 				return &m, nil
 			}
 		}

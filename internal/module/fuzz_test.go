@@ -70,7 +70,7 @@ func FuzzCreateInput(f *testing.F) {
 			}
 			return
 		}
-		if m.Check() != nil || m.Name != clean(m.Name) || Fold(in.ClientSecret) == Fold(m.Name) {
+		if m.Check() != nil || m.Name != clean(m.Name) || UniqueKey(in.ClientSecret) == UniqueKey(m.Name) {
 			t.Fatalf("accepted an invalid module: %+v", m)
 		}
 	})

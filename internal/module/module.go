@@ -25,6 +25,20 @@ type Module struct {
 	Version     int64     `json:"version"`
 	// SecretName locates the secret hash; internal, never shown to clients.
 	SecretName string `json:"-"`
+	// NameKey and DisplayKey are the UniqueKeys its guards were written
+	// under; empty for a module stored before keys were kept (GuardKeys).
+	NameKey    string `json:"-"`
+	DisplayKey string `json:"-"`
+}
+
+// GuardKeys are the keys m's name guards are stored under: the stored
+// ones, or for a module written before they were stored, the keys of that
+// time. Renames and deletes remove exactly these.
+func (m Module) GuardKeys() (name, display string) {
+	if m.NameKey != "" && m.DisplayKey != "" {
+		return m.NameKey, m.DisplayKey
+	}
+	return legacyKey(m.Name), legacyKey(m.DisplayName)
 }
 
 // shown is a module as its representation shows it: with "manager", which

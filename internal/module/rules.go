@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mtibben/confusables"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 
@@ -30,11 +31,38 @@ var tenantIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 var folder = cases.Fold()
 
-// Fold is the form in which names are compared for uniqueness: trimmed,
-// NFC-normalised and case-folded, so "Billing" and "billing " collide.
-// Folding can denormalise, hence the second NFC pass.
-func Fold(s string) string {
+// UniqueKey is the form in which names and display names are compared for
+// uniqueness: as a person sees them (README.md, "Rules"). In order:
+//   - NFKC: fullwidth letters, ligatures, mathematical alphabets, the
+//     no-break and other spaces become their plain forms;
+//   - full case folding (so ß and ss, Σ and σ collide);
+//   - whitespace runs collapse to one space, ends trimmed;
+//   - the UTS #39 skeleton (Unicode's confusables.txt, through
+//     github.com/mtibben/confusables): Cyrillic і and Latin i, Greek ο and
+//     Latin o, 0 and O, m and rn map to one prototype;
+//   - case folding again, as the prototypes are case-sensitive (0 → O).
+//
+// A key is stored with the guard it made (Module.NameKey), so a later change
+// of this function never strands a guard.
+func UniqueKey(s string) string {
+	s = norm.NFKC.String(folder.String(norm.NFKC.String(s)))
+	s = strings.Join(strings.Fields(s), " ")
+	return norm.NFC.String(folder.String(confusables.Skeleton(s)))
+}
+
+// legacyKey is how guards were keyed before UniqueKey (trimmed, NFC, case
+// folded): the guards of modules that have no stored keys yet.
+func legacyKey(s string) string {
 	return norm.NFC.String(folder.String(norm.NFC.String(strings.TrimSpace(s))))
+}
+
+// invisible reports a rune that renders as nothing or as blank space
+// though it is not a space: default-ignorable code points (zero-width and
+// bidi controls are format characters, refused separately), fillers such
+// as U+3164 and U+115F, variation selectors, and the braille blank.
+func invisible(r rune) bool {
+	return unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r) || unicode.Is(unicode.Variation_Selector, r) ||
+		unicode.Is(unicode.Cf, r) || r == '\u2800' || r == '\u3164' || r == '\u115F' || r == '\u1160' || r == '\uFFA0'
 }
 
 // clean trims and NFC-normalises a name as it will be stored and shown.
@@ -58,6 +86,9 @@ func checkName(name string) *derrors.Field {
 		return &derrors.Field{Name: "name", Reason: "must start with a letter or a digit"}
 	}
 	for _, r := range name {
+		if invisible(r) {
+			return &derrors.Field{Name: "name", Reason: fmt.Sprintf("must not contain invisible or blank characters, such as %U", r)}
+		}
 		if !isLetterOrDigit(r) && r != '.' && r != '_' && r != '-' {
 			return &derrors.Field{Name: "name", Reason: fmt.Sprintf("may contain only letters, digits, '.', '_' and '-', not %q", r)}
 		}
@@ -65,18 +96,25 @@ func checkName(name string) *derrors.Field {
 	return nil
 }
 
-// checkDisplayName validates a trimmed, normalised display name. Format
-// characters (bidi overrides, zero-width joiners) are refused with the
-// control characters: they let one display name pass for another.
+// checkDisplayName validates a trimmed, normalised display name: what
+// people read. Control and format characters (bidi overrides, zero-width
+// joiners) and invisible or blank ones (U+3164, the braille blank) are
+// refused: they let one display name pass for another, or for nothing.
+// A name of spaces alone is refused too.
 func checkDisplayName(name string) *derrors.Field {
 	n := utf8.RuneCountInString(name)
 	if n < DisplayNameMin || n > DisplayNameMax {
 		return &derrors.Field{Name: "displayName", Reason: fmt.Sprintf("must be %d to %d characters long, got %d", DisplayNameMin, DisplayNameMax, n)}
 	}
+	visible := false
 	for _, r := range name {
-		if !unicode.IsGraphic(r) {
-			return &derrors.Field{Name: "displayName", Reason: fmt.Sprintf("must contain only printable characters, not %U", r)}
+		if !unicode.IsGraphic(r) || invisible(r) {
+			return &derrors.Field{Name: "displayName", Reason: fmt.Sprintf("must contain only visible characters, not %U", r)}
 		}
+		visible = visible || !unicode.IsSpace(r)
+	}
+	if !visible {
+		return &derrors.Field{Name: "displayName", Reason: "must contain a visible character"}
 	}
 	return nil
 }
@@ -96,9 +134,9 @@ func checkSecret(secret, name, displayName string) *derrors.Field {
 		}
 		distinct[r] = true
 	}
-	folded := Fold(secret)
+	folded := UniqueKey(secret)
 	switch {
-	case folded == Fold(name) || folded == Fold(displayName):
+	case folded == UniqueKey(name) || folded == UniqueKey(displayName):
 		return &derrors.Field{Name: field, Reason: "is too weak: it must not equal the name or the display name"}
 	case len(distinct) < SecretMinDistinct:
 		return &derrors.Field{Name: field, Reason: fmt.Sprintf("is too weak: it must contain at least %d different characters", SecretMinDistinct)}
@@ -232,6 +270,7 @@ func (m *Module) Check() error {
 // so that JSON shows [] rather than null.
 func (m *Module) normalize() {
 	m.Name, m.DisplayName = clean(m.Name), clean(m.DisplayName)
+	m.NameKey, m.DisplayKey = UniqueKey(m.Name), UniqueKey(m.DisplayName)
 	if m.Scopes == nil {
 		m.Scopes = []string{}
 	}

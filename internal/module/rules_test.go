@@ -8,7 +8,9 @@ import (
 	"github.com/modules-service/modules/internal/derrors"
 )
 
-func TestFold(t *testing.T) {
+// TestUniqueKey: names and display names collide when a person would
+// take one for the other (README.md, "Rules").
+func TestUniqueKey(t *testing.T) {
 	tests := []struct {
 		name, a, b string
 		same       bool
@@ -17,14 +19,73 @@ func TestFold(t *testing.T) {
 		{"leading space", "  billing", "BILLING", true},
 		{"NFC: precomposed vs combining", "Caf\u00e9", "cafe\u0301", true},
 		{"German sharp s folds to ss", "Straße", "STRASSE", true},
+		{"capital sharp s", "STRAẞE", "strasse", true},
+		{"Cyrillic і for Latin i", "bіlling", "billing", true},
+		{"Cyrillic а for Latin a", "pаypal", "paypal", true},
+		{"Cyrillic е in a display name", "Billing Sеrvice", "Billing Service", true},
+		{"Cyrillic о and с", "cоnsоle", "console", true},
+		{"Greek ο for Latin o", "οrders", "orders", true},
+		{"Greek Α for Latin A", "Αlpha", "alpha", true},
+		{"fullwidth letters", "ｂｉｌｌｉｎｇ", "billing", true},
+		{"mathematical bold letters", "𝐛𝐢𝐥𝐥𝐢𝐧𝐠", "billing", true},
+		{"ligature fi", "ﬁles", "files", true},
+		{"ligature ff", "oﬀice", "office", true},
+		{"Roman numeral twelve", "Ⅻ", "xii", true},
+		{"no-break space", "Billing\u00a0Service", "Billing Service", true},
+		{"ideographic space", "Billing\u3000Service", "Billing Service", true},
+		{"narrow no-break space", "Billing\u202fService", "Billing Service", true},
+		{"two spaces", "Billing  Service", "Billing Service", true},
+		{"digit zero for letter o", "0rders", "orders", true},
+		{"digit one for letter l", "1og", "log", true},
+		{"rn for m", "rnodem", "modem", true},
+		{"Turkish dotless i", "bılling", "billing", true},
+		{"script small l", "ℓog", "log", true},
+		{"Greek final sigma", "ΟΔΟΣ", "οδος", true},
 		{"different names", "billing", "billing2", false},
+		{"different words", "billing", "shipping", false},
+		{"accent matters", "café", "cafe", false},
+		{"umlaut matters", "räkning", "rakning", false},
+		{"Cyrillic word unlike any Latin one", "Иван", "ivan", false},
+		{"order of words", "Billing Service", "Service Billing", false},
+		{"a space matters", "Billing Service", "BillingService", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Fold(tt.a) == Fold(tt.b); got != tt.same {
-				t.Errorf("Fold(%q) == Fold(%q) is %v, want %v", tt.a, tt.b, got, tt.same)
+			if got := UniqueKey(tt.a) == UniqueKey(tt.b); got != tt.same {
+				t.Errorf("UniqueKey(%q) = %q, UniqueKey(%q) = %q: same is %v, want %v", tt.a, UniqueKey(tt.a), tt.b, UniqueKey(tt.b), got, tt.same)
 			}
 		})
+	}
+}
+
+// TestInvisibleCharactersAreRefused: what renders as nothing cannot be part
+// of a name, and a display name must show something.
+func TestInvisibleCharactersAreRefused(t *testing.T) {
+	for name, display := range map[string]string{
+		"Hangul filler U+3164":       "\u3164",
+		"Hangul choseong filler":     "\u115f\u115f",
+		"halfwidth Hangul filler":    "Bill\uffa0ing",
+		"braille blank":              "\u2800\u2800",
+		"zero-width space":           "Bill\u200bing",
+		"zero-width joiner":          "Bill\u200ding",
+		"right-to-left override":     "Bill\u202eing",
+		"word joiner":                "Bill\u2060ing",
+		"combining grapheme joiner":  "Bill\u034fing",
+		"variation selector":         "Billing\ufe0f",
+		"soft hyphen":                "Bill\u00ading",
+		"only no-break spaces":       "\u00a0\u00a0",
+	} {
+		if checkDisplayName(clean(display)) == nil {
+			t.Errorf("display name with %s accepted", name)
+		}
+	}
+	if f := checkName("bill\u3164ing"); f == nil {
+		t.Error("a name with U+3164 accepted")
+	}
+	for _, ok := range []string{"Billing Service", "Räkning – Nord", "計費", "🚀 Launch"} {
+		if f := checkDisplayName(ok); f != nil {
+			t.Errorf("display name %q refused: %s", ok, f.Reason)
+		}
 	}
 }
 

@@ -295,7 +295,7 @@ func TestRenamesRaceCreates(t *testing.T) {
 		page, _ := svc.List(context.Background(), "acme", "", module.MaxLimit)
 		holders := 0
 		for _, m := range page.Items {
-			if module.Fold(m.Name) == "target" {
+			if module.UniqueKey(m.Name) == "target" {
 				holders++
 			}
 		}
@@ -319,10 +319,10 @@ func assertConsistent(t *testing.T, b testenv.Backend, tenant string, want int) 
 	}
 	names, displays := map[string]bool{}, map[string]bool{}
 	for _, m := range page.Items {
-		if names[module.Fold(m.Name)] || displays[module.Fold(m.DisplayName)] {
+		if names[module.UniqueKey(m.Name)] || displays[module.UniqueKey(m.DisplayName)] {
 			t.Errorf("name of %+v held twice", m)
 		}
-		names[module.Fold(m.Name)], displays[module.Fold(m.DisplayName)] = true, true
+		names[module.UniqueKey(m.Name)], displays[module.UniqueKey(m.DisplayName)] = true, true
 	}
 	hashes, _ := b.Secrets.List(ctx, b.SecretPrefix+"/"+tenant+"/")
 	if len(hashes) != want {
