@@ -2,9 +2,12 @@
 // AWS_ENDPOINT_URL). It uses the default AWS SDK configuration.
 //
 //	go run ./infra/admin create-manager --tenant acme --table <TableName> --secret-prefix <stack>/modules
+//	go run ./infra/admin migrate-guards --table <TableName>
 //
 // create-manager makes a tenant's first manager (a module with the
-// modules:manage scope) and prints its credentials once.
+// modules:manage scope) and prints its credentials once. migrate-guards,
+// run once after upgrading to look-alike-aware names, moves the name guards
+// of modules stored before to their new keys (README.md, "Rules").
 package main
 
 import (
@@ -19,32 +22,53 @@ import (
 	"github.com/modules-service/modules/internal/wiring"
 )
 
+const usage = `usage:
+  admin create-manager --tenant ID [--table NAME] [--secret-prefix PREFIX] [--client-id ID]
+  admin migrate-guards [--table NAME]`
+
 func main() {
-	if len(os.Args) < 2 || os.Args[1] != "create-manager" {
-		fmt.Fprintln(os.Stderr, "usage: admin create-manager --tenant ID [--table NAME] [--secret-prefix PREFIX] [--client-id ID]")
-		os.Exit(2)
+	if len(os.Args) < 2 {
+		fail(2, usage)
 	}
-	fs := flag.NewFlagSet("create-manager", flag.ExitOnError)
-	tenant := fs.String("tenant", "", "tenant ID (required)")
+	cmd := os.Args[1]
+	fs := flag.NewFlagSet(cmd, flag.ExitOnError)
 	table := fs.String("table", os.Getenv(config.EnvTable), "DynamoDB table: the stack's TableName output")
 	prefix := fs.String("secret-prefix", os.Getenv(config.EnvSecretPrefix), "secret name prefix: <stack name>/modules")
-	clientID := fs.String("client-id", "", "client ID to use (default: generated)")
+	tenant := fs.String("tenant", "", "tenant ID (create-manager)")
+	clientID := fs.String("client-id", "", "client ID to use (create-manager; default: generated)")
 	_ = fs.Parse(os.Args[2:])
-	if *tenant == "" || *table == "" || *prefix == "" {
-		fmt.Fprintln(os.Stderr, "admin: --tenant, --table and --secret-prefix are required")
-		os.Exit(2)
-	}
 	ctx := context.Background()
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "admin: load AWS config:", err)
-		os.Exit(1)
+		fail(1, "admin: load AWS config: "+err.Error())
 	}
 	env := wiring.FromAWS(config.Config{Table: *table, SecretPrefix: *prefix}, awsCfg)
-	c, err := env.Service().CreateManager(ctx, *tenant, *clientID, "")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "admin:", err)
-		os.Exit(1)
+	switch {
+	case cmd == "create-manager" && (*tenant == "" || *table == "" || *prefix == ""):
+		fail(2, "admin create-manager: --tenant, --table and --secret-prefix are required")
+	case cmd == "create-manager":
+		c, err := env.Service().CreateManager(ctx, *tenant, *clientID, "")
+		if err != nil {
+			fail(1, "admin: "+err.Error())
+		}
+		fmt.Printf("manager of tenant %q created\n  client_id     %s\n  client_secret %s\n(shown once: store it now; it can never be displayed again)\n", *tenant, c.ClientID, c.ClientSecret)
+	case cmd == "migrate-guards" && *table == "":
+		fail(2, "admin migrate-guards: --table is required")
+	case cmd == "migrate-guards":
+		migrated, left, err := env.Service().MigrateGuards(ctx)
+		fmt.Printf("%d modules migrated\n", migrated)
+		for _, l := range left {
+			fmt.Println("left (rename one of the look-alikes, then run again):", l)
+		}
+		if err != nil {
+			fail(1, "admin: "+err.Error())
+		}
+	default:
+		fail(2, usage)
 	}
-	fmt.Printf("manager of tenant %q created\n  client_id     %s\n  client_secret %s\n(shown once: store it now; it can never be displayed again)\n", *tenant, c.ClientID, c.ClientSecret)
+}
+
+func fail(code int, msg string) {
+	fmt.Fprintln(os.Stderr, msg)
+	os.Exit(code)
 }

@@ -53,6 +53,21 @@ func TestModulesWithoutStoredKeys(t *testing.T) {
 		}
 		mustCreate("modem", "Modem Box 2")
 		mustCreate("alpha", "Alpha One")
+
+		// the one-off migration: keys for the rest, look-alikes reported
+		legacyModule(t, b, svc, "gamma", "Gamma")
+		legacyModule(t, b, svc, "gаmma2", "Gamma 2") // Cyrillic а: distinct under the old rule
+		legacyModule(t, b, svc, "gamma2", "Gamma Two")
+		migrated, left, err := svc.MigrateGuards(ctx)
+		if err != nil || migrated != 2 || len(left) != 1 {
+			t.Fatalf("MigrateGuards = %d migrated, left %v, %v; want 2 and 1 left", migrated, left, err)
+		}
+		if rest, _ := svc.Store.WithoutGuardKeys(ctx); len(rest) != 1 {
+			t.Errorf("%d modules still without keys, want the one left", len(rest))
+		}
+		if _, _, err := svc.Create(ctx, "acme", module.CreateInput{Name: "gаmma", DisplayName: "Another", ClientSecret: "Known-Secret-4711-xyz"}, ""); err == nil {
+			t.Error("a look-alike of a migrated module's name was created")
+		}
 	})
 }
 

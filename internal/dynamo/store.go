@@ -26,6 +26,9 @@ type API interface {
 	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	// Scan serves only the operator's one-off migration; no function's
+	// IAM policy allows it.
+	Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 }
 
 // Store implements module.Store over one table.
@@ -144,6 +147,35 @@ func (s *Store) OtherManager(ctx context.Context, tenantID, exceptID string) (st
 			return "", nil
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// WithoutGuardKeys implements module.Store with a Scan: a one-off
+// migration (infra/admin migrate-guards), never a request's path.
+func (s *Store) WithoutGuardKeys(ctx context.Context) ([]module.Module, error) {
+	in := &dynamodb.ScanInput{
+		TableName:                 &s.Table,
+		FilterExpression:          aws.String("begins_with(SK, :prefix) AND attribute_not_exists(nameKey)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":prefix": str(moduleSK(""))},
+		ConsistentRead:            aws.Bool(true),
+	}
+	var out []module.Module
+	for {
+		page, err := s.DB.Scan(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("scan modules: %w", err)
+		}
+		for _, raw := range page.Items {
+			var it moduleItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return nil, fmt.Errorf("decode module: %w", err)
+			}
+			out = append(out, it.module())
+		}
+		if page.LastEvaluatedKey == nil {
+			return out, nil
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
 }
 

@@ -34,6 +34,9 @@ type Store interface {
 	// OtherManager returns the ID of an enabled manager module of the tenant
 	// other than exceptID, or "" when there is none.
 	OtherManager(ctx context.Context, tenantID, exceptID string) (string, error)
+	// WithoutGuardKeys returns every module, of any tenant, stored before
+	// guard keys were kept (MigrateGuards).
+	WithoutGuardKeys(ctx context.Context) ([]Module, error)
 	// Idempotency returns the record of an idempotency key, or
 	// derrors.ErrNotFound.
 	Idempotency(ctx context.Context, tenantID, key string) (IdempotencyRecord, error)
