@@ -123,6 +123,9 @@ func TestNameConflictNamesTheField(t *testing.T) {
 	for _, tt := range []struct{ body, field string }{
 		{`{"name":"BILLING ","displayName":"Other","clientSecret":"` + secret + `"}`, "name"},
 		{`{"name":"other","displayName":" billing","clientSecret":"` + secret + `"}`, "displayName"},
+		{`{"name":"bіlling","displayName":"Other","clientSecret":"` + secret + `"}`, "name"},
+		{`{"name":"ｂｉｌｌｉｎｇ","displayName":"Other","clientSecret":"` + secret + `"}`, "name"},
+		{`{"name":"other","displayName":"Bіlling","clientSecret":"` + secret + `"}`, "displayName"},
 	} {
 		r := s.do(t, req{method: "POST", path: "/tenants/acme/modules", token: "manager-acme", body: tt.body})
 		if r.status != http.StatusConflict || !strings.Contains(string(r.body), `"name":"`+tt.field+`"`) {
