@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -238,5 +240,54 @@ func TestTableHoldsNoVerifierOfASecret(t *testing.T) {
 	}
 	if fingerprints != 1 {
 		t.Errorf("%d idempotency records, want 1", fingerprints)
+	}
+}
+
+// TestTokenRouteIsThrottledAsTheTemplateSays: the local gateway applies
+// the token route's throttling from template.yaml (TokenBurstLimit), and
+// answers past it as API Gateway does, before any function runs.
+func TestTokenRouteIsThrottledAsTheTemplateSays(t *testing.T) {
+	s, base := serve(t, localstack.Options{Bootstrap: localstack.Bootstrap{Tenant: "acme"}})
+	burst, _ := strconv.Atoi(s.Template.Parameters["TokenBurstLimit"])
+	if burst == 0 {
+		t.Fatal("no TokenBurstLimit in template.yaml")
+	}
+	// Eight callers ask as fast as they can, far above TokenRateLimit,
+	// until the bucket runs dry; at most 20 × the burst, so it stops.
+	var mu sync.Mutex
+	passed, throttled := 0, 0
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range burst * 20 / 8 {
+				mu.Lock()
+				done := throttled > 0
+				mu.Unlock()
+				if done {
+					return
+				}
+				resp, err := http.Post(base+"/oauth2/token", "application/x-www-form-urlencoded", strings.NewReader("grant_type=password"))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				mu.Lock()
+				if resp.StatusCode == 429 {
+					throttled++
+					if string(b) != "{\"message\":\"Too Many Requests\"}\n" {
+						t.Errorf("429 body %q, want API Gateway's", b)
+					}
+				} else {
+					passed++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if throttled == 0 || passed < burst {
+		t.Errorf("%d passed and %d throttled: want the burst of %d to pass, then 429", passed, throttled, burst)
 	}
 }
