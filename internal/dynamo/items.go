@@ -99,8 +99,8 @@ func toItem(m module.Module) moduleItem {
 		Enabled:    m.Enabled,
 		SecretName: m.SecretName,
 		NameKey:    m.NameKey, DisplayKey: m.DisplayKey,
-		Version:    m.Version,
-		CreatedAt:  m.CreatedAt, UpdatedAt: m.UpdatedAt,
+		Version:   m.Version,
+		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt,
 	}
 }
 
@@ -113,8 +113,8 @@ func (it moduleItem) module() module.Module {
 		Enabled:    it.Enabled,
 		SecretName: it.SecretName,
 		NameKey:    it.NameKey, DisplayKey: it.DisplayKey,
-		Version:    it.Version,
-		CreatedAt:  it.CreatedAt.UTC(), UpdatedAt: it.UpdatedAt.UTC(),
+		Version:   it.Version,
+		CreatedAt: it.CreatedAt.UTC(), UpdatedAt: it.UpdatedAt.UTC(),
 	}
 	m.UserLogin.RedirectURIs = nonNil(m.UserLogin.RedirectURIs)
 	m.UserLogin.PostLogoutRedirectURIs = nonNil(m.UserLogin.PostLogoutRedirectURIs)

@@ -2,9 +2,9 @@ package dynamo
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
-	"crypto/rand"
 	mathrand "math/rand/v2"
 	"strings"
 	"time"

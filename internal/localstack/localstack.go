@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/aws/aws-lambda-go/lambda"
 	"log/slog"
 	"net/http"
 	"os"
@@ -106,21 +107,21 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 			s.Close()
 			return nil, fmt.Errorf("template function %s: no functions/%s to serve it", f.LogicalID, f.Folder)
 		}
-		if f.Authorizer {
-			h, err := fn.New(ctx, env)
-			if err != nil {
-				s.Close()
-				return nil, fmt.Errorf("%s: %w", f.LogicalID, err)
-			}
-			gw.Authorizer = apigw.LambdaAuthorizer{Handler: h}
+		if !f.Authorizer && len(f.Routes) == 0 {
+			continue // the reaper and the rotation: not behind the gateway
 		}
-		if len(f.Routes) == 0 {
-			continue
-		}
-		h, err := fn.New(ctx, env)
+		// The first instance starts here, so a function that cannot
+		// initialise fails the start; more start when requests overlap.
+		first, err := fn.New(ctx, env)
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("%s: %w", f.LogicalID, err)
+		}
+		initCtx := context.WithoutCancel(ctx)
+		h := &apigw.Instances{New: func() (lambda.Handler, error) { return fn.New(initCtx, env) }}
+		h.Release(first)
+		if f.Authorizer {
+			gw.Authorizer = apigw.LambdaAuthorizer{Handler: h}
 		}
 		for _, r := range f.Routes {
 			route := apigw.Route{Key: r.Key(), Function: h, Authorized: r.Authorized}

@@ -62,18 +62,18 @@ func TestUniqueKey(t *testing.T) {
 // of a name, and a display name must show something.
 func TestInvisibleCharactersAreRefused(t *testing.T) {
 	for name, display := range map[string]string{
-		"Hangul filler U+3164":       "\u3164",
-		"Hangul choseong filler":     "\u115f\u115f",
-		"halfwidth Hangul filler":    "Bill\uffa0ing",
-		"braille blank":              "\u2800\u2800",
-		"zero-width space":           "Bill\u200bing",
-		"zero-width joiner":          "Bill\u200ding",
-		"right-to-left override":     "Bill\u202eing",
-		"word joiner":                "Bill\u2060ing",
-		"combining grapheme joiner":  "Bill\u034fing",
-		"variation selector":         "Billing\ufe0f",
-		"soft hyphen":                "Bill\u00ading",
-		"only no-break spaces":       "\u00a0\u00a0",
+		"Hangul filler U+3164":      "\u3164",
+		"Hangul choseong filler":    "\u115f\u115f",
+		"halfwidth Hangul filler":   "Bill\uffa0ing",
+		"braille blank":             "\u2800\u2800",
+		"zero-width space":          "Bill\u200bing",
+		"zero-width joiner":         "Bill\u200ding",
+		"right-to-left override":    "Bill\u202eing",
+		"word joiner":               "Bill\u2060ing",
+		"combining grapheme joiner": "Bill\u034fing",
+		"variation selector":        "Billing\ufe0f",
+		"soft hyphen":               "Bill\u00ading",
+		"only no-break spaces":      "\u00a0\u00a0",
 	} {
 		if checkDisplayName(clean(display)) == nil {
 			t.Errorf("display name with %s accepted", name)

@@ -29,8 +29,8 @@ type Service struct {
 	// IdempotencyKey keys the fingerprints of idempotent creates (at least
 	// 32 bytes; only the create function holds it).
 	IdempotencyKey []byte
-	Log          *slog.Logger
-	Now          func() time.Time
+	Log            *slog.Logger
+	Now            func() time.Time
 
 	mu        sync.Mutex // guards cursorKey
 	cursorKey []byte
