@@ -10,7 +10,7 @@ GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test venv bench lambdas clean
+.PHONY: run test venv venv-ministack bench lambdas clean deploy-local stop-local
 
 ## run: the whole API on 127.0.0.1:3000 with embedded DynamoDB and secrets
 run:
@@ -25,6 +25,23 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: infra/requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	touch $@
+
+## deploy-local: sam build + sam deploy --config-env local into ministack on
+## 127.0.0.1 (kept running), a first manager, .aws-sam/local-deploy.json
+deploy-local: venv venv-ministack
+	infra/deploy-local.sh
+
+## stop-local: end the ministack of deploy-local, and all it holds
+stop-local:
+	infra/stop-local.sh
+
+## venv-ministack: ministack in a virtual environment of its own (it pins
+## a botocore the SAM CLI refuses), pinned in infra/requirements-ministack.txt
+venv-ministack: .venv-ministack/.installed
+.venv-ministack/.installed: infra/requirements-ministack.txt
+	python3 -m venv .venv-ministack
+	.venv-ministack/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-ministack.txt
 	touch $@
 
 ## bench: benchmarks and measurements (README.md, "Performance")

@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -23,7 +24,7 @@ import (
 )
 
 const usage = `usage:
-  admin create-manager --tenant ID [--table NAME] [--secret-prefix PREFIX] [--client-id ID]
+  admin create-manager --tenant ID [--table NAME] [--secret-prefix PREFIX] [--client-id ID] [--json]
   admin migrate-guards [--table NAME]`
 
 func main() {
@@ -36,6 +37,7 @@ func main() {
 	prefix := fs.String("secret-prefix", os.Getenv(config.EnvSecretPrefix), "secret name prefix: <stack name>/modules")
 	tenant := fs.String("tenant", "", "tenant ID (create-manager)")
 	clientID := fs.String("client-id", "", "client ID to use (create-manager; default: generated)")
+	asJSON := fs.Bool("json", false, "print the credentials as one JSON object (create-manager), for scripts")
 	_ = fs.Parse(os.Args[2:])
 	ctx := context.Background()
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
@@ -50,6 +52,10 @@ func main() {
 		c, err := env.Service().CreateManager(ctx, *tenant, *clientID, "")
 		if err != nil {
 			fail(1, "admin: "+err.Error())
+		}
+		if *asJSON {
+			_ = json.NewEncoder(os.Stdout).Encode(map[string]string{"tenant": *tenant, "clientId": c.ClientID, "clientSecret": c.ClientSecret})
+			return
 		}
 		fmt.Printf("manager of tenant %q created\n  client_id     %s\n  client_secret %s\n(shown once: store it now; it can never be displayed again)\n", *tenant, c.ClientID, c.ClientSecret)
 	case cmd == "migrate-guards" && *table == "":

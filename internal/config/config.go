@@ -22,6 +22,7 @@ const (
 	EnvAudience       = "AUDIENCE"
 	EnvTokenLifetime  = "TOKEN_LIFETIME_SECONDS"
 	EnvClientCacheTTL = "CLIENT_CACHE_SECONDS"
+	EnvKeyCacheTTL    = "KEY_CACHE_SECONDS"
 	EnvIdPIssuer      = "IDP_ISSUER"
 	EnvIdPJWKSURL     = "IDP_JWKS_URL"
 	EnvIdPAudience    = "IDP_AUDIENCE"
@@ -33,6 +34,10 @@ const (
 // DefaultClientCache is ClientCacheTTL when CLIENT_CACHE_SECONDS is unset,
 // the same as the template's ClientCacheSeconds default.
 const DefaultClientCache = 30 * time.Second
+
+// DefaultKeyCache is KeyCacheTTL when KEY_CACHE_SECONDS is unset, the same
+// as the template's KeyCacheSeconds default.
+const DefaultKeyCache = 15 * time.Minute
 
 // Config holds every function's settings; each function requires the ones
 // it uses.
@@ -49,6 +54,10 @@ type Config struct {
 	// trust what they read of a module: the one bound on how long a
 	// disabled, deleted or narrowed module keeps working. Zero: no cache.
 	ClientCacheTTL time.Duration
+	// KeyCacheTTL is how long the token endpoint and the authorizer keep
+	// the keys they loaded: after a rotation, new tokens carry the new key
+	// within it. Zero: the default.
+	KeyCacheTTL time.Duration
 
 	IdP IdP // the portal's identity provider, for the authorizer
 }
@@ -72,6 +81,7 @@ func FromEnv(required ...string) (Config, error) {
 		Issuer:           strings.TrimSuffix(os.Getenv(EnvIssuer), "/"),
 		Audience:         os.Getenv(EnvAudience),
 		ClientCacheTTL:   DefaultClientCache,
+		KeyCacheTTL:      DefaultKeyCache,
 		IdP: IdP{
 			Issuer: os.Getenv(EnvIdPIssuer), JWKSURL: os.Getenv(EnvIdPJWKSURL), Audience: os.Getenv(EnvIdPAudience),
 			TenantClaim: os.Getenv(EnvIdPTenantClaim), RoleClaim: os.Getenv(EnvIdPRoleClaim), ManagerRole: os.Getenv(EnvIdPManagerRole),
@@ -83,7 +93,7 @@ func FromEnv(required ...string) (Config, error) {
 			problems = append(problems, name+" is not set")
 		}
 	}
-	for name, dst := range map[string]*time.Duration{EnvTokenLifetime: &c.TokenLifetime, EnvClientCacheTTL: &c.ClientCacheTTL} {
+	for name, dst := range map[string]*time.Duration{EnvTokenLifetime: &c.TokenLifetime, EnvClientCacheTTL: &c.ClientCacheTTL, EnvKeyCacheTTL: &c.KeyCacheTTL} {
 		if v := os.Getenv(name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 {

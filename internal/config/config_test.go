@@ -22,6 +22,11 @@ func TestFromEnv(t *testing.T) {
 			func(c config.Config) bool { return c.ClientCacheTTL == 0 }, ""},
 		{"client cache in seconds", map[string]string{config.EnvClientCacheTTL: "5"}, nil,
 			func(c config.Config) bool { return c.ClientCacheTTL == 5*time.Second }, ""},
+		{"key cache unset: the template's default", map[string]string{}, nil,
+			func(c config.Config) bool { return c.KeyCacheTTL == config.DefaultKeyCache }, ""},
+		{"key cache in seconds", map[string]string{config.EnvKeyCacheTTL: "2"}, nil,
+			func(c config.Config) bool { return c.KeyCacheTTL == 2*time.Second }, ""},
+		{"key cache not a number", map[string]string{config.EnvKeyCacheTTL: "15m"}, nil, nil, config.EnvKeyCacheTTL + " must be a whole number"},
 		{"negative lifetime", map[string]string{config.EnvTokenLifetime: "-1"}, nil, nil, config.EnvTokenLifetime + " must be a whole number"},
 		{"required names each missing variable", map[string]string{config.EnvTable: "t"}, []string{config.EnvTable, config.EnvPublicKeys, config.EnvIdempotencyKey}, nil,
 			config.EnvPublicKeys + " is not set; " + config.EnvIdempotencyKey + " is not set"},
@@ -31,7 +36,7 @@ func TestFromEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, name := range []string{config.EnvTable, config.EnvClientCacheTTL, config.EnvTokenLifetime, config.EnvIssuer, config.EnvIdPIssuer, config.EnvPublicKeys, config.EnvIdempotencyKey} {
+			for _, name := range []string{config.EnvTable, config.EnvClientCacheTTL, config.EnvKeyCacheTTL, config.EnvTokenLifetime, config.EnvIssuer, config.EnvIdPIssuer, config.EnvPublicKeys, config.EnvIdempotencyKey} {
 				t.Setenv(name, tt.env[name])
 			}
 			c, err := config.FromEnv(tt.require...)

@@ -84,19 +84,42 @@ func call(t *testing.T, method, url, bearer, body string) answer {
 	return a
 }
 
-// TestEndToEnd: bootstrap manager → token with modules:manage → create a
+// target is where the end-to-end suite (the TestEndToEnd tests) runs: the
+// local gateway, or with -tags deployed the stack `make deploy-local`
+// deployed (target_deployed_test.go). The tests are the same.
+type target struct {
+	base  string
+	bound time.Duration // ClientCacheSeconds: how long a module change may take to reach tokens
+	// manager makes the first manager of a tenant no test used before and
+	// returns its token.
+	manager func(t *testing.T, tenant string) localstack.Manager
+}
+
+// tenant returns a tenant ID of its own for this run, since a deployed
+// stack keeps what earlier runs made.
+func tenant(name string) string {
+	return fmt.Sprintf("%s-%d", name, time.Now().UnixNano())
+}
+
+// managerToken makes the first manager of a new tenant and returns the
+// tenant and a token of that manager.
+func (tg target) managerToken(t *testing.T, name string) (string, string, localstack.Manager) {
+	t.Helper()
+	id := tenant(name)
+	m := tg.manager(t, id)
+	return id, token(t, tg.base, m.ClientID, m.ClientSecret, oauth2.AuthStyleInHeader), m
+}
+
+// TestEndToEnd: a tenant's manager → token with modules:manage → create a
 // module → the module's own token → routes behind the authorizer; tenant
 // isolation; a disabled module's token refused within the cache bound.
 func TestEndToEnd(t *testing.T) {
-	const bound = 300 * time.Millisecond
-	s, base := serve(t, localstack.Options{ClientCacheTTL: bound,
-		Bootstrap: localstack.Bootstrap{Tenant: "acme", ClientID: "acme-manager", ClientSecret: "acme-manager-secret-1"}})
-	if s.Manager.ClientID != "acme-manager" || !s.Manager.Created {
-		t.Fatalf("bootstrap manager %+v", s.Manager)
-	}
-	manager := token(t, base, "acme-manager", "acme-manager-secret-1", oauth2.AuthStyleInHeader)
+	tg := open(t)
+	base := tg.base
+	acme, manager, _ := tg.managerToken(t, "acme")
+	modules := base + "/tenants/" + acme + "/modules"
 
-	created := call(t, "POST", base+"/tenants/acme/modules", manager, `{"name":"billing","displayName":"Billing","clientSecret":"`+secret+`","scopes":["orders.read"]}`)
+	created := call(t, "POST", modules, manager, `{"name":"billing","displayName":"Billing","clientSecret":"`+secret+`","scopes":["orders.read"]}`)
 	if created.status != 201 {
 		t.Fatalf("create: %d %v", created.status, created.body)
 	}
@@ -104,61 +127,57 @@ func TestEndToEnd(t *testing.T) {
 	client := token(t, base, clientID, secret, oauth2.AuthStyleInParams)
 
 	// a client token passes the authorizer but is no manager
-	if a := call(t, "GET", base+"/tenants/acme/modules", client, ""); a.status != 403 {
+	if a := call(t, "GET", modules, client, ""); a.status != 403 {
 		t.Errorf("client token on a management route: %d, want 403", a.status)
 	}
-	if a := call(t, "GET", base+"/tenants/acme/modules/"+id, manager, ""); a.status != 200 || a.header.Get("ETag") != `"1"` {
+	if a := call(t, "GET", modules+"/"+id, manager, ""); a.status != 200 || a.header.Get("ETag") != `"1"` {
 		t.Errorf("manager reads the module: %d", a.status)
 	}
 	// the manager of another tenant gets 403 on every route of acme
-	other, _ := serveSecondTenant(t, s, base)
+	_, other, _ := tg.managerToken(t, "globex")
 	for _, r := range []struct{ method, path, body string }{
-		{"POST", "/tenants/acme/modules", `{"name":"x-x-x","displayName":"X","clientSecret":"` + secret + `"}`},
-		{"GET", "/tenants/acme/modules", ""},
-		{"GET", "/tenants/acme/modules/" + id, ""},
-		{"PATCH", "/tenants/acme/modules/" + id, `{"enabled":false}`},
-		{"DELETE", "/tenants/acme/modules/" + id, ""},
+		{"POST", "", `{"name":"x-x-x","displayName":"X","clientSecret":"` + secret + `"}`},
+		{"GET", "", ""},
+		{"GET", "/" + id, ""},
+		{"PATCH", "/" + id, `{"enabled":false}`},
+		{"DELETE", "/" + id, ""},
 	} {
-		if a := call(t, r.method, base+r.path, other, r.body); a.status != 403 {
+		if a := call(t, r.method, modules+r.path, other, r.body); a.status != 403 {
 			t.Errorf("globex manager %s %s: %d, want 403", r.method, r.path, a.status)
 		}
 	}
-	if a := call(t, "GET", base+"/tenants/acme/modules", "", ""); a.status != 401 {
+	if a := call(t, "GET", modules, "", ""); a.status != 401 {
 		t.Errorf("no token: %d, want 401", a.status)
 	}
-	if a := call(t, "GET", base+"/tenants/acme/modules", "not-a-token", ""); a.status != 403 {
+	if a := call(t, "GET", modules, "not-a-token", ""); a.status != 403 {
 		t.Errorf("garbage token: %d, want 403", a.status)
 	}
 
 	// disabling stops the module's token within the bound, not at expiry
-	if a := call(t, "PATCH", base+"/tenants/acme/modules/"+id, manager, `{"enabled":false}`); a.status != 200 {
+	if a := call(t, "PATCH", modules+"/"+id, manager, `{"enabled":false}`); a.status != 200 {
 		t.Fatalf("disable: %d %v", a.status, a.body)
 	}
-	deadline := time.Now().Add(bound + 2*time.Second)
-	for !refused(t, base, client) {
+	deadline := time.Now().Add(tg.bound + 2*time.Second)
+	for !refused(t, modules, client) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the disabled module's token still passes the authorizer after %v", bound)
+			t.Fatalf("the disabled module's token still passes the authorizer after %v", tg.bound)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// refused reports whether the authorizer denies the token (403 from the
-// gateway itself, with API Gateway's message body).
-func refused(t *testing.T, base, tok string) bool {
-	a := call(t, "GET", base+"/tenants/acme/modules", tok, "")
-	return a.status == 403 && a.body["message"] == "Forbidden"
-}
-
-// serveSecondTenant creates the manager of tenant globex through the
-// operator path and returns its token.
-func serveSecondTenant(t *testing.T, s *localstack.Stack, base string) (string, string) {
-	t.Helper()
-	m, err := s.CreateManager(context.Background(), localstack.Bootstrap{Tenant: "globex"})
-	if err != nil {
-		t.Fatal(err)
+	// and the module's own credentials get no new token
+	if a := call(t, "DELETE", modules+"/"+id, manager, ""); a.status != 204 {
+		t.Errorf("delete: %d %v", a.status, a.body)
 	}
-	return token(t, base, m.ClientID, m.ClientSecret, oauth2.AuthStyleInHeader), m.ClientID
+	if a := call(t, "GET", modules+"/"+id, manager, ""); a.status != 404 {
+		t.Errorf("deleted module: %d, want 404", a.status)
+	}
+}
+
+// refused reports whether the authorizer denies the token on url (403
+// from the gateway itself, with API Gateway's message body).
+func refused(t *testing.T, url, tok string) bool {
+	a := call(t, "GET", url, tok, "")
+	return a.status == 403 && a.body["message"] == "Forbidden"
 }
 
 func TestDataDirKeepsDataAcrossRestarts(t *testing.T) {
@@ -243,8 +262,11 @@ func kid(t *testing.T, base string) string {
 	return k
 }
 
-func TestCORS(t *testing.T) {
-	_, base := serve(t, localstack.Options{CORSOrigins: []string{"https://portal.example.com", "http://localhost:5173"}})
+// TestEndToEndCORS: the portal origin of the deployment (PortalOrigins)
+// passes preflight and reads ETag and Location; another origin does not.
+func TestEndToEndCORS(t *testing.T) {
+	const portal = "http://localhost:5173" // samconfig.toml [local] and open()
+	base := open(t).base
 	preflight := func(origin, method string) *http.Response {
 		req, _ := http.NewRequest("OPTIONS", base+"/tenants/demo/modules", nil)
 		req.Header.Set("Origin", origin)
@@ -257,8 +279,8 @@ func TestCORS(t *testing.T) {
 		resp.Body.Close()
 		return resp
 	}
-	ok := preflight("http://localhost:5173", "POST")
-	if ok.StatusCode != 204 || ok.Header.Get("Access-Control-Allow-Origin") != "http://localhost:5173" ||
+	ok := preflight(portal, "POST")
+	if ok.StatusCode != 204 || ok.Header.Get("Access-Control-Allow-Origin") != portal ||
 		!strings.Contains(ok.Header.Get("Access-Control-Allow-Methods"), "PATCH") ||
 		!strings.Contains(ok.Header.Get("Access-Control-Allow-Headers"), "idempotency-key") ||
 		!strings.Contains(ok.Header.Get("Access-Control-Allow-Headers"), "if-match") || ok.Header.Get("Access-Control-Allow-Credentials") != "" {
@@ -268,60 +290,62 @@ func TestCORS(t *testing.T) {
 		t.Errorf("refused origin got %v", refused.Header)
 	}
 	req, _ := http.NewRequest("GET", base+"/.well-known/jwks.json", nil)
-	req.Header.Set("Origin", "https://portal.example.com")
+	req.Header.Set("Origin", portal)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	expose := strings.ToLower(resp.Header.Get("Access-Control-Expose-Headers"))
-	if resp.Header.Get("Access-Control-Allow-Origin") != "https://portal.example.com" || !strings.Contains(expose, "etag") || !strings.Contains(expose, "location") {
+	if resp.Header.Get("Access-Control-Allow-Origin") != portal || !strings.Contains(expose, "etag") || !strings.Contains(expose, "location") {
 		t.Errorf("actual request: %v; want the origin allowed and ETag, Location exposed", resp.Header)
 	}
 }
 
-// TestRemovedManagerScopeTakesRightsAway: a module's manager token loses
-// its rights on every management route within ClientCacheSeconds of the
-// scope's removal, though the token itself still says modules:manage.
-func TestRemovedManagerScopeTakesRightsAway(t *testing.T) {
-	const bound = 300 * time.Millisecond
-	s, base := serve(t, localstack.Options{ClientCacheTTL: bound, Bootstrap: localstack.Bootstrap{Tenant: "acme"}})
-	boss := token(t, base, s.Manager.ClientID, s.Manager.ClientSecret, oauth2.AuthStyleInHeader)
-	created := call(t, "POST", base+"/tenants/acme/modules", boss, `{"name":"deputy","displayName":"Deputy","clientSecret":"`+secret+`","scopes":["modules:manage","orders.read"]}`)
+// TestEndToEndRemovedManagerScopeTakesRightsAway: a module's manager
+// token loses its rights on every management route within
+// ClientCacheSeconds of the scope's removal, though the token itself still
+// says modules:manage.
+func TestEndToEndRemovedManagerScopeTakesRightsAway(t *testing.T) {
+	tg := open(t)
+	base := tg.base
+	acme, boss, first := tg.managerToken(t, "acme")
+	modules := base + "/tenants/" + acme + "/modules"
+	created := call(t, "POST", modules, boss, `{"name":"deputy","displayName":"Deputy","clientSecret":"`+secret+`","scopes":["modules:manage","orders.read"]}`)
 	if created.status != 201 || created.body["manager"] != true {
 		t.Fatalf("create a manager module: %d %v", created.status, created.body)
 	}
 	id, clientID := created.body["id"].(string), created.body["clientId"].(string)
 	deputy := token(t, base, clientID, secret, oauth2.AuthStyleInParams)
 	routes := []struct{ method, path, body string }{
-		{"GET", "/tenants/acme/modules", ""},
-		{"GET", "/tenants/acme/modules/" + id, ""},
-		{"POST", "/tenants/acme/modules", `{"name":"backdoor","displayName":"Backdoor","clientSecret":"` + secret + `","scopes":["modules:manage"]}`},
-		{"PATCH", "/tenants/acme/modules/" + id, `{"displayName":"Deputy 2"}`},
-		{"DELETE", "/tenants/acme/modules/" + id, ""},
+		{"GET", "", ""},
+		{"GET", "/" + id, ""},
+		{"POST", "", `{"name":"backdoor","displayName":"Backdoor","clientSecret":"` + secret + `","scopes":["modules:manage"]}`},
+		{"PATCH", "/" + id, `{"displayName":"Deputy 2"}`},
+		{"DELETE", "/" + id, ""},
 	}
-	if a := call(t, "GET", base+"/tenants/acme/modules", deputy, ""); a.status != 200 {
+	if a := call(t, "GET", modules, deputy, ""); a.status != 200 {
 		t.Fatalf("the deputy manages: %d", a.status)
 	}
-	if a := call(t, "PATCH", base+"/tenants/acme/modules/"+id, boss, `{"scopes":["orders.read"]}`); a.status != 200 || a.body["manager"] != false {
+	if a := call(t, "PATCH", modules+"/"+id, boss, `{"scopes":["orders.read"]}`); a.status != 200 || a.body["manager"] != false {
 		t.Fatalf("remove the scope: %d %v", a.status, a.body)
 	}
-	time.Sleep(bound + 200*time.Millisecond)
+	time.Sleep(tg.bound + 200*time.Millisecond)
 	for _, r := range routes {
-		if a := call(t, r.method, base+r.path, deputy, r.body); a.status != 403 {
+		if a := call(t, r.method, modules+r.path, deputy, r.body); a.status != 403 {
 			t.Errorf("%s %s with the old manager token after the bound: %d, want 403", r.method, r.path, a.status)
 		}
 	}
 	// the last manager cannot be narrowed away
-	if a := call(t, "PATCH", base+"/tenants/acme/modules/"+findModule(t, base, boss, s.Manager.ClientID), boss, `{"enabled":false}`); a.status != 409 {
+	if a := call(t, "PATCH", modules+"/"+findModule(t, modules, boss, first.ClientID), boss, `{"enabled":false}`); a.status != 409 {
 		t.Errorf("disable the last manager: %d %v, want 409", a.status, a.body)
 	}
 }
 
-// findModule returns the ID of the module with clientID.
-func findModule(t *testing.T, base, tok, clientID string) string {
+// findModule returns the ID of the module with clientID among modules.
+func findModule(t *testing.T, modules, tok, clientID string) string {
 	t.Helper()
-	list := call(t, "GET", base+"/tenants/acme/modules?limit=100", tok, "")
+	list := call(t, "GET", modules+"?limit=100", tok, "")
 	items, _ := list.body["items"].([]any)
 	for _, it := range items {
 		if m, _ := it.(map[string]any); m["clientId"] == clientID {

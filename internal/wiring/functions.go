@@ -56,7 +56,7 @@ func deleteModule(_ context.Context, e Env) (lambda.Handler, error) {
 }
 
 func token(ctx context.Context, e Env) (lambda.Handler, error) {
-	keys, err := loadKeys(ctx, e.SigningKeys)
+	keys, err := loadKeys(ctx, e.SigningKeys, e.Config.KeyCacheTTL)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func token(ctx context.Context, e Env) (lambda.Handler, error) {
 
 // Authorizer builds the Lambda authorizer; the local gateway calls it too.
 func Authorizer(ctx context.Context, e Env) (*authz.Authorizer, error) {
-	keys, err := loadKeys(ctx, e.PublicKeys)
+	keys, err := loadKeys(ctx, e.PublicKeys, e.Config.KeyCacheTTL)
 	if err != nil {
 		return nil, err
 	}

@@ -141,10 +141,13 @@ func (e Env) Service() *module.Service {
 }
 
 // loadKeys loads a key set once, at init rather than on the first request,
-// and refreshes it every 15 minutes or, on an unknown kid, at most once a
-// minute.
-func loadKeys[T any](ctx context.Context, src signing.Source[T]) (*signing.Cache[T], error) {
-	c := &signing.Cache[T]{Source: src, MaxAge: 15 * time.Minute, MinRefresh: time.Minute}
+// and refreshes it after maxAge (KeyCacheSeconds) or, on an unknown kid, at
+// most once a minute (or maxAge, if shorter).
+func loadKeys[T any](ctx context.Context, src signing.Source[T], maxAge time.Duration) (*signing.Cache[T], error) {
+	if maxAge <= 0 {
+		maxAge = config.DefaultKeyCache
+	}
+	c := &signing.Cache[T]{Source: src, MaxAge: maxAge, MinRefresh: min(time.Minute, maxAge)}
 	if _, err := c.Get(ctx); err != nil {
 		return nil, fmt.Errorf("load keys: %w", err)
 	}
