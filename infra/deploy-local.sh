@@ -7,13 +7,15 @@
 #   infra/deploy-local.sh [Name=Value ...]   extra parameter overrides
 #
 # Writes .aws-sam/local-deploy.json for scripts and tests (README.md,
-# "Deploy locally").
+# "Deploy locally"). MINISTACK_PORT (4566) and LOCAL_DEPLOY_STATE let the
+# deployment tests run beside a person's own local deploy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 port=${MINISTACK_PORT:-4566}
 endpoint="http://127.0.0.1:$port"
-state=.aws-sam/local-deploy.json
+state=${LOCAL_DEPLOY_STATE:-.aws-sam/local-deploy.json}
+pidfile=.aws-sam/ministack-$port.pid log=.aws-sam/ministack-$port.log
 tenant=${LOCAL_TENANT:-demo}
 mkdir -p .aws-sam
 export AWS_ENDPOINT_URL=$endpoint AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
@@ -26,14 +28,14 @@ step() { printf '%-28s %s\n' "$1" "$2"; }
 
 t=$(now)
 if ! curl -fsS "$endpoint/_ministack/health" >/dev/null 2>&1; then
-  nohup setsid .venv-ministack/bin/python infra/ministack_server.py "$port" >.aws-sam/ministack.log 2>&1 &
-  echo $! >.aws-sam/ministack.pid
+  nohup setsid .venv-ministack/bin/python infra/ministack_server.py "$port" >"$log" 2>&1 &
+  echo $! >"$pidfile"
   for _ in $(seq 1 100); do
     curl -fsS "$endpoint/_ministack/health" >/dev/null 2>&1 && break
-    kill -0 "$(cat .aws-sam/ministack.pid)" 2>/dev/null || { tail -20 .aws-sam/ministack.log; echo "ministack did not start" >&2; exit 1; }
+    kill -0 "$(cat "$pidfile")" 2>/dev/null || { tail -20 "$log"; echo "ministack did not start" >&2; exit 1; }
     sleep 0.1
   done
-  step "ministack started" "$(since "$t") ($endpoint, log .aws-sam/ministack.log)"
+  step "ministack started" "$(since "$t") ($endpoint, log $log)"
 else
   step "ministack running" "$endpoint"
 fi
@@ -73,7 +75,8 @@ cfn = boto3.client("cloudformation")
 stack = cfn.describe_stacks(StackName=sys.argv[1])["Stacks"][0]
 out = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 out["SigningKeySecret"] = cfn.describe_stack_resource(StackName=sys.argv[1], LogicalResourceId="SigningKeySecret")["StackResourceDetail"]["PhysicalResourceId"]
-out["ClientCacheSeconds"] = next(p["ParameterValue"] for p in stack["Parameters"] if p["ParameterKey"] == "ClientCacheSeconds")
+params = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+out["ClientCacheSeconds"], out["TokenLifetimeSeconds"] = params["ClientCacheSeconds"], params["TokenLifetimeSeconds"]
 print(json.dumps(out))
 EOF
 )
@@ -119,7 +122,8 @@ with os.fdopen(fd, "w") as f:
                "secretPrefix": f"{stack}/modules", "tenant": tenant,
                "managerClientId": m["clientId"], "managerClientSecret": m["clientSecret"],
                # for the deployment tests
-               "signingKeySecret": o["SigningKeySecret"], "clientCacheSeconds": int(o["ClientCacheSeconds"])}, f, indent=2)
+               "signingKeySecret": o["SigningKeySecret"], "clientCacheSeconds": int(o["ClientCacheSeconds"]),
+               "tokenLifetimeSeconds": int(o["TokenLifetimeSeconds"])}, f, indent=2)
 EOF
 
 cat <<EOF

@@ -3,7 +3,8 @@
 # with the function processes it runs (one process group).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-pidfile=.aws-sam/ministack.pid
+port=${MINISTACK_PORT:-4566}
+pidfile=.aws-sam/ministack-$port.pid
 if [[ ! -f $pidfile ]]; then
   echo "no local deploy is running"
   exit 0
@@ -12,5 +13,5 @@ pid=$(cat "$pidfile")
 kill -- -"$pid" 2>/dev/null || kill "$pid" 2>/dev/null
 for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -9 -- -"$pid" 2>/dev/null || true
-rm -f "$pidfile" .aws-sam/local-deploy.json
+rm -f "$pidfile" "${LOCAL_DEPLOY_STATE:-.aws-sam/local-deploy.json}"
 echo "stopped ministack (pid $pid); what it held is gone"

@@ -26,6 +26,7 @@ type deployment struct {
 	ManagerClientSecret                                    string `json:"managerClientSecret"`
 	SigningKeySecret                                       string `json:"signingKeySecret"`
 	ClientCacheSeconds                                     int    `json:"clientCacheSeconds"`
+	TokenLifetimeSeconds                                   int    `json:"tokenLifetimeSeconds"`
 }
 
 // deployed reads the deployment named by DEPLOYED and points the AWS SDK

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The deployment layer of `make test`: sam deploy into a ministack of its
+# own (port 4577, beside any `make deploy-local` on 4566), then
+#   1. the end-to-end suite against the deployed API, which must pass with
+#      the same count as against the local gateway;
+#   2. a signing-key rotation through Secrets Manager's RotateSecret;
+#   3. a second deploy that changes TokenLifetimeSeconds (UPDATE_COMPLETE),
+#      and tokens that live that long.
+# Prints each step with its time. README.md, "Deployment layer", lists what
+# the emulator cannot check and what covers it instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export MINISTACK_PORT=${DEPLOY_TEST_PORT:-4577}
+export LOCAL_DEPLOY_STATE=$PWD/.aws-sam/deploy-test.json
+trap 'infra/stop-local.sh >/dev/null' EXIT
+infra/stop-local.sh >/dev/null # a stack left over from an interrupted run
+
+now() { date +%s.%N; }
+since() { printf '%.1f s' "$(echo "$(now) - $1" | bc)"; }
+start=$(now)
+passes() { grep -cE '^--- PASS' || true; }
+failures() { grep -E '^(--- FAIL|FAIL|panic)|_test.go:[0-9]+' || true; }
+
+infra/deploy-local.sh | sed -n '/^ministack\|^sam \|^manager/p'
+
+t=$(now)
+suite='^TestEndToEnd'
+local_out=$(go test -count=1 -v -run "$suite" ./internal/localstack 2>&1) || { failures <<<"$local_out"; exit 1; }
+deployed_out=$(DEPLOYED=$LOCAL_DEPLOY_STATE go test -tags deployed -count=1 -v -run "$suite" ./internal/localstack 2>&1) ||
+  { failures <<<"$deployed_out"; echo "end-to-end suite failed against the deployed stack" >&2; exit 1; }
+n_local=$(passes <<<"$local_out") n_deployed=$(passes <<<"$deployed_out")
+printf '%-28s %s\n' "end-to-end suite" "$(since "$t") ($n_deployed passed deployed, $n_local on the local gateway)"
+if [[ $n_local != "$n_deployed" || $n_local == 0 ]]; then
+  echo "the end-to-end suite passed $n_deployed tests deployed and $n_local locally: they must be the same" >&2
+  exit 1
+fi
+
+t=$(now)
+out=$(DEPLOYED=$LOCAL_DEPLOY_STATE go test -tags deployed -count=1 -v -run '^TestDeployedKeyRotation$' ./internal/localstack 2>&1) ||
+  { failures <<<"$out"; exit 1; }
+[[ $(passes <<<"$out") == 1 ]] || { echo "$out"; exit 1; }
+printf '%-28s %s\n' "key rotation" "$(since "$t") (RotateSecret; old tokens pass, new kid)"
+
+t=$(now)
+line=$(infra/deploy-local.sh TokenLifetimeSeconds=600 | sed -n '/^sam deploy/p')
+echo "$line"
+[[ $line == *UPDATE_COMPLETE\)* ]] || { echo "the redeploy did not update the stack" >&2; exit 1; }
+out=$(DEPLOYED=$LOCAL_DEPLOY_STATE WANT_TOKEN_LIFETIME=600 go test -tags deployed -count=1 -v -run '^TestDeployedTokenLifetime$' ./internal/localstack 2>&1) ||
+  { failures <<<"$out"; exit 1; }
+[[ $(passes <<<"$out") == 1 ]] || { echo "$out"; exit 1; }
+printf '%-28s %s\n' "redeploy, changed parameter" "$(since "$t") (TokenLifetimeSeconds=600 in effect)"
+printf '%-28s %s\n' "deployment layer" "$(since "$start")"
