@@ -10,14 +10,15 @@ GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test venv venv-ministack bench lambdas clean deploy-local stop-local
+.PHONY: run test venv venv-ministack venv-checkov bench lambdas clean deploy-local stop-local
 
 ## run: the whole API on 127.0.0.1:3000 with embedded DynamoDB and secrets
 run:
 	$(GO) run ./infra/local $(ARGS)
 
-## test: unit, integration (moto), fuzz, template and Lambda fidelity tests
-test: venv
+## test: unit, integration (moto), fuzz, template (lint, checkov, build),
+## Lambda fidelity, deployment (ministack) and property-based tests
+test: venv venv-ministack venv-checkov
 	infra/test.sh
 
 ## venv: Python tools pinned in infra/requirements.txt
@@ -36,12 +37,14 @@ deploy-local: venv venv-ministack
 stop-local:
 	infra/stop-local.sh
 
-## venv-ministack: ministack in a virtual environment of its own (it pins
-## a botocore the SAM CLI refuses), pinned in infra/requirements-ministack.txt
+## venv-ministack, venv-checkov: tools whose dependencies conflict with the
+## SAM CLI's, each in a virtual environment of its own, pinned in
+## infra/requirements-<tool>.txt
 venv-ministack: .venv-ministack/.installed
-.venv-ministack/.installed: infra/requirements-ministack.txt
-	python3 -m venv .venv-ministack
-	.venv-ministack/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-ministack.txt
+venv-checkov: .venv-checkov/.installed
+.venv-%/.installed: infra/requirements-%.txt
+	python3 -m venv .venv-$*
+	.venv-$*/bin/pip install --quiet --disable-pip-version-check -r $<
 	touch $@
 
 ## bench: benchmarks and measurements (README.md, "Performance")

@@ -23,7 +23,7 @@ export AWS_ENDPOINT_URL=$endpoint AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=t
 unset AWS_PROFILE AWS_SESSION_TOKEN
 
 now() { date +%s.%N; }
-since() { printf '%.1f s' "$(echo "$(now) - $1" | bc)"; }
+since() { awk -v from="$1" -v to="$(now)" 'BEGIN { printf "%.1f s", to - from }'; }
 step() { printf '%-28s %s\n' "$1" "$2"; }
 
 t=$(now)

@@ -17,7 +17,7 @@ trap 'infra/stop-local.sh >/dev/null' EXIT
 infra/stop-local.sh >/dev/null # a stack left over from an interrupted run
 
 now() { date +%s.%N; }
-since() { printf '%.1f s' "$(echo "$(now) - $1" | bc)"; }
+since() { awk -v from="$1" -v to="$(now)" 'BEGIN { printf "%.1f s", to - from }'; }
 start=$(now)
 passes() { grep -cE '^--- PASS' || true; }
 failures() { grep -E '^(--- FAIL|FAIL|panic)|_test.go:[0-9]+' || true; }

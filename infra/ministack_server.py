@@ -107,15 +107,18 @@ stock_rotate_secret = sm._rotate_secret
 sm._rotate_secret = rotate_secret  # looked up by name on every request
 
 
-def schedule(props):
+def schedule(props, changed=True):
     """RotationSchedule create or update: configure, then rotate at once
     unless RotateImmediatelyOnUpdate is false (CloudFormation's default is
-    true), waiting for it as CloudFormation does."""
+    true), waiting for it as CloudFormation does. ministack calls a
+    resource's update on every stack update; CloudFormation leaves an
+    unchanged resource alone, so an unchanged schedule does not rotate."""
     _, secret = sm._resolve(props["SecretId"])
     if not secret:
         raise ValueError(f"secret {props['SecretId']!r} not found")
     configure_rotation(secret, props.get("RotationLambdaARN"), props.get("RotationRules"))
-    if secret.get("RotationLambdaARN") and str(props.get("RotateImmediatelyOnUpdate", True)).lower() != "false":
+    immediately = str(props.get("RotateImmediatelyOnUpdate", True)).lower() != "false"
+    if changed and immediately and secret.get("RotationLambdaARN"):
         run_rotation(secret, secret["RotationLambdaARN"], new_uuid())
     return secret["ARN"], {}
 
@@ -128,7 +131,7 @@ def unschedule(physical_id, props):
 
 provisioners._RESOURCE_HANDLERS["AWS::SecretsManager::RotationSchedule"] = {
     "create": lambda logical_id, props, stack: schedule(props),
-    "update": lambda physical_id, old, new, stack, logical_id=None: schedule(new),
+    "update": lambda physical_id, old, new, stack, logical_id=None: schedule(new, changed=old != new),
     "update_with_logical_id": True,
     "delete": unschedule,
 }

@@ -37,6 +37,10 @@ echo "== template: sam validate --lint and sam build (offline)"
 export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-us-east-1}
 "$venv/bin/sam" validate --lint
 "$venv/bin/sam" build
+echo "== template security scan: checkov (suppressions, with reasons, next to their resources)"
+out=$(.venv-checkov/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download 2>&1) ||
+  { echo "$out"; echo "checkov: unsuppressed failures" >&2; exit 1; }
+.venv-checkov/bin/checkov -f template.yaml --framework cloudformation --compact --skip-download 2>/dev/null | grep -E '^(Passed|cloudformation scan)'
 
 echo "== Lambda fidelity: every bootstrap under aws-lambda-rie, moto as AWS"
 mkdir -p bin
@@ -51,6 +55,9 @@ else
   export FIDELITY_RUNNER= FIDELITY_BUILD_DIR=$PWD/bin
 fi
 go test -count=1 -v -run TestEveryBootstrapUnderTheEmulator ./infra/fidelity/ 2>&1 | grep -vE '^\s+[0-9]{2} [A-Z][a-z]{2} [0-9]{4}' | tail -15
+
+echo "== deployment: sam deploy into ministack, the end-to-end suite against it, rotation, redeploy"
+infra/deploy-test.sh
 
 echo "== property-based API tests: schemathesis against the local gateway"
 SCHEMATHESIS_TIME=${SCHEMATHESIS_TIME:-90} infra/schemathesis.sh 2>&1 | tail -12
