@@ -53,6 +53,49 @@ func Invalid(fields ...Field) *Error {
 	return New(ErrInvalid, strings.Join(parts, "; "), fields...)
 }
 
+// Conflict returns an ErrConflict error listing the fields whose values
+// are taken, its detail naming each.
+func Conflict(fields ...Field) *Error {
+	parts := make([]string, len(fields))
+	for i, f := range fields {
+		parts[i] = f.Name + " " + f.Reason
+	}
+	return New(ErrConflict, strings.Join(parts, "; "), fields...)
+}
+
+// Faults joins the field faults of several checks into one ErrInvalid
+// error, so a form learns every problem in one round trip; a field named by
+// an earlier check keeps that reason only (a member of the wrong type is
+// not also "required"). A nil error adds nothing; an error that is not
+// ErrInvalid with fields is returned as it is.
+func Faults(errs ...error) error {
+	var fields []Field
+	named := map[string]bool{}
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		e, ok := err.(*Error)
+		if !ok || e.Kind != ErrInvalid || len(e.Fields) == 0 {
+			return err
+		}
+		seen := map[string]bool{}
+		for _, f := range e.Fields {
+			if !named[f.Name] {
+				fields = append(fields, f)
+				seen[f.Name] = true
+			}
+		}
+		for n := range seen {
+			named[n] = true
+		}
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return Invalid(fields...)
+}
+
 func (e *Error) Error() string { return e.Kind.Error() + ": " + e.Detail }
 
 // Unwrap lets errors.Is match the kind.

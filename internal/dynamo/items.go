@@ -21,10 +21,23 @@ const (
 	attrTTL = "ttl"
 )
 
-func tenantPK(tenantID string) string  { return "TENANT#" + tenantID }
-func moduleSK(id string) string        { return "MODULE#" + id }
-func nameSK(folded string) string      { return "NAME#" + folded }
-func displaySK(folded string) string   { return "DISPLAY#" + folded }
+func tenantPK(tenantID string) string { return "TENANT#" + tenantID }
+func moduleSK(id string) string       { return "MODULE#" + id }
+func nameSK(folded string) string     { return "NAME#" + folded }
+func displaySK(folded string) string  { return "DISPLAY#" + folded }
+
+// orderSK is an order item: a module's place in the tenant's list sorted
+// by name or display name (module.SortKey, then the ID).
+func orderSK(by module.Sort, position string) string { return "ORDER#" + string(by) + "#" + position }
+
+// orderItems are the module's two order items (guardItem's shape).
+func orderItems(m module.Module) [2]guardItem {
+	pk := tenantPK(m.TenantID)
+	return [2]guardItem{
+		{pk, orderSK(module.SortName, module.Position(m, module.SortName)), m.ID},
+		{pk, orderSK(module.SortDisplayName, module.Position(m, module.SortDisplayName)), m.ID},
+	}
+}
 func clientPK(clientID string) string  { return "CLIENT#" + clientID }
 func idempotencySK(hash string) string { return "IDEMPOTENCY#" + hash }
 

@@ -25,6 +25,7 @@ type API interface {
 	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 	// Scan serves only the operator's one-off migration; no function's
 	// IAM policy allows it.
@@ -103,9 +104,12 @@ func (s *Store) List(ctx context.Context, tenantID, after string, limit int) ([]
 func (s *Store) Create(ctx context.Context, m module.Module, idem *module.IdempotencyRecord) error {
 	var tx txn
 	tx.put(toItem(m), "attribute_not_exists(PK)", derrors.Field{Name: "id", Reason: "collided; retry"})
-	tx.put(guardItem{tenantPK(m.TenantID), nameSK(m.NameKey), m.ID}, "attribute_not_exists(PK)", nameTaken(m.Name))
-	tx.put(guardItem{tenantPK(m.TenantID), displaySK(m.DisplayKey), m.ID}, "attribute_not_exists(PK)", displayTaken(m.DisplayName))
+	tx.put(guardItem{tenantPK(m.TenantID), nameSK(m.NameKey), m.ID}, "attribute_not_exists(PK)", module.NameTaken(m.Name))
+	tx.put(guardItem{tenantPK(m.TenantID), displaySK(m.DisplayKey), m.ID}, "attribute_not_exists(PK)", module.DisplayNameTaken(m.DisplayName))
 	tx.put(clientItem(m), "attribute_not_exists(PK)", derrors.Field{Name: "clientId", Reason: "collided; retry"})
+	for _, o := range orderItems(m) {
+		tx.put(o, "", derrors.Field{})
+	}
 	if idem != nil {
 		tx.putAs(idempotencyItem{
 			PK: tenantPK(idem.TenantID), SK: idempotencySK(hashKey(idem.Key)),
@@ -113,6 +117,22 @@ func (s *Store) Create(ctx context.Context, m module.Module, idem *module.Idempo
 		}, "attribute_not_exists(PK)", module.ErrIdempotencyKeyTaken)
 	}
 	return s.commit(ctx, &tx)
+}
+
+// Taken implements module.Store: the two guards, read strongly consistent.
+func (s *Store) Taken(ctx context.Context, tenantID, nameKey, displayKey string) (name, display bool, err error) {
+	for _, g := range []struct {
+		sk    string
+		taken *bool
+	}{{nameSK(nameKey), &name}, {displaySK(displayKey), &display}} {
+		out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: key(tenantPK(tenantID), g.sk),
+			ConsistentRead: aws.Bool(true), ProjectionExpression: aws.String("PK")})
+		if err != nil {
+			return false, false, fmt.Errorf("get guard: %w", err)
+		}
+		*g.taken = out.Item != nil
+	}
+	return name, display, nil
 }
 
 // OtherManager implements module.Store. It pages through the tenant's
@@ -198,13 +218,21 @@ func (s *Store) Update(ctx context.Context, old, m module.Module, keep string) e
 	oldName, oldDisplay := old.GuardKeys() // exactly the guards written, whatever UniqueKey says today
 	if from, to := oldName, m.NameKey; from != to {
 		tx.del(key(pk, nameSK(from)), "moduleId = :id", derrors.ErrPreconditionFailed, ":id", str(m.ID))
-		tx.put(guardItem{pk, nameSK(to), m.ID}, "attribute_not_exists(PK)", nameTaken(m.Name))
+		tx.put(guardItem{pk, nameSK(to), m.ID}, "attribute_not_exists(PK)", module.NameTaken(m.Name))
 	}
 	if from, to := oldDisplay, m.DisplayKey; from != to {
 		tx.del(key(pk, displaySK(from)), "moduleId = :id", derrors.ErrPreconditionFailed, ":id", str(m.ID))
-		tx.put(guardItem{pk, displaySK(to), m.ID}, "attribute_not_exists(PK)", displayTaken(m.DisplayName))
+		tx.put(guardItem{pk, displaySK(to), m.ID}, "attribute_not_exists(PK)", module.DisplayNameTaken(m.DisplayName))
 	}
 	tx.put(clientItem(m), "", derrors.Field{})
+	// Order items are put even when unchanged: a module stored before they
+	// were kept gets them on its first write (or by infra/admin migrate-guards).
+	for i, o := range orderItems(m) {
+		if was := orderItems(old)[i]; was.SK != o.SK {
+			tx.del(key(pk, was.SK), "", nil)
+		}
+		tx.put(o, "", derrors.Field{})
+	}
 	return s.commit(ctx, &tx)
 }
 
@@ -218,6 +246,9 @@ func (s *Store) Delete(ctx context.Context, m module.Module, keep string) error 
 	tx.del(key(pk, nameSK(name)), "", nil)
 	tx.del(key(pk, displaySK(display)), "", nil)
 	tx.del(key(clientPK(m.ClientID), clientSK), "", nil)
+	for _, o := range orderItems(m) {
+		tx.del(key(pk, o.SK), "", nil)
+	}
 	return s.commit(ctx, &tx)
 }
 
@@ -271,14 +302,6 @@ func (s *Store) CursorKey(ctx context.Context) ([]byte, error) {
 func hashKey(k string) string {
 	sum := sha256.Sum256([]byte(k))
 	return hex.EncodeToString(sum[:])
-}
-
-func nameTaken(name string) derrors.Field {
-	return derrors.Field{Name: "name", Reason: fmt.Sprintf("%q looks the same as the name of another module of this tenant (names are compared as a person sees them: ignoring case, width, spacing and look-alike letters)", name)}
-}
-
-func displayTaken(name string) derrors.Field {
-	return derrors.Field{Name: "displayName", Reason: fmt.Sprintf("%q looks the same as the display name of another module of this tenant (display names are compared as a person sees them: ignoring case, width, spacing and look-alike letters)", name)}
 }
 
 func key(pk, sk string) map[string]types.AttributeValue {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	mathrand "math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -149,11 +148,7 @@ func (t *txn) explain(reasons []types.CancellationReason) error {
 	case sentinel != nil:
 		return sentinel
 	case len(taken) > 0:
-		reasons := make([]string, len(taken))
-		for i, f := range taken {
-			reasons[i] = f.Name + " " + f.Reason
-		}
-		return derrors.New(derrors.ErrConflict, strings.Join(reasons, "; "), taken...)
+		return derrors.Conflict(taken...)
 	}
 	return nil
 }

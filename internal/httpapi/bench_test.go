@@ -107,6 +107,19 @@ func BenchmarkCreate(b *testing.B) {
 	}
 }
 
+// BenchmarkCreateDryRun is the wizard's check before Save: every rule and
+// the two guard reads, no argon2id, no write. Compare with BenchmarkCreate.
+func BenchmarkCreateDryRun(b *testing.B) {
+	a := newBenchAPI(b, createHandler)
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		i++
+		a.serve(b, "POST", "/tenants/acme/modules?dryRun=true", "application/json",
+			fmt.Sprintf(`{"name":"m-%d","displayName":"M %d","clientSecret":"%s"}`, i, i, secret), 200)
+	}
+}
+
 func BenchmarkListPage(b *testing.B) {
 	a := newBenchAPI(b, listHandler)
 	a.svc.Hasher = testenv.FastHasher

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"slices"
@@ -26,21 +27,58 @@ const maxBody = 64 << 10
 // data are refused. So what a WAF, a log or a frontend validator reads is
 // what the service stores.
 func decode(r *http.Request, v any, mediaTypes ...string) error {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || !slices.Contains(mediaTypes, mt) {
-		return derrors.New(derrors.ErrUnsupportedMediaType, fmt.Sprintf("send the body as %s", mediaTypes[0]))
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
-	if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
-		return derrors.New(derrors.ErrTooLarge, fmt.Sprintf("the body must be at most %d bytes", maxBody))
-	}
+	body, err := read(r, mediaTypes...)
 	if err != nil {
-		return derrors.New(derrors.ErrInvalid, "the request body could not be read")
+		return err
 	}
 	if err := json.Unmarshal(body, v, json.RejectUnknownMembers(true)); err != nil {
 		return jsonProblem(err)
 	}
 	return nil
+}
+
+// decodeObject is decode for a JSON object into a struct, member by
+// member, so that every member at fault (unknown, of the wrong type) is
+// named at once, and the members that decoded are in v: the caller checks
+// them too and answers every fault in one 400. A problem with the body as
+// a whole (media type, size, syntax, a repeated member, not an object) is
+// returned alone, as *derrors.Error not of kind ErrInvalid with fields.
+func decodeObject(r *http.Request, v any, mediaTypes ...string) (memberFaults, whole error) {
+	body, err := read(r, mediaTypes...)
+	if err != nil {
+		return nil, err
+	}
+	var members map[string]jsontext.Value
+	if err := json.Unmarshal(body, &members); err != nil {
+		return nil, jsonProblem(err)
+	}
+	if members == nil {
+		return nil, derrors.New(derrors.ErrInvalid, "the body is not valid JSON for this request: the body must be a JSON object")
+	}
+	var faults []error
+	for _, name := range slices.Sorted(maps.Keys(members)) {
+		one, _ := json.Marshal(map[string]jsontext.Value{name: members[name]}) // re-encoding a decoded value cannot fail
+		if err := json.Unmarshal(one, v, json.RejectUnknownMembers(true)); err != nil {
+			faults = append(faults, jsonProblem(err))
+		}
+	}
+	return derrors.Faults(faults...), nil
+}
+
+// read reads a body of one of the allowed media types, at most maxBody.
+func read(r *http.Request, mediaTypes ...string) ([]byte, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || !slices.Contains(mediaTypes, mt) {
+		return nil, derrors.New(derrors.ErrUnsupportedMediaType, fmt.Sprintf("send the body as %s", mediaTypes[0]))
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+		return nil, derrors.New(derrors.ErrTooLarge, fmt.Sprintf("the body must be at most %d bytes", maxBody))
+	}
+	if err != nil {
+		return nil, derrors.New(derrors.ErrInvalid, "the request body could not be read")
+	}
+	return body, nil
 }
 
 // jsonProblem describes a decoding error without quoting any value, which

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -27,12 +28,13 @@ const (
 // Creator is what the create-module function needs.
 type Creator interface {
 	Create(ctx context.Context, tenantID string, in module.CreateInput, idemKey string) (module.Credentials, bool, error)
+	Validate(ctx context.Context, tenantID string, in module.CreateInput) (module.Module, error)
 }
 
 // Reader is what the list-modules function needs.
 type Reader interface {
 	Get(ctx context.Context, tenantID, id string) (module.Module, error)
-	List(ctx context.Context, tenantID, cursor string, limit int) (module.Page, error)
+	List(ctx context.Context, tenantID string, q module.ListQuery) (module.Page, error)
 }
 
 // Updater is what the update-module function needs.
@@ -49,10 +51,31 @@ type Deleter interface {
 func CreateModule(log *slog.Logger, svc Creator) http.Handler {
 	return serve(log, route{RouteCreate, func(w http.ResponseWriter, r *http.Request) error {
 		var in module.CreateInput
-		if err := decode(r, &in, "application/json"); err != nil {
+		memberFaults, err := decodeObject(r, &in, "application/json")
+		if err != nil {
 			return err
 		}
 		tenant := r.PathValue("tenantId")
+		dryRun, err := parseDryRun(r)
+		if err != nil {
+			return err
+		}
+		if memberFaults != nil || dryRun {
+			// Every rule runs, on what did decode: one 400 names every
+			// field at fault, JSON members and rules alike.
+			m, err := svc.Validate(r.Context(), tenant, in)
+			if memberFaults != nil {
+				if errors.Is(err, derrors.ErrInvalid) {
+					return derrors.Faults(memberFaults, err)
+				}
+				return memberFaults
+			}
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, "application/json", module.Preview{Module: m})
+			return nil
+		}
 		key := r.Header.Values("Idempotency-Key")
 		if len(key) > 1 || (len(key) == 1 && strings.TrimSpace(key[0]) == "") {
 			return derrors.Invalid(derrors.Field{Name: "Idempotency-Key", Reason: "must be one non-empty value, such as a UUID"})
@@ -74,16 +97,18 @@ func CreateModule(log *slog.Logger, svc Creator) http.Handler {
 func ListModules(log *slog.Logger, svc Reader) http.Handler {
 	list := func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
-		limit := module.DefaultLimit
+		lq := module.ListQuery{Cursor: q.Get("cursor"), Limit: module.DefaultLimit, Q: q.Get("q"), Sort: module.Sort(q.Get("sort"))}
 		if q.Has("limit") {
-			s := q.Get("limit")
-			n, err := strconv.Atoi(s)
+			n, err := strconv.Atoi(q.Get("limit"))
 			if err != nil {
 				return derrors.Invalid(derrors.Field{Name: "limit", Reason: fmt.Sprintf("must be a whole number between 1 and %d", module.MaxLimit)})
 			}
-			limit = n
+			lq.Limit = n
 		}
-		page, err := svc.List(r.Context(), r.PathValue("tenantId"), q.Get("cursor"), limit)
+		if q.Has("sort") && lq.Sort == "" {
+			lq.Sort = "-" // present but empty: refused as any unknown order
+		}
+		page, err := svc.List(r.Context(), r.PathValue("tenantId"), lq)
 		if err != nil {
 			return err
 		}
@@ -172,6 +197,21 @@ func modulePath(tenant, id string) string { return "/tenants/" + tenant + "/modu
 
 // etag is a strong validator of a module's version (RFC 9110 §8.8.3).
 func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+
+// parseDryRun reads ?dryRun=true|false (absent: false).
+func parseDryRun(r *http.Request) (bool, error) {
+	q := r.URL.Query()
+	if !q.Has("dryRun") {
+		return false, nil
+	}
+	switch v := q["dryRun"]; {
+	case len(v) == 1 && v[0] == "true":
+		return true, nil
+	case len(v) == 1 && v[0] == "false":
+		return false, nil
+	}
+	return false, derrors.Invalid(derrors.Field{Name: "dryRun", Reason: "must be true or false, once"})
+}
 
 // parseIfMatch returns the version If-Match names, 0 when absent or "*".
 // Anything but "*" or one strong ETag of ours is malformed: 400, so the

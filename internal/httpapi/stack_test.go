@@ -65,7 +65,9 @@ func newStack(t *testing.T) *stack {
 	log := slog.New(slog.NewJSONHandler(s.logs, nil))
 	s.svc = s.backend.Service()
 	s.svc.Log = log
-	fn := func(h http.Handler) lambda.Handler { return lambda.NewHandler(httpadapter.NewV2(h).ProxyWithContext) }
+	fn := func(h http.Handler) lambda.Handler { // one invocation per instance, as Lambda
+		return &apigw.Instances{New: func() (lambda.Handler, error) { return lambda.NewHandler(httpadapter.NewV2(h).ProxyWithContext), nil }}
+	}
 	list := fn(httpapi.ListModules(log, s.svc))
 	gw := &apigw.Gateway{
 		Routes: []apigw.Route{

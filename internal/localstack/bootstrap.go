@@ -53,7 +53,7 @@ func CreateManager(ctx context.Context, svc *module.Service, b Bootstrap) (Manag
 func findManager(ctx context.Context, svc *module.Service, tenant string) (*module.Module, error) {
 	cursor := ""
 	for {
-		page, err := svc.List(ctx, tenant, cursor, module.MaxLimit)
+		page, err := svc.List(ctx, tenant, module.ListQuery{Cursor: cursor, Limit: module.MaxLimit})
 		if err != nil {
 			return nil, err
 		}

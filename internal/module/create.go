@@ -112,6 +112,9 @@ func (s *Service) Create(ctx context.Context, tenantID string, in CreateInput, i
 			return Credentials{Module: got, ClientSecret: in.ClientSecret}, false, nil
 		}
 		s.forgetSecret(ctx, m)
+		if errors.Is(err, derrors.ErrConflict) {
+			return Credentials{}, false, s.taken(ctx, m, err)
+		}
 		if errors.Is(err, ErrIdempotencyKeyTaken) {
 			c, found, rerr := s.replay(ctx, tenantID, idemKey, in)
 			if !found && rerr == nil {
@@ -124,15 +127,76 @@ func (s *Service) Create(ctx context.Context, tenantID string, in CreateInput, i
 	return Credentials{Module: m, ClientSecret: in.ClientSecret}, false, nil
 }
 
-func (s *Service) newModule(tenantID string, in CreateInput) (Module, error) {
-	var missing []derrors.Field
-	for _, f := range []struct{ name, value string }{{"name", in.Name}, {"displayName", in.DisplayName}, {"clientSecret", in.ClientSecret}} {
-		if f.value == "" {
-			missing = append(missing, derrors.Field{Name: f.name, Reason: "is required"})
-		}
+// Validate runs every rule of Create, uniqueness against the tenant's
+// current modules included, and writes nothing: no module, no hash, no
+// secret, and no argon2id run. It returns the module as Create would make
+// it, without the ID and client ID Create would generate. A portal calls
+// it at each step of its wizard; Create checks everything again.
+func (s *Service) Validate(ctx context.Context, tenantID string, in CreateInput) (Module, error) {
+	if err := CheckTenantID(tenantID); err != nil {
+		return Module{}, err
 	}
-	if len(missing) > 0 {
-		return Module{}, derrors.Invalid(missing...)
+	m, err := s.newModule(tenantID, in)
+	if err != nil {
+		return Module{}, err
+	}
+	if err := s.taken(ctx, m, nil); err != nil {
+		return Module{}, err
+	}
+	m.ID, m.ClientID, m.SecretName = "", "", ""
+	return m, nil
+}
+
+// taken returns a conflict naming every name of m that another module of
+// its tenant holds now, or nil. conflict is the store's conflict of a
+// write, if any: DynamoDB may report only the first condition that failed,
+// and a form wants to hear of both names at once.
+func (s *Service) taken(ctx context.Context, m Module, conflict error) error {
+	name, display, err := s.Store.Taken(ctx, m.TenantID, m.NameKey, m.DisplayKey)
+	if err != nil {
+		if conflict != nil {
+			return conflict
+		}
+		return fmt.Errorf("check names: %w", err)
+	}
+	var fields []derrors.Field
+	if name {
+		fields = append(fields, NameTaken(m.Name))
+	}
+	if display {
+		fields = append(fields, DisplayNameTaken(m.DisplayName))
+	}
+	switch {
+	case len(fields) > 0:
+		return derrors.Conflict(fields...)
+	case conflict != nil: // freed again meanwhile; the write's own answer stands
+		return conflict
+	}
+	return nil
+}
+
+// NameTaken is the conflict of a name that looks the same as another's.
+func NameTaken(name string) derrors.Field {
+	return derrors.Field{Name: "name", Reason: fmt.Sprintf("%q looks the same as the name of another module of this tenant (names are compared as a person sees them: ignoring case, width, spacing and look-alike letters)", name)}
+}
+
+// DisplayNameTaken is the conflict of a display name that looks the same
+// as another's.
+func DisplayNameTaken(name string) derrors.Field {
+	return derrors.Field{Name: "displayName", Reason: fmt.Sprintf("%q looks the same as the display name of another module of this tenant (display names are compared as a person sees them: ignoring case, width, spacing and look-alike letters)", name)}
+}
+
+// newModule builds the module of a create and checks every rule that needs
+// no storage, reporting every field at fault at once: a missing field is
+// "required", and the others are still checked.
+func (s *Service) newModule(tenantID string, in CreateInput) (Module, error) {
+	missing := map[string]bool{}
+	var bad []derrors.Field
+	for _, f := range []struct{ name, value string }{{"name", in.Name}, {"displayName", in.DisplayName}, {"clientSecret", in.ClientSecret}} {
+		if strings.TrimSpace(f.value) == "" {
+			missing[f.name] = true
+			bad = append(bad, derrors.Field{Name: f.name, Reason: "is required"})
+		}
 	}
 	now := s.now()
 	m := Module{
@@ -151,7 +215,6 @@ func (s *Service) newModule(tenantID string, in CreateInput) (Module, error) {
 		m.UserLogin = *in.UserLogin
 	}
 	m.normalize()
-	var bad []derrors.Field
 	if in.ClientID != "" {
 		if f := checkClientID(in.ClientID); f != nil {
 			bad = append(bad, *f)
@@ -159,12 +222,17 @@ func (s *Service) newModule(tenantID string, in CreateInput) (Module, error) {
 		m.ClientID = in.ClientID
 	}
 	m.SecretName = s.SecretName(tenantID, m.ClientID)
-	err := m.Check()
-	if de, ok := errors.AsType[*derrors.Error](err); ok {
-		bad = append(bad, de.Fields...)
+	if de, ok := errors.AsType[*derrors.Error](m.Check()); ok {
+		for _, f := range de.Fields {
+			if !missing[f.Name] {
+				bad = append(bad, f)
+			}
+		}
 	}
-	if f := checkSecret(in.ClientSecret, m.Name, m.DisplayName); f != nil {
-		bad = append(bad, *f)
+	if !missing["clientSecret"] {
+		if f := checkSecret(in.ClientSecret, m.Name, m.DisplayName); f != nil {
+			bad = append(bad, *f)
+		}
 	}
 	if len(bad) > 0 {
 		return m, derrors.Invalid(bad...)

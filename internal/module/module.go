@@ -79,6 +79,23 @@ func (c Credentials) MarshalJSON() ([]byte, error) {
 	}{shown{plainModule(c.Module), c.IsManager()}, c.ClientSecret})
 }
 
+// Preview is a module as a create would make it (Service.Validate): no ID
+// or client ID yet, no timestamps, and never a secret.
+type Preview struct{ Module }
+
+// MarshalJSON shows only what a create would set from the request.
+func (p Preview) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		TenantID    string    `json:"tenantId"`
+		Name        string    `json:"name"`
+		DisplayName string    `json:"displayName"`
+		UserLogin   UserLogin `json:"userLogin"`
+		Scopes      []string  `json:"scopes"`
+		Enabled     bool      `json:"enabled"`
+		Manager     bool      `json:"manager"`
+	}{p.TenantID, p.Name, p.DisplayName, p.UserLogin, p.Scopes, p.Enabled, p.IsManager()})
+}
+
 // Page is one page of a tenant's modules in creation order.
 type Page struct {
 	Items      []Module `json:"items"`

@@ -71,39 +71,6 @@ func (s *Service) Get(ctx context.Context, tenantID, id string) (Module, error) 
 	return m, nil
 }
 
-// List returns one page of the tenant's modules in creation order. cursor is
-// empty for the first page, else the NextCursor of the page before.
-func (s *Service) List(ctx context.Context, tenantID, cursor string, limit int) (Page, error) {
-	if err := CheckTenantID(tenantID); err != nil {
-		return Page{}, err
-	}
-	if limit < 1 || limit > MaxLimit {
-		return Page{}, derrors.Invalid(derrors.Field{Name: "limit", Reason: fmt.Sprintf("must be between 1 and %d", MaxLimit)})
-	}
-	key, err := s.listKey(ctx)
-	if err != nil {
-		return Page{}, err
-	}
-	after := ""
-	if cursor != "" {
-		if after, err = openCursor(key, tenantID, cursor); err != nil {
-			return Page{}, err
-		}
-	}
-	items, more, err := s.Store.List(ctx, tenantID, after, limit)
-	if err != nil {
-		return Page{}, fmt.Errorf("list modules of %s: %w", tenantID, err)
-	}
-	page := Page{Items: items}
-	if page.Items == nil {
-		page.Items = []Module{}
-	}
-	if more && len(items) > 0 {
-		page.NextCursor = sealCursor(key, tenantID, items[len(items)-1].ID)
-	}
-	return page, nil
-}
-
 // listKey loads the cursor key once per instance: it never changes.
 func (s *Service) listKey(ctx context.Context) ([]byte, error) {
 	s.mu.Lock()

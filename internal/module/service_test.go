@@ -110,7 +110,7 @@ func TestListPagesThroughEveryModuleOnce(t *testing.T) {
 		seen := map[string]bool{}
 		cursor, pages := "", 0
 		for {
-			page, err := svc.List(ctx, "acme", cursor, 3)
+			page, err := svc.List(ctx, "acme", module.ListQuery{Cursor: cursor, Limit: 3})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,7 +128,7 @@ func TestListPagesThroughEveryModuleOnce(t *testing.T) {
 			if page.NextCursor == "" {
 				break
 			}
-			if _, err := svc.List(ctx, "globex", page.NextCursor, 3); !errors.Is(err, derrors.ErrInvalid) {
+			if _, err := svc.List(ctx, "globex", module.ListQuery{Cursor: page.NextCursor, Limit: 3}); !errors.Is(err, derrors.ErrInvalid) {
 				t.Errorf("cursor replayed on another tenant: %v, want ErrInvalid", err)
 			}
 			cursor = page.NextCursor
@@ -137,7 +137,7 @@ func TestListPagesThroughEveryModuleOnce(t *testing.T) {
 			t.Errorf("listed %d modules in %d pages, want %d in 3", len(seen), pages, len(want))
 		}
 		for _, limit := range []int{0, 101, -1} {
-			if _, err := svc.List(ctx, "acme", "", limit); !errors.Is(err, derrors.ErrInvalid) {
+			if _, err := svc.List(ctx, "acme", module.ListQuery{Cursor: "", Limit: limit}); !errors.Is(err, derrors.ErrInvalid) {
 				t.Errorf("List limit %d: %v, want ErrInvalid", limit, err)
 			}
 		}
@@ -215,7 +215,7 @@ func TestIdempotentCreate(t *testing.T) {
 		if _, _, err := svc.Create(ctx, "globex", input("alpha", "Alpha"), "key-1"); err != nil {
 			t.Errorf("same key in another tenant is another key: %v", err)
 		}
-		page, _ := svc.List(ctx, "acme", "", 10)
+		page, _ := svc.List(ctx, "acme", module.ListQuery{Cursor: "", Limit: 10})
 		if hashes, _ := b.Secrets.List(ctx, b.SecretPrefix+"/acme/"); len(page.Items) != 1 || len(hashes) != 1 {
 			t.Errorf("%d modules and %d hashes in acme, want 1 and 1", len(page.Items), len(hashes))
 		}
@@ -292,7 +292,7 @@ func TestRenamesRaceCreates(t *testing.T) {
 			t.Errorf("%d requests got the name, want 1", wins)
 		}
 		assertConsistent(t, b, "acme", len(movers)+created)
-		page, _ := svc.List(context.Background(), "acme", "", module.MaxLimit)
+		page, _ := svc.List(context.Background(), "acme", module.ListQuery{Limit: module.MaxLimit})
 		holders := 0
 		for _, m := range page.Items {
 			if module.UniqueKey(m.Name) == "target" {
@@ -310,7 +310,7 @@ func TestRenamesRaceCreates(t *testing.T) {
 func assertConsistent(t *testing.T, b testenv.Backend, tenant string, want int) {
 	t.Helper()
 	ctx := context.Background()
-	page, err := b.Service().List(ctx, tenant, "", module.MaxLimit)
+	page, err := b.Service().List(ctx, tenant, module.ListQuery{Cursor: "", Limit: module.MaxLimit})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,14 @@ type Store interface {
 	// List returns up to limit modules of the tenant whose IDs follow after,
 	// in ID order (which is creation order), and whether more follow.
 	List(ctx context.Context, tenantID, after string, limit int) (items []Module, more bool, err error)
+	// ListBy returns up to limit modules of the tenant sorted by
+	// SortKey(Name) (SortName) or SortKey(DisplayName) (SortDisplayName)
+	// and ID, those whose position ("<sort key> <id>") follows after,
+	// and whether more follow.
+	ListBy(ctx context.Context, tenantID string, by Sort, after string, limit int) (items []Module, more bool, err error)
+	// Find returns every module of the tenant whose name or display-name
+	// guard key starts with prefix, each once, in no particular order.
+	Find(ctx context.Context, tenantID, prefix string) ([]Module, error)
 	// Update replaces old by m, moving the guards of changed names. It returns
 	// derrors.ErrPreconditionFailed when the stored version is not old.Version
 	// and a derrors.ErrConflict error naming each taken field. A non-empty
@@ -31,6 +39,9 @@ type Store interface {
 	// derrors.ErrPreconditionFailed when the stored version is not m.Version,
 	// and ErrManagerGone as Update does.
 	Delete(ctx context.Context, m Module, keep string) error
+	// Taken reports whether a module of the tenant holds the name or the
+	// display name with these UniqueKeys, as of now.
+	Taken(ctx context.Context, tenantID, nameKey, displayKey string) (name, display bool, err error)
 	// OtherManager returns the ID of an enabled manager module of the tenant
 	// other than exceptID, or "" when there is none.
 	OtherManager(ctx context.Context, tenantID, exceptID string) (string, error)

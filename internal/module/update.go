@@ -33,12 +33,10 @@ func (s *Service) Update(ctx context.Context, tenantID, id string, p Patch, ifMa
 		m.Scopes = append([]string(nil), old.Scopes...)
 		m.UserLogin.RedirectURIs = append([]string(nil), old.UserLogin.RedirectURIs...)
 		m.UserLogin.PostLogoutRedirectURIs = append([]string(nil), old.UserLogin.PostLogoutRedirectURIs...)
-		if err := p.apply(&m); err != nil {
-			return Module{}, err
-		}
+		applied := p.apply(&m)
 		m.normalize()
-		if err := m.Check(); err != nil {
-			return Module{}, err
+		if err := derrors.Faults(applied, m.Check()); err != nil {
+			return Module{}, err // every field at fault, members and rules alike
 		}
 		// A patch that fails anyway fails with that error, not 412
 		// (RFC 9110 §13.2.1).

@@ -1,0 +1,155 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/modules-service/modules/internal/module"
+)
+
+// Two indexes of a tenant's names live in its partition, one item per
+// module and kind each: the guards (NAME#<UniqueKey>, DISPLAY#<UniqueKey>),
+// which make names unique and which a search by prefix reads, and the
+// order items (ORDER#name#<SortKey> <id>, ORDER#displayName#…), which a
+// list sorted by name reads. Both lead to the modules; neither makes a
+// list read the tenant's other modules.
+
+func guardSK(by module.Sort, key string) string {
+	if by == module.SortDisplayName {
+		return displaySK(key)
+	}
+	return nameSK(key)
+}
+
+// ListBy implements module.Store: a page of order items, then their modules.
+func (s *Store) ListBy(ctx context.Context, tenantID string, by module.Sort, after string, limit int) ([]module.Module, bool, error) {
+	in := &dynamodb.QueryInput{
+		TableName:              &s.Table,
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :prefix)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(tenantPK(tenantID)), ":prefix": str(orderSK(by, "")),
+		},
+		Limit:          aws.Int32(int32(limit + 1)),
+		ConsistentRead: aws.Bool(true),
+	}
+	if after != "" {
+		in.ExclusiveStartKey = key(tenantPK(tenantID), orderSK(by, after))
+	}
+	var ids []string
+	for len(ids) <= limit {
+		out, err := s.DB.Query(ctx, in)
+		if err != nil {
+			return nil, false, fmt.Errorf("query order items: %w", err)
+		}
+		for _, raw := range out.Items {
+			var g guardItem
+			if err := attributevalue.UnmarshalMap(raw, &g); err != nil {
+				return nil, false, fmt.Errorf("decode order item: %w", err)
+			}
+			ids = append(ids, g.ModuleID)
+		}
+		if out.LastEvaluatedKey == nil {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	more := len(ids) > limit
+	if more {
+		ids = ids[:limit]
+	}
+	mods, err := s.modules(ctx, tenantID, ids)
+	return mods, more, err
+}
+
+// Find implements module.Store: the guards of both kinds whose key starts
+// with prefix, then their modules.
+func (s *Store) Find(ctx context.Context, tenantID, prefix string) ([]module.Module, error) {
+	seen := map[string]bool{}
+	var ids []string
+	for _, by := range []module.Sort{module.SortName, module.SortDisplayName} {
+		in := &dynamodb.QueryInput{
+			TableName:              &s.Table,
+			KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :prefix)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk": str(tenantPK(tenantID)), ":prefix": str(guardSK(by, prefix)),
+			},
+			ConsistentRead: aws.Bool(true),
+		}
+		for {
+			out, err := s.DB.Query(ctx, in)
+			if err != nil {
+				return nil, fmt.Errorf("query guards: %w", err)
+			}
+			for _, raw := range out.Items {
+				var g guardItem
+				if err := attributevalue.UnmarshalMap(raw, &g); err != nil {
+					return nil, fmt.Errorf("decode guard: %w", err)
+				}
+				if !seen[g.ModuleID] {
+					seen[g.ModuleID] = true
+					ids = append(ids, g.ModuleID)
+				}
+			}
+			if out.LastEvaluatedKey == nil {
+				break
+			}
+			in.ExclusiveStartKey = out.LastEvaluatedKey
+		}
+	}
+	return s.modules(ctx, tenantID, ids)
+}
+
+// batchGetMax is BatchGetItem's limit of keys per call; maxBatchAttempts
+// bounds the retries of keys it leaves unprocessed.
+const batchGetMax, maxBatchAttempts = 100, 6
+
+// modules reads the modules of ids, in the order of ids, with strongly
+// consistent BatchGetItem calls. A guard whose module is gone (a delete
+// commits both, so only an in-flight one) is skipped.
+func (s *Store) modules(ctx context.Context, tenantID string, ids []string) ([]module.Module, error) {
+	byID := make(map[string]module.Module, len(ids))
+	for start := 0; start < len(ids); start += batchGetMax {
+		keys := make([]map[string]types.AttributeValue, 0, batchGetMax)
+		for _, id := range ids[start:min(start+batchGetMax, len(ids))] {
+			keys = append(keys, key(tenantPK(tenantID), moduleSK(id)))
+		}
+		req := map[string]types.KeysAndAttributes{s.Table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+		for attempt := 0; len(req) > 0; attempt++ {
+			if attempt == maxBatchAttempts {
+				return nil, fmt.Errorf("batch get modules: keys still unprocessed after %d attempts", attempt)
+			}
+			if attempt > 0 { // unprocessed keys: throttled, back off
+				select {
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				case <-time.After(time.Duration(attempt*attempt*20) * time.Millisecond):
+				}
+			}
+			out, err := s.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, fmt.Errorf("batch get modules: %w", err)
+			}
+			for _, raw := range out.Responses[s.Table] {
+				var it moduleItem
+				if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+					return nil, fmt.Errorf("decode module: %w", err)
+				}
+				byID[it.ID] = it.module()
+			}
+			req = out.UnprocessedKeys
+		}
+	}
+	mods := make([]module.Module, 0, len(ids))
+	for _, id := range ids {
+		if m, ok := byID[id]; ok {
+			mods = append(mods, m)
+		}
+	}
+	return mods, nil
+}

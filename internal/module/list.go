@@ -1,0 +1,152 @@
+package module
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/modules-service/modules/internal/derrors"
+)
+
+// Sort is the order of a list.
+type Sort string
+
+// The orders a list can take. Names sort as they are compared for
+// uniqueness (UniqueKey), so "billing" and "Billing" sort together.
+const (
+	SortCreated     Sort = "createdAt" // creation order (module IDs), the default
+	SortName        Sort = "name"
+	SortDisplayName Sort = "displayName"
+)
+
+// MaxQuery is the longest search prefix accepted, in characters.
+const MaxQuery = DisplayNameMax
+
+// ListQuery selects a page of a tenant's modules.
+type ListQuery struct {
+	Cursor string // the NextCursor of the previous page, or ""
+	Limit  int    // 1..MaxLimit
+	// Q, when not empty, keeps the modules whose name or display name
+	// starts with it, both compared as for uniqueness.
+	Q    string
+	Sort Sort // "" is SortCreated
+}
+
+// List returns a page of a tenant's modules.
+//
+// Without Q a page reads one page of the table: module items for creation
+// order, or the order items the table keeps per module and name (sorted by
+// SortKey) and then the modules they point to. With Q it reads the name
+// and display-name guard items whose UniqueKey starts with UniqueKey(Q)
+// and the modules they point to, and nothing else: a search costs what it
+// finds, not what the tenant has.
+func (s *Service) List(ctx context.Context, tenantID string, q ListQuery) (Page, error) {
+	if err := CheckTenantID(tenantID); err != nil {
+		return Page{}, err
+	}
+	var bad []derrors.Field
+	if q.Limit < 1 || q.Limit > MaxLimit {
+		bad = append(bad, derrors.Field{Name: "limit", Reason: fmt.Sprintf("must be between 1 and %d", MaxLimit)})
+	}
+	if q.Sort == "" {
+		q.Sort = SortCreated
+	}
+	if !slices.Contains([]Sort{SortCreated, SortName, SortDisplayName}, q.Sort) {
+		bad = append(bad, derrors.Field{Name: "sort", Reason: "must be name, displayName or createdAt"})
+	}
+	if n := utf8.RuneCountInString(q.Q); n > MaxQuery || !utf8.ValidString(q.Q) {
+		bad = append(bad, derrors.Field{Name: "q", Reason: fmt.Sprintf("must be at most %d characters", MaxQuery)})
+	}
+	if len(bad) > 0 {
+		return Page{}, derrors.Invalid(bad...)
+	}
+	key, err := s.listKey(ctx)
+	if err != nil {
+		return Page{}, err
+	}
+	prefix := UniqueKey(q.Q)
+	scope := string(q.Sort) + "\x00" + prefix // a cursor is good for its own list only
+	after := ""
+	if q.Cursor != "" {
+		if after, err = openCursor(key, tenantID+"\x00"+scope, q.Cursor); err != nil {
+			return Page{}, err
+		}
+	}
+	var items []Module
+	var more bool
+	switch {
+	case prefix != "":
+		items, more, err = s.search(ctx, tenantID, prefix, q.Sort, after, q.Limit)
+	case q.Sort == SortCreated:
+		items, more, err = s.Store.List(ctx, tenantID, after, q.Limit)
+	default:
+		items, more, err = s.Store.ListBy(ctx, tenantID, q.Sort, after, q.Limit)
+	}
+	if err != nil {
+		return Page{}, fmt.Errorf("list modules of %s: %w", tenantID, err)
+	}
+	page := Page{Items: items}
+	if page.Items == nil {
+		page.Items = []Module{}
+	}
+	if more && len(items) > 0 {
+		last := items[len(items)-1]
+		page.NextCursor = sealCursor(key, tenantID+"\x00"+scope, position(last, q.Sort))
+	}
+	return page, nil
+}
+
+// search pages through the modules Find returns, in the order asked for.
+func (s *Service) search(ctx context.Context, tenantID, prefix string, by Sort, after string, limit int) ([]Module, bool, error) {
+	found, err := s.Store.Find(ctx, tenantID, prefix)
+	if err != nil {
+		return nil, false, err
+	}
+	slices.SortFunc(found, func(a, b Module) int { return strings.Compare(position(a, by), position(b, by)) })
+	start, _ := slices.BinarySearchFunc(found, after, func(m Module, after string) int {
+		return cmp.Compare(position(m, by), after)
+	})
+	if after != "" && start < len(found) && position(found[start], by) == after {
+		start++
+	}
+	found = found[start:]
+	if len(found) > limit {
+		return found[:limit], true, nil
+	}
+	return found, false, nil
+}
+
+// position is where m stands in a list sorted by: its ID in creation
+// order, else its SortKey and ID (names are unique by UniqueKey, not by
+// SortKey, so the ID breaks ties).
+func position(m Module, by Sort) string {
+	switch by {
+	case SortName:
+		return SortKey(m.Name) + positionSep + m.ID
+	case SortDisplayName:
+		return SortKey(m.DisplayName) + positionSep + m.ID
+	}
+	return m.ID
+}
+
+// positionSep separates a SortKey from the ID in a position. A space sorts
+// below every letter, digit and most punctuation, so "ab" comes before "ab
+// c"; it is not a control character, which a DynamoDB key might refuse.
+const positionSep = " "
+
+// SortKey is the form in which names sort: NFKC and case folded, so
+// "billing" and "Billing" sort together and fullwidth letters among their
+// plain forms. Not UniqueKey, whose confusable skeleton would sort "mid"
+// as "rnid" and "client" as "dient".
+func SortKey(s string) string {
+	return strings.Join(strings.Fields(folder.String(norm.NFKC.String(s))), " ")
+}
+
+// Position is where m stands in a list sorted by name or display name:
+// what an order item's key holds.
+func Position(m Module, by Sort) string { return position(m, by) }
