@@ -60,7 +60,7 @@ clean:
 FUNCTIONS := CreateModuleFunction:create-module ListModulesFunction:list-modules \
 	UpdateModuleFunction:update-module DeleteModuleFunction:delete-module \
 	ReaperFunction:reaper TokenFunction:token RotateSigningKeyFunction:rotate-signing-key \
-	AuthorizerFunction:authorizer
+	AuthorizerFunction:authorizer PortalFunction:portal
 
 define lambda_rule
 build-$(word 1,$(subst :, ,$(1))):

@@ -120,6 +120,12 @@ func TestEveryBootstrapUnderTheEmulator(t *testing.T) {
 			}
 			return nil
 		}}}},
+		{"PortalFunction", []step{{event: "portal-get.json", status: 200, check: func(b []byte) error {
+			if !strings.Contains(string(b), "<title>Modules</title>") {
+				return fmt.Errorf("not the Modules page: %.200s", b)
+			}
+			return nil
+		}}}},
 		{"RotateSigningKeyFunction", []step{{event: "rotate-create-secret.json", check: func(b []byte) error {
 			if strings.TrimSpace(string(b)) != "null" {
 				return fmt.Errorf("rotation step answered %s", b)

@@ -14,10 +14,26 @@ type CORS struct {
 	AllowOrigins, AllowMethods, AllowHeaders, ExposeHeaders []string
 	AllowCredentials                                        bool
 	MaxAge                                                  int
+	// AllowLoopback also allows http://localhost:<port> and
+	// http://127.0.0.1:<port>, any port: a portal developer's dev server.
+	// Only the local gateway sets it; API Gateway has no such option.
+	AllowLoopback bool
 }
 
 func (c *CORS) allowed(origin string) bool {
-	return origin != "" && (slices.Contains(c.AllowOrigins, origin) || (!c.AllowCredentials && slices.Contains(c.AllowOrigins, "*")))
+	return origin != "" && (slices.Contains(c.AllowOrigins, origin) || (!c.AllowCredentials && slices.Contains(c.AllowOrigins, "*")) ||
+		c.AllowLoopback && loopbackOrigin(origin))
+}
+
+// loopbackOrigin reports http://localhost:<port> or http://127.0.0.1:<port>.
+func loopbackOrigin(origin string) bool {
+	for _, host := range []string{"http://localhost:", "http://127.0.0.1:"} {
+		if port, ok := strings.CutPrefix(origin, host); ok {
+			n, err := strconv.Atoi(port)
+			return err == nil && n > 0 && n < 65536 && strconv.Itoa(n) == port
+		}
+	}
+	return false
 }
 
 // wrap applies the configuration around next.

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/modules-service/modules/internal/accesstoken"
 	"log/slog"
 	"net/http"
 	"os"
@@ -52,8 +53,9 @@ type Options struct {
 	SigningKeySecret string
 	PublicKeysSecret string
 	ClientCacheTTL   time.Duration
-	// CORSOrigins replaces the template's PortalOrigins default, e.g. with
-	// a frontend's dev server.
+	// CORSOrigins replaces the origins CORS allows. Empty: the template's
+	// PortalOrigins and any http://localhost:<port> or
+	// http://127.0.0.1:<port> (a frontend's dev server).
 	CORSOrigins []string
 	Bootstrap   Bootstrap
 	Log         *slog.Logger
@@ -67,10 +69,13 @@ type Stack struct {
 	Mode     string
 	// DynamoDB is the client the functions use, on the stack's table
 	// (Options.Table): for the operator commands and the tests.
-	DynamoDB  wiring.DynamoDB
-	service   *module.Service
-	closeOnce sync.Once
-	closers   []func()
+	DynamoDB wiring.DynamoDB
+	service  *module.Service
+	// what the portal session mints a bootstrap manager's token with
+	issuer, audience string
+	keys             signing.Source[signing.KeySet]
+	closeOnce        sync.Once
+	closers          []func()
 }
 
 // Start builds the stack.
@@ -97,10 +102,13 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		s.Close()
 		return nil, fmt.Errorf("bootstrap manager: %w", err)
 	}
-	if len(o.CORSOrigins) > 0 {
-		tpl.CORS.AllowOrigins = o.CORSOrigins
-	}
 	gw := &apigw.Gateway{Log: o.Log, CORS: cors(tpl.CORS)}
+	switch {
+	case len(o.CORSOrigins) > 0:
+		gw.CORS.AllowOrigins = o.CORSOrigins
+	case gw.CORS != nil:
+		gw.CORS.AllowLoopback = true // plus any dev server on loopback
+	}
 	for _, f := range tpl.Functions {
 		fn, ok := wiring.Lookup(f.Folder)
 		if !ok {
@@ -131,7 +139,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 			gw.Routes = append(gw.Routes, route)
 		}
 	}
-	s.Handler = gw.Handler()
+	s.issuer, s.audience = env.Config.Issuer, accesstoken.Audience(env.Config.Audience, env.Config.Issuer)
+	s.keys = env.SigningKeys
+	s.Handler = s.local(gw.Handler())
 	return s, nil
 }
 

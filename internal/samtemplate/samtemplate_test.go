@@ -66,6 +66,7 @@ func TestRoutes(t *testing.T) {
 		"update-module PATCH /tenants/{tenantId}/modules/{moduleId}":  true,
 		"delete-module DELETE /tenants/{tenantId}/modules/{moduleId}": true,
 		"token POST /oauth2/token":                                    false,
+		"portal GET /portal/{proxy+}":                                 false,
 		"token GET /.well-known/jwks.json":                            false,
 		"token GET /.well-known/oauth-authorization-server":           false,
 		"token GET /.well-known/openid-configuration":                 false,

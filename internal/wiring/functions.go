@@ -3,6 +3,7 @@ package wiring
 import (
 	"context"
 	"fmt"
+	"github.com/modules-service/modules/internal/portal"
 	"net/http"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -103,4 +104,8 @@ func rotateSigningKey(_ context.Context, e Env) (lambda.Handler, error) {
 	return lambda.NewHandler(func(ctx context.Context, ev secretsmanager.RotationEvent) error {
 		return secretsmanager.Rotation{SM: e.Rotation, PublicKeysSecret: e.Config.PublicKeysSecret}.Rotate(ctx, ev)
 	}), nil
+}
+
+func portalPage(_ context.Context, e Env) (lambda.Handler, error) {
+	return proxied(portal.Handler(portal.Config{IdPIssuer: e.Config.IdP.Issuer})), nil
 }

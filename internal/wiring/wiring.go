@@ -78,11 +78,12 @@ var (
 	AuthorizerFn     = Function{"authorizer", []string{config.EnvTable, config.EnvPublicKeys}, authorizer}
 	Reaper           = Function{"reaper", []string{config.EnvTable, config.EnvSecretPrefix}, reaper}
 	RotateSigningKey = Function{"rotate-signing-key", []string{config.EnvPublicKeys}, rotateSigningKey}
+	Portal           = Function{"portal", nil, portalPage}
 )
 
 // All lists every function, for the local gateway and its tests.
 func All() []Function {
-	return []Function{CreateModule, ListModules, UpdateModule, DeleteModule, Token, AuthorizerFn, Reaper, RotateSigningKey}
+	return []Function{CreateModule, ListModules, UpdateModule, DeleteModule, Token, AuthorizerFn, Reaper, RotateSigningKey, Portal}
 }
 
 // Main is the whole of a function's main: read the environment, build the

@@ -1,0 +1,303 @@
+package localstack_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"golang.org/x/oauth2"
+
+	"github.com/modules-service/modules/internal/localstack"
+)
+
+// browser is headless Chromium on one page, its console kept: on failure
+// the test saves a screenshot and the console next to each other.
+type browser struct {
+	t       *testing.T
+	ctx     context.Context
+	mu      sync.Mutex
+	console []string
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	path := os.Getenv("CHROMIUM")
+	if path == "" {
+		path, _ = exec.LookPath("chromium")
+	}
+	if path == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true but no chromium (Debian package chromium; .ci/run installs it)")
+		}
+		t.Skip("no chromium")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
+		chromedp.WindowSize(1200, 900), chromedp.Flag("disable-dev-shm-usage", true))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	b := &browser{t: t, ctx: ctx}
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		t.Fatalf("start chromium: %v", err)
+	}
+	go func() {
+		for m, err := range chromedp.Console(ctx) {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			b.console = append(b.console, m.String())
+			b.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		if t.Failed() {
+			b.saveArtifacts()
+		}
+		cancelCtx()
+		cancelAlloc()
+	})
+	return b
+}
+
+func (b *browser) saveArtifacts() {
+	dir := os.Getenv("BROWSER_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "modules-browser")
+	}
+	_ = os.MkdirAll(dir, 0o755)
+	name := strings.NewReplacer("/", "_", " ", "_").Replace(b.t.Name())
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
+		_ = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+	}
+	b.mu.Lock()
+	_ = os.WriteFile(filepath.Join(dir, name+".console.txt"), []byte(strings.Join(b.console, "\n")), 0o644)
+	b.mu.Unlock()
+	b.t.Logf("screenshot and console log in %s", dir)
+}
+
+// stepTimeout bounds each step: a page that never shows what a step waits
+// for fails the test with that step's name, not at the test's deadline.
+const stepTimeout = 20 * time.Second
+
+// run runs actions, failing the test with what failed.
+func (b *browser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// get runs an action that returns a value.
+func get[T any](b *browser, what string, a chromedp.Action[T]) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// button is the XPath of a button by its visible text.
+func button(text string) string { return fmt.Sprintf(`//button[normalize-space()=%q]`, text) }
+
+func (b *browser) click(text string) {
+	b.t.Helper()
+	b.run("click "+text, chromedp.WaitVisible(button(text)), chromedp.Click(button(text)))
+}
+
+func (b *browser) fill(id, value string) {
+	b.t.Helper()
+	b.run("fill "+id, chromedp.WaitVisible(chromedp.CSS("#"+id)), chromedp.SetValue(chromedp.CSS("#"+id), value))
+}
+
+// heading waits for the view's heading to read text.
+func (b *browser) heading(text string) {
+	b.t.Helper()
+	b.run("heading "+text, chromedp.WaitVisible(fmt.Sprintf(`//h2[normalize-space()=%q]`, text)))
+}
+
+func evalJS[T any](b *browser, js string) T {
+	b.t.Helper()
+	return get(b, "evaluate "+js, chromedp.Evaluate[T](js))
+}
+
+// fieldError waits for the field's error and returns it, checking the
+// field is marked invalid for assistive technology.
+func (b *browser) fieldError(id string) string {
+	b.t.Helper()
+	b.run("error of "+id, chromedp.WaitVisible(chromedp.CSS("#"+id+"-error")))
+	text := get(b, "error text of "+id, chromedp.Text(chromedp.CSS("#"+id+"-error")))
+	if invalid := evalJS[string](b, fmt.Sprintf(`document.getElementById(%q).getAttribute("aria-invalid") || ""`, id)); invalid != "true" {
+		b.t.Errorf("%s shows an error but is not aria-invalid", id)
+	}
+	return text
+}
+
+// snapshot saves a screenshot for README.md when DOCS_SCREENSHOTS names a
+// directory (make screenshots).
+func (b *browser) snapshot(name string) {
+	dir := os.Getenv("DOCS_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png := get(b, "screenshot", chromedp.CaptureScreenshot())
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		b.t.Error(err)
+	}
+}
+
+// TestPortalWizard drives the Modules page in headless Chromium against
+// the local gateway, as a tenant manager would.
+func TestPortalWizard(t *testing.T) {
+	s, base := serve(t, localstack.Options{Bootstrap: localstack.Bootstrap{Tenant: "acme"}})
+	manager := token(t, base, s.Manager.ClientID, s.Manager.ClientSecret, oauth2.AuthStyleInHeader)
+	modules := base + "/tenants/acme/modules"
+	const moduleSecret = "Wizard-Secret-4711-abc"
+	b := newBrowser(t)
+	secretVisible := func(where string) {
+		t.Helper()
+		html := evalJS[string](b, `document.documentElement.outerHTML + [...document.querySelectorAll("input, textarea")].map((e) => e.value).join(" ")`)
+		storage := evalJS[string](b, `JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])`)
+		cookies := evalJS[string](b, `document.cookie`)
+		url := evalJS[string](b, `location.href`)
+		for name, v := range map[string]string{"DOM": html, "storage": storage, "cookies": cookies, "URL": url} {
+			if strings.Contains(v, moduleSecret) {
+				t.Errorf("%s: the client secret is in the %s", where, name)
+			}
+		}
+	}
+
+	b.run("open the page", chromedp.Navigate(base+"/"))
+	b.heading("Modules")
+	b.snapshot("portal-list")
+
+	// the whole wizard
+	b.click("Add Module")
+	b.heading("Add Module: Details")
+	b.fill("f-name", "billing")
+	b.fill("f-displayName", "Billing")
+	b.fill("f-clientSecret", moduleSecret)
+	b.snapshot("portal-details")
+	b.click("Next")
+	b.heading("Add Module: User Login")
+	if evalJS[bool](b, `document.querySelector('[role=switch]').checked`) {
+		t.Error("User Login is on by default")
+	}
+	b.snapshot("portal-user-login")
+	b.click("Next")
+	b.heading("Add Module: Summary")
+	summary := get(b, "summary", chromedp.Text(chromedp.CSS("#step")))
+	if !strings.Contains(summary, "billing") || !strings.Contains(summary, "Billing") || strings.Contains(summary, moduleSecret) {
+		t.Errorf("summary %q: want the entries and no secret", summary)
+	}
+	// Back, change a field, forward again
+	b.click("Back")
+	b.heading("Add Module: User Login")
+	b.click("Back")
+	b.heading("Add Module: Details")
+	b.fill("f-displayName", "Billing service")
+	b.click("Next")
+	b.heading("Add Module: User Login")
+	b.click("Next")
+	b.heading("Add Module: Summary")
+	summary = get(b, "summary", chromedp.Text(chromedp.CSS("#step")))
+	if !strings.Contains(summary, "Billing service") {
+		t.Errorf("summary after Back %q: want the changed display name", summary)
+	}
+	b.snapshot("portal-summary")
+	b.click("Save")
+	b.heading("Add Module: Client Credentials")
+	clientID := get(b, "client ID", chromedp.Value(chromedp.CSS("#f-clientId")))
+	shownSecret := get(b, "client secret", chromedp.Value(chromedp.CSS("#f-clientSecret")))
+	warning := get(b, "warning", chromedp.Text(chromedp.CSS(".warning")))
+	if clientID == "" || shownSecret != moduleSecret || warning != "The client secret will never be visible again." {
+		t.Errorf("credentials: client ID %q, secret shown %v, warning %q", clientID, shownSecret == moduleSecret, warning)
+	}
+	b.snapshot("portal-credentials")
+	b.click("Finish")
+	b.heading("Modules")
+	b.run("the list shows it", chromedp.WaitVisible(`//a[normalize-space()="Billing service"]`))
+	secretVisible("after Finish")
+	token(t, base, clientID, moduleSecret, oauth2.AuthStyleInHeader) // the Client ID works with that secret
+
+	// a name taken in another case is reported at Next; nothing is created
+	b.click("Add Module")
+	b.fill("f-name", "BILLING")
+	b.fill("f-displayName", "Another")
+	b.fill("f-clientSecret", "Another-Secret-4711-xyz")
+	b.click("Next")
+	if msg := b.fieldError("f-name"); !strings.Contains(msg, "looks the same") {
+		t.Errorf("taken name: %q", msg)
+	}
+	b.heading("Add Module: Details")
+	if items := call(t, "GET", modules, manager, "").body["items"].([]any); len(items) != 2 {
+		t.Errorf("%d modules after a refused Next, want 2 (manager, billing)", len(items))
+	}
+	// User Login on without a URL is refused on the field
+	b.fill("f-name", "reports")
+	b.click("Next")
+	b.heading("Add Module: User Login")
+	b.run("switch on", chromedp.Click(chromedp.CSS(`[role=switch]`)))
+	b.click("Next")
+	if msg := b.fieldError("f-userLogin-redirectUris"); !strings.Contains(msg, "at least one redirect URI") {
+		t.Errorf("User Login without URL: %q", msg)
+	}
+	b.click("Back")
+	b.click("Cancel")
+
+	// reload, open the module: the secret is nowhere
+	b.run("reload", chromedp.Reload())
+	b.heading("Modules")
+	b.run("open billing", chromedp.Click(`//a[normalize-space()="Billing service"]`))
+	b.heading("Billing service")
+	secretVisible("on the module's page after a reload")
+	b.snapshot("portal-module")
+
+	// switch User Login on later, with a valid URL
+	b.run("switch on", chromedp.Click(`//div[@data-field="userLogin.enabled"]//input`))
+	b.fill("f-userLogin-redirectUris", "https://app.example.com/callback")
+	b.fill("f-name", "billing-renamed")
+	b.click("Save changes")
+	b.run("saved", chromedp.WaitVisible(`//div[@id="announce" and normalize-space()="Changes saved."]`))
+	id := findModule(t, modules, manager, clientID)
+	if m := call(t, "GET", modules+"/"+id, manager, "").body; m["name"] != "billing-renamed" || m["userLogin"].(map[string]any)["enabled"] != true {
+		t.Errorf("after Save: %v", m)
+	}
+
+	// changed behind the page's back: 412, and a Reload offered
+	if a := call(t, "PATCH", modules+"/"+id, manager, `{"displayName":"Changed elsewhere"}`); a.status != 200 {
+		t.Fatalf("patch behind the page: %d", a.status)
+	}
+	b.run("disable", chromedp.Click(`//div[@data-field="enabled"]//input`))
+	b.click("Save changes")
+	b.run("412 notice", chromedp.WaitVisible(`//div[@role="alert"]//button[normalize-space()="Reload"]`))
+	b.click("Reload")
+	b.heading("Changed elsewhere")
+	b.run("disable", chromedp.Click(`//div[@data-field="enabled"]//input`))
+	b.click("Save changes")
+	b.run("saved", chromedp.WaitVisible(`//div[@id="announce" and normalize-space()="Changes saved."]`))
+	if m := call(t, "GET", modules+"/"+id, manager, "").body; m["enabled"] != false {
+		t.Errorf("after disable: %v", m)
+	}
+
+	// delete, with confirmation
+	b.click("Delete")
+	b.click("Delete module")
+	b.heading("Modules")
+	if a := call(t, "GET", modules+"/"+id, manager, ""); a.status != 404 {
+		t.Errorf("after delete: %d", a.status)
+	}
+}

@@ -1,0 +1,90 @@
+// Package portal is the Modules page of the tenant portal: plain HTML, CSS
+// and JavaScript modules embedded in the binary, served by the portal
+// function on GET /portal/{proxy+} of the API (same origin, so no CORS) and
+// by the local gateway. README.md, "The portal page".
+package portal
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+)
+
+//go:embed static
+var static embed.FS
+
+// Config is what the page's headers depend on.
+type Config struct {
+	// IdPIssuer, when set, is an origin the page may connect to (its
+	// OpenID provider), added to connect-src.
+	IdPIssuer string
+}
+
+// asset is one embedded file, served under a path that holds its digest
+// so that it can be cached for a year: a new build is a new path.
+type asset struct {
+	body        []byte
+	contentType string
+}
+
+// Handler serves the page: /portal/ is index.html (never cached, it names
+// the current assets), /portal/assets/<digest>/<file> the rest (immutable).
+func Handler(c Config) http.Handler {
+	assets := map[string]asset{}
+	index, _ := fs.ReadFile(static, "static/index.html") // embedded: cannot fail
+	entries, _ := fs.ReadDir(static, "static")
+	for _, e := range entries {
+		if e.Name() == "index.html" {
+			continue
+		}
+		body, _ := fs.ReadFile(static, "static/"+e.Name())
+		sum := sha256.Sum256(body)
+		p := "/portal/assets/" + hex.EncodeToString(sum[:6]) + "/" + e.Name()
+		assets[p] = asset{body, mime.TypeByExtension(path.Ext(e.Name()))}
+		index = bytes.ReplaceAll(index, []byte(`"`+e.Name()+`"`), []byte(`"`+p+`"`))
+	}
+	csp := "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'" +
+		originOf(c.IdPIssuer) + "; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			h.Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		if a, ok := assets[r.URL.Path]; ok {
+			h.Set("Content-Type", a.contentType)
+			h.Set("Cache-Control", "public, max-age=31536000, immutable")
+			_, _ = w.Write(a.body)
+			return
+		}
+		if r.URL.Path != "/portal/" && r.URL.Path != "/portal" && r.URL.Path != "/portal/index.html" {
+			http.Error(w, "no such page", http.StatusNotFound)
+			return
+		}
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Cache-Control", "no-cache")
+		_, _ = w.Write(index)
+	})
+}
+
+// originOf is " <scheme>://<host>" of an issuer URL, or "".
+func originOf(issuer string) string {
+	scheme, rest, ok := strings.Cut(issuer, "://")
+	if !ok || issuer == "" {
+		return ""
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	return fmt.Sprintf(" %s://%s", scheme, host)
+}
