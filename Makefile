@@ -10,7 +10,7 @@ GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test venv venv-ministack venv-checkov bench lambdas clean deploy-local stop-local
+.PHONY: run test venv venv-ministack venv-checkov screenshots bench lambdas clean deploy-local stop-local
 
 ## run: the whole API on 127.0.0.1:3000 with embedded DynamoDB and secrets
 run:
@@ -18,7 +18,7 @@ run:
 
 ## test: unit, integration (moto), fuzz, template (lint, checkov, build),
 ## Lambda fidelity, deployment (ministack) and property-based tests
-test: venv venv-ministack venv-checkov
+test: venv venv-ministack venv-checkov bin/axe.min.js
 	infra/test.sh
 
 ## venv: Python tools pinned in infra/requirements.txt
@@ -46,6 +46,17 @@ venv-checkov: .venv-checkov/.installed
 	python3 -m venv .venv-$*
 	.venv-$*/bin/pip install --quiet --disable-pip-version-check -r $<
 	touch $@
+
+## bin/axe.min.js: axe-core, pinned, for the portal's accessibility test
+AXE_VERSION := 4.14.1
+bin/axe.min.js:
+	mkdir -p bin/axe-pack
+	cd bin/axe-pack && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && tar -xzf axe-core-$(AXE_VERSION).tgz package/axe.min.js
+	mv bin/axe-pack/package/axe.min.js $@ && rm -rf bin/axe-pack
+
+## screenshots: the README's pictures of the portal (docs/portal-*.png)
+screenshots:
+	DOCS_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run TestPortalWizard ./internal/localstack
 
 ## bench: benchmarks and measurements (README.md, "Performance")
 bench: venv

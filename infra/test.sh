@@ -18,6 +18,7 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 echo "moto server at $MOTO_ENDPOINT"
+export AXE_JS=$PWD/bin/axe.min.js # the portal's accessibility test (make bin/axe.min.js)
 
 echo "== go vet"
 go vet ./...

@@ -301,3 +301,81 @@ func TestPortalWizard(t *testing.T) {
 		t.Errorf("after delete: %d", a.status)
 	}
 }
+
+// axe is axe-core (pinned in the Makefile, fetched by make test into
+// bin/axe.min.js, or AXE_JS).
+func axe(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("AXE_JS")
+	if path == "" {
+		path = "../../bin/axe.min.js"
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but no axe-core at %s (make test fetches it): %v", path, err)
+		}
+		t.Skipf("no axe-core at %s (make bin/axe.min.js)", path)
+	}
+	return string(src)
+}
+
+// violations runs axe-core on the page and returns its serious and
+// critical violations, each with the rule and the elements.
+func (b *browser) violations(where, axeSource string) []string {
+	b.t.Helper()
+	if !evalJS[bool](b, `typeof axe !== "undefined"`) {
+		get(b, "inject axe-core", chromedp.Evaluate[any](axeSource+";1"))
+	}
+	return get(b, "axe on "+where, chromedp.Evaluate[[]string](`axe.run(document, {resultTypes: ["violations"]}).then((r) =>
+		r.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+			.map((v) => v.id + " (" + v.impact + "): " + v.nodes.map((n) => n.target.join(" ")).join(", ")))`, chromedp.EvalAwaitPromise))
+}
+
+// accessible fails the test on every serious or critical violation.
+func (b *browser) accessible(where, axeSource string) {
+	b.t.Helper()
+	for _, v := range b.violations(where, axeSource) {
+		b.t.Errorf("%s: %s", where, v)
+	}
+}
+
+// TestPortalAccessibility: axe-core finds no serious or critical
+// violation on the list, every tab of the wizard and a module's page.
+func TestPortalAccessibility(t *testing.T) {
+	source := axe(t)
+	_, base := serve(t, localstack.Options{Bootstrap: localstack.Bootstrap{Tenant: "acme"}})
+	b := newBrowser(t)
+	b.run("open the page", chromedp.Navigate(base+"/portal/"))
+	b.heading("Modules")
+	b.accessible("the list", source)
+	b.click("Add Module")
+	b.heading("Add Module: Details")
+	b.accessible("Details", source)
+	b.fill("f-name", "billing")
+	b.fill("f-displayName", "Billing")
+	b.fill("f-clientSecret", "Axe-Secret-4711-abcdef")
+	b.click("Next")
+	b.heading("Add Module: User Login")
+	b.accessible("User Login", source)
+	b.click("Next")
+	b.heading("Add Module: Summary")
+	b.accessible("Summary", source)
+	b.click("Save")
+	b.heading("Add Module: Client Credentials")
+	b.accessible("Client Credentials", source)
+	b.click("Finish")
+	b.run("open billing", chromedp.Click(`//a[normalize-space()="Billing"]`))
+	b.heading("Billing")
+	b.accessible("the module's page", source)
+	// errors shown on fields stay accessible too
+	b.fill("f-name", "x")
+	b.click("Save changes")
+	b.fieldError("f-name")
+	b.accessible("the module's page with an error", source)
+	// and the check can fail: an input without a label is reported
+	get(b, "add an unlabelled input", chromedp.Evaluate[any](`document.body.append(Object.assign(document.createElement("input"), {id: "unlabelled"})); 1`))
+	if found := b.violations("an unlabelled input", source); len(found) == 0 || !strings.Contains(strings.Join(found, " "), "#unlabelled") {
+		t.Errorf("axe found %v, want the unlabelled input", found)
+	}
+}

@@ -1,0 +1,57 @@
+package portal
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The page is served with a strict policy; its assets by digest, cached
+// for a year; index.html never cached; nothing else.
+func TestHandler(t *testing.T) {
+	h := Handler(Config{IdPIssuer: "https://idp.example.com/realms/acme"})
+	get := func(path string) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		return w
+	}
+	index := get("/portal/")
+	csp := index.Header().Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "script-src 'self'", "connect-src 'self' https://idp.example.com;", "frame-ancestors 'none'", "base-uri 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+		t.Errorf("CSP allows inline or eval: %q", csp)
+	}
+	if index.Code != 200 || index.Header().Get("Referrer-Policy") != "no-referrer" || index.Header().Get("Cache-Control") != "no-cache" {
+		t.Errorf("index: %d %v", index.Code, index.Header())
+	}
+	body := index.Body.String()
+	if strings.Contains(body, "<script>") || strings.Contains(body, " style=") || strings.Contains(body, "onclick") {
+		t.Error("index.html holds inline script or style, which the policy refuses")
+	}
+	assets := regexp.MustCompile(`/portal/assets/[0-9a-f]{12}/app\.(js|css)`).FindAllString(body, -1)
+	if len(assets) != 2 {
+		t.Fatalf("index names assets %v, want app.js and app.css by digest", assets)
+	}
+	for _, a := range assets {
+		r := get(a)
+		if r.Code != 200 || r.Header().Get("Cache-Control") != "public, max-age=31536000, immutable" || r.Body.Len() == 0 {
+			t.Errorf("%s: %d %v", a, r.Code, r.Header())
+		}
+	}
+	for _, path := range []string{"/portal/app.js", "/portal/assets/000000000000/app.js", "/portal/../go.mod", "/portal/static/index.html"} {
+		if r := get(path); r.Code != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", path, r.Code)
+		}
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("POST", "/portal/", nil))
+	if w.Code != http.StatusMethodNotAllowed {
+		t.Errorf("POST: %d", w.Code)
+	}
+}
