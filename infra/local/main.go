@@ -36,7 +36,7 @@ func main() {
 	flag.StringVar(&o.Bootstrap.Tenant, "bootstrap-tenant", envOr("BOOTSTRAP_TENANT", "demo"), "tenant whose first manager is ensured at start")
 	flag.StringVar(&o.Bootstrap.ClientID, "bootstrap-client-id", os.Getenv("BOOTSTRAP_CLIENT_ID"), "client ID of that manager (default: generated)")
 	flag.StringVar(&o.Bootstrap.ClientSecret, "bootstrap-client-secret", os.Getenv("BOOTSTRAP_CLIENT_SECRET"), "client secret of that manager (default: generated)")
-	origins := flag.String("cors-origins", "", "comma-separated portal origins allowed by CORS (default: the template's PortalOrigins)")
+	origins := flag.String("cors-origins", "", "comma-separated origins allowed by CORS, replacing the default: the template's PortalOrigins and any http://localhost:<port> or http://127.0.0.1:<port>")
 	flag.Parse()
 	if *origins != "" {
 		o.CORSOrigins = strings.Split(*origins, ",")
@@ -69,6 +69,7 @@ func main() {
 
 func printBanner(o localstack.Options, s *localstack.Stack, addr string) {
 	m := s.Manager
+	fmt.Printf("Modules page on http://%s/portal/ (signed in as the bootstrap manager)\n", addr)
 	fmt.Printf("Modules API on http://%s (%s)\n", addr, s.Mode)
 	fmt.Printf("  issuer        %s\n  token         POST http://%s/oauth2/token\n", o.Issuer, addr)
 	fmt.Printf("bootstrap manager of tenant %q\n  client_id     %s\n", m.TenantID, m.ClientID)
