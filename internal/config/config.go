@@ -29,6 +29,7 @@ const (
 	EnvIdPTenantClaim = "IDP_TENANT_CLAIM"
 	EnvIdPRoleClaim   = "IDP_ROLE_CLAIM"
 	EnvIdPManagerRole = "IDP_MANAGER_ROLE"
+	EnvPortalClientID = "PORTAL_CLIENT_ID"
 )
 
 // DefaultClientCache is ClientCacheTTL when CLIENT_CACHE_SECONDS is unset,
@@ -60,6 +61,9 @@ type Config struct {
 	KeyCacheTTL time.Duration
 
 	IdP IdP // the portal's identity provider, for the authorizer
+	// PortalClientID is the portal page's OpenID Connect client at the
+	// identity provider; with IdP.Issuer set, the page signs in there.
+	PortalClientID string
 }
 
 // IdP configures the portal's identity provider; empty Issuer: none.
@@ -78,6 +82,7 @@ func FromEnv(required ...string) (Config, error) {
 		SigningKeySecret: os.Getenv(EnvSigningKey),
 		PublicKeysSecret: os.Getenv(EnvPublicKeys),
 		IdempotencyKey:   os.Getenv(EnvIdempotencyKey),
+		PortalClientID:   os.Getenv(EnvPortalClientID),
 		Issuer:           strings.TrimSuffix(os.Getenv(EnvIssuer), "/"),
 		Audience:         os.Getenv(EnvAudience),
 		ClientCacheTTL:   DefaultClientCache,

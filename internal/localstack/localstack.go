@@ -57,6 +57,10 @@ type Options struct {
 	// PortalOrigins and any http://localhost:<port> or
 	// http://127.0.0.1:<port> (a frontend's dev server).
 	CORSOrigins []string
+	// IdP is the portal's identity provider, as the Idp* parameters set it;
+	// with PortalClientID the page signs in there.
+	IdP            config.IdP
+	PortalClientID string
 	Bootstrap   Bootstrap
 	Log         *slog.Logger
 }
@@ -147,7 +151,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 
 // env builds the functions' environment: embedded or on AWS.
 func (s *Stack) env(ctx context.Context, o Options) (wiring.Env, error) {
-	cfg := config.Config{Table: o.Table, SecretPrefix: o.SecretPrefix, Issuer: o.Issuer, ClientCacheTTL: o.ClientCacheTTL,
+	cfg := config.Config{Table: o.Table, SecretPrefix: o.SecretPrefix, Issuer: o.Issuer, ClientCacheTTL: o.ClientCacheTTL, IdP: o.IdP, PortalClientID: o.PortalClientID,
 		SigningKeySecret: o.SigningKeySecret, PublicKeysSecret: o.PublicKeysSecret, IdempotencyKey: o.Table + "/idempotency-key"}
 	env := wiring.Env{Config: cfg, Log: o.Log}
 	if o.AWS {

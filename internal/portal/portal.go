@@ -6,6 +6,7 @@ package portal
 
 import (
 	"bytes"
+	"encoding/json"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -20,11 +21,13 @@ import (
 //go:embed static
 var static embed.FS
 
-// Config is what the page's headers depend on.
+// Config is how managers sign in to the page. With both fields set, the
+// page signs in at that OpenID provider (authorization code with PKCE);
+// otherwise with a manager module's client credentials.
 type Config struct {
-	// IdPIssuer, when set, is an origin the page may connect to (its
-	// OpenID provider), added to connect-src.
-	IdPIssuer string
+	IdPIssuer   string // the provider's issuer; its origin joins connect-src
+	ClientID    string // the page's client at the provider (public, PKCE)
+	TenantClaim string // the claim of the provider's tokens that holds the tenant
 }
 
 // asset is one embedded file, served under a path that holds its digest
@@ -50,6 +53,7 @@ func Handler(c Config) http.Handler {
 		assets[p] = asset{body, mime.TypeByExtension(path.Ext(e.Name()))}
 		index = bytes.ReplaceAll(index, []byte(`"`+e.Name()+`"`), []byte(`"`+p+`"`))
 	}
+	settings, _ := json.Marshal(map[string]string{"issuer": c.IdPIssuer, "clientId": c.ClientID, "tenantClaim": c.TenantClaim})
 	csp := "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'" +
 		originOf(c.IdPIssuer) + "; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -61,6 +65,12 @@ func Handler(c Config) http.Handler {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			h.Set("Allow", "GET, HEAD")
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		if r.URL.Path == "/portal/config.json" { // how to sign in
+			h.Set("Content-Type", "application/json")
+			h.Set("Cache-Control", "no-cache")
+			_, _ = w.Write(settings)
 			return
 		}
 		if a, ok := assets[r.URL.Path]; ok {

@@ -49,6 +49,15 @@ func TestHandler(t *testing.T) {
 			t.Errorf("%s: %d, want 404", path, r.Code)
 		}
 	}
+	// how to sign in: the provider and the page's client there, or nothing
+	if cfg := get("/portal/config.json").Body.String(); !strings.Contains(cfg, `"issuer":"https://idp.example.com/realms/acme"`) {
+		t.Errorf("config.json %s", cfg)
+	}
+	none := httptest.NewRecorder()
+	Handler(Config{}).ServeHTTP(none, httptest.NewRequest("GET", "/portal/config.json", nil))
+	if !strings.Contains(none.Body.String(), `"issuer":""`) || strings.Contains(none.Header().Get("Content-Security-Policy"), "https://") {
+		t.Errorf("without a provider: %s %s", none.Body, none.Header().Get("Content-Security-Policy"))
+	}
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("POST", "/portal/", nil))
 	if w.Code != http.StatusMethodNotAllowed {

@@ -107,5 +107,9 @@ func rotateSigningKey(_ context.Context, e Env) (lambda.Handler, error) {
 }
 
 func portalPage(_ context.Context, e Env) (lambda.Handler, error) {
-	return proxied(portal.Handler(portal.Config{IdPIssuer: e.Config.IdP.Issuer})), nil
+	c := portal.Config{}
+	if e.Config.IdP.Issuer != "" && e.Config.PortalClientID != "" {
+		c = portal.Config{IdPIssuer: e.Config.IdP.Issuer, ClientID: e.Config.PortalClientID, TenantClaim: e.Config.IdP.TenantClaim}
+	}
+	return proxied(portal.Handler(c)), nil
 }

@@ -4,7 +4,7 @@
 // this module's variables, never in storage, a cookie, the URL or a log.
 // Every text from the API is set with textContent, never as HTML.
 
-const api = { token: "", tenant: "" };
+const api = { token: "", tenant: "", tenantClaim: "tenant_id" };
 const view = document.getElementById("view");
 
 // ---- small DOM helpers ------------------------------------------------------
@@ -104,12 +104,72 @@ function claims(token) {
   return JSON.parse(atob(part));
 }
 
-function signedIn(token) {
+function signedIn(token, who) {
   api.token = token;
   const c = claims(token);
-  api.tenant = c.tenant_id;
-  document.getElementById("who").textContent = `Tenant ${c.tenant_id} · manager ${c.client_id}`;
+  api.tenant = c[api.tenantClaim];
+  document.getElementById("who").textContent = `Tenant ${api.tenant} · ${who || c.email || c.client_id || c.sub}`;
   listView();
+}
+
+// ---- sign-in at the portal's OpenID provider: authorization code + PKCE ------
+//
+// Across the redirect only the state, the nonce and the PKCE verifier are
+// kept, in sessionStorage, and removed when the provider sends the browser
+// back. The tokens stay in memory.
+
+const OIDC_KEY = "modules.oidc";
+const b64url = (bytes) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const randomToken = () => b64url(crypto.getRandomValues(new Uint8Array(32)));
+
+async function discover(issuer) {
+  const r = await fetch(issuer.replace(/\/$/, "") + "/.well-known/openid-configuration", { credentials: "omit" });
+  if (!r.ok) throw new Error("the identity provider's discovery document is not available");
+  const d = await r.json();
+  if (d.issuer !== issuer) throw new Error("the discovery document names another issuer");
+  return d;
+}
+
+function oidcSignInView(cfg, problem) {
+  const go = el("button", { type: "button", text: "Sign in" });
+  go.addEventListener("click", async () => {
+    const d = await discover(cfg.issuer);
+    const saved = { state: randomToken(), nonce: randomToken(), verifier: randomToken() };
+    const challenge = b64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(saved.verifier))));
+    sessionStorage.setItem(OIDC_KEY, JSON.stringify(saved));
+    const q = new URLSearchParams({
+      response_type: "code", client_id: cfg.clientId, redirect_uri: location.origin + "/portal/", scope: "openid profile email",
+      state: saved.state, nonce: saved.nonce, code_challenge: challenge, code_challenge_method: "S256",
+    });
+    location.assign(d.authorization_endpoint + "?" + q);
+  });
+  const section = el("section", {}, el("h2", { text: "Sign in" }),
+    el("p", { text: "Sign in with your account at the portal's identity provider." }), el("div", { class: "actions" }, go));
+  show(section);
+  if (problem) showProblem(section, { title: "Sign-in failed", detail: problem });
+}
+
+// oidcReturn completes a sign-in when the provider sent the browser back.
+async function oidcReturn(cfg, params) {
+  const saved = JSON.parse(sessionStorage.getItem(OIDC_KEY) || "null");
+  sessionStorage.removeItem(OIDC_KEY);
+  history.replaceState(null, "", location.pathname); // the code leaves the URL
+  if (params.has("error")) throw new Error(params.get("error_description") || params.get("error"));
+  if (!saved || params.get("state") !== saved.state) throw new Error("the answer does not belong to a sign-in of this page (state)");
+  const d = await discover(cfg.issuer);
+  const r = await fetch(d.token_endpoint, {
+    method: "POST", credentials: "omit", cache: "no-store",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "authorization_code", code: params.get("code"), redirect_uri: location.origin + "/portal/", client_id: cfg.clientId, code_verifier: saved.verifier }),
+  });
+  const tok = await r.json();
+  if (!r.ok) throw new Error(tok.error_description || tok.error || "the code was refused");
+  const id = claims(tok.id_token);
+  const aud = Array.isArray(id.aud) ? id.aud : [id.aud];
+  if (id.nonce !== saved.nonce || id.iss !== d.issuer || !aud.includes(cfg.clientId) || id.exp * 1000 < Date.now()) {
+    throw new Error("the ID token does not belong to this sign-in (nonce, issuer, audience or expiry)");
+  }
+  signedIn(tok.access_token, id.email || id.preferred_username || id.sub);
 }
 
 function signInView() {
@@ -424,7 +484,20 @@ function changedMeanwhile(form, id) {
 
 async function start() {
   // The local gateway (make run) hands the page a token of its bootstrap
-  // manager; deployed, that route does not exist and the manager signs in.
+  // manager; deployed, that route does not exist and the manager signs in:
+  // at the identity provider when the deployment names one, else with a
+  // manager module's client credentials.
+  const cfg = await fetch("/portal/config.json", { cache: "no-store", credentials: "omit" }).then((r) => r.json()).catch(() => ({}));
+  if (cfg.issuer && cfg.clientId) {
+    api.tenantClaim = cfg.tenantClaim || api.tenantClaim;
+    const params = new URLSearchParams(location.search);
+    if (params.has("code") || params.has("error")) {
+      try { await oidcReturn(cfg, params); } catch (e) { oidcSignInView(cfg, e.message); }
+      return;
+    }
+    oidcSignInView(cfg);
+    return;
+  }
   const r = await fetch("/portal/session", { cache: "no-store", credentials: "omit" }).catch(() => null);
   if (r && r.ok) {
     const s = await r.json();
