@@ -25,6 +25,8 @@ go vet ./...
 
 echo "== unit and integration tests (embedded minidyn + moto)"
 go test -race -count=1 ./...
+echo "== a search on a tenant of 10,000 modules reads what it finds (without -race: minidyn is too slow under it)"
+go test -count=1 -run '^TestSearchReadsWhatItFinds$' -v ./internal/dynamo | grep -E '^(---|ok|FAIL)|read'
 
 echo "== fuzz (briefly; seed corpora run in every go test)"
 fuzz_time=${FUZZ_TIME:-5s}

@@ -1,3 +1,8 @@
+//go:build !race
+
+// Not under the race detector, which makes minidyn take minutes to load
+// 10,000 modules; infra/test.sh runs it on its own without -race.
+
 package dynamo
 
 import (
@@ -82,12 +87,12 @@ func TestSearchReadsWhatItFinds(t *testing.T) {
 		m := module.Module{ID: fmt.Sprintf("01m%023d", i), TenantID: "big", ClientID: fmt.Sprintf("client%020d", i), Name: name,
 			DisplayName: "Display " + name, NameKey: module.UniqueKey(name), DisplayKey: module.UniqueKey("Display " + name),
 			Scopes: []string{}, Enabled: true, CreatedAt: created, UpdatedAt: created, Version: 1}
+		// what a list by name or a search reads: the module, its name
+		// guard, its order item by name (the display-name items match
+		// nothing here, and a search queries their prefix all the same)
 		put(toItem(m))
 		put(guardItem{tenantPK("big"), nameSK(m.NameKey), m.ID})
-		put(guardItem{tenantPK("big"), displaySK(m.DisplayKey), m.ID})
-		for _, o := range orderItems(m) {
-			put(o)
-		}
+		put(orderItems(m)[0])
 	}
 	flush()
 	count := &counting{API: db}

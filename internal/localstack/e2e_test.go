@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -354,4 +355,30 @@ func findModule(t *testing.T, modules, tok, clientID string) string {
 	}
 	t.Fatalf("no module with client ID %s", clientID)
 	return ""
+}
+
+// TestEndToEndPortalPage: the portal function serves the Modules page with
+// its security headers, and its assets by digest, cached for a year.
+func TestEndToEndPortalPage(t *testing.T) {
+	base := open(t).base
+	resp, err := http.Get(base + "/portal/index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	csp := resp.Header.Get("Content-Security-Policy")
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "<title>Modules</title>") || !strings.Contains(csp, "script-src 'self'") ||
+		!strings.Contains(csp, "frame-ancestors 'none'") || resp.Header.Get("Referrer-Policy") != "no-referrer" {
+		t.Fatalf("page: %d %v", resp.StatusCode, resp.Header)
+	}
+	asset := regexp.MustCompile(`/portal/assets/[0-9a-f]+/app\.js`).FindString(string(page))
+	a, err := http.Get(base + asset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Body.Close()
+	if asset == "" || a.StatusCode != 200 || !strings.Contains(a.Header.Get("Cache-Control"), "immutable") {
+		t.Errorf("asset %q: %d %v", asset, a.StatusCode, a.Header)
+	}
 }

@@ -61,8 +61,8 @@ type Options struct {
 	// with PortalClientID the page signs in there.
 	IdP            config.IdP
 	PortalClientID string
-	Bootstrap   Bootstrap
-	Log         *slog.Logger
+	Bootstrap      Bootstrap
+	Log            *slog.Logger
 }
 
 // Stack is a running local API.

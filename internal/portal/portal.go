@@ -6,10 +6,10 @@ package portal
 
 import (
 	"bytes"
-	"encoding/json"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"mime"
