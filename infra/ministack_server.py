@@ -6,8 +6,8 @@ Serves on 127.0.0.1:PORT only. Functions run as local child processes
 (provided.al2023 bootstraps built for this machine) and call back into this
 server through AWS_ENDPOINT_URL.
 
-ministack 1.5.33 (pinned exactly in infra/requirements.txt, since what follows
-replaces private functions of that version) differs from AWS in four ways the
+ministack 1.5.33 (pinned exactly in infra/requirements-ministack.txt, since
+what follows replaces private functions of that version) differs from AWS in five ways the
 service cannot tolerate. Each is corrected here, not in the service:
 
 1. AWS::SecretsManager::RotationSchedule is not a known resource type
@@ -23,6 +23,9 @@ service cannot tolerate. Each is corrected here, not in the service:
    throttling) resolves to the Defaults. Here it gets the values.
 4. ministack answers POST /oauth2/token itself (a Cognito shortcut) on
    every host; an execute-api host must reach the API's own route.
+5. CreateSecret ignores ClientRequestToken, so an SDK retry of a create
+   that did succeed (its answer lost) is ResourceExistsException, where
+   Secrets Manager ignores the repeated request. Here it is ignored.
 
 What it cannot check at all is listed in README.md ("Deployment layer").
 """
@@ -139,6 +142,30 @@ provisioners._RESOURCE_HANDLERS["AWS::SecretsManager::RotationSchedule"] = {
 # event loop, as ministack does for custom resources.
 _stock_worker = stacks._runs_on_worker_thread
 stacks._runs_on_worker_thread = lambda t: t == "AWS::SecretsManager::RotationSchedule" or _stock_worker(t)
+
+
+# --- 5. CreateSecret is idempotent under its ClientRequestToken -------------
+
+stock_create_secret = sm._create_secret
+
+
+def create_secret(data):
+    """A repeated CreateSecret (same name, token and value) answers as the
+    first did, as Secrets Manager does for an SDK retry."""
+    token = data.get("ClientRequestToken")
+    _, secret = sm._resolve(data.get("Name"))
+    if secret and token and secret.get("_createToken") == token and not secret.get("DeletedDate"):
+        first = secret["Versions"].get(secret["_createVersion"], {})
+        if first.get("SecretString") == data.get("SecretString") and first.get("SecretBinary") == data.get("SecretBinary"):
+            return json_response({"ARN": secret["ARN"], "Name": secret["Name"], "VersionId": secret["_createVersion"]})
+    response = stock_create_secret(data)
+    if token and response[0] == 200:
+        _, secret = sm._resolve(data.get("Name"))
+        secret["_createToken"], secret["_createVersion"] = token, json.loads(response[2])["VersionId"]
+    return response
+
+
+sm._create_secret = create_secret
 
 
 # --- 2. AWS::ApiGatewayV2::Api Body --------------------------------------
