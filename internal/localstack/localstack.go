@@ -61,8 +61,11 @@ type Options struct {
 	// with PortalClientID the page signs in there.
 	IdP            config.IdP
 	PortalClientID string
-	Bootstrap      Bootstrap
-	Log            *slog.Logger
+	// NoPortalSession turns GET /portal/session off, so that the page asks
+	// for a manager's client credentials as it does deployed.
+	NoPortalSession bool
+	Bootstrap       Bootstrap
+	Log             *slog.Logger
 }
 
 // Stack is a running local API.
@@ -145,7 +148,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	}
 	s.issuer, s.audience = env.Config.Issuer, accesstoken.Audience(env.Config.Audience, env.Config.Issuer)
 	s.keys = env.SigningKeys
-	s.Handler = s.local(gw.Handler())
+	s.Handler = s.local(gw.Handler(), !o.NoPortalSession)
 	return s, nil
 }
 

@@ -15,13 +15,15 @@ import (
 // the page a token of the bootstrap manager, so `make run` opens signed in.
 // The session route answers loopback callers only and exists nowhere in
 // template.yaml: deployed, a manager signs in.
-func (s *Stack) local(api http.Handler) http.Handler {
+func (s *Stack) local(api http.Handler, session bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/portal/", http.StatusFound)
 	})
-	mux.HandleFunc("GET /portal/session", s.portalSession)
+	if session {
+		mux.HandleFunc("GET /portal/session", s.portalSession)
+	}
 	return mux
 }
 

@@ -379,3 +379,27 @@ func TestPortalAccessibility(t *testing.T) {
 		t.Errorf("axe found %v, want the unlabelled input", found)
 	}
 }
+
+// TestPortalSignsInWithClientCredentials: without a session (as deployed
+// without an identity provider) the page asks for a manager module's
+// Client ID and Client Secret, refuses wrong ones on the page, and signs in
+// with right ones; the secret is not kept anywhere.
+func TestPortalSignsInWithClientCredentials(t *testing.T) {
+	s, base := serve(t, localstack.Options{NoPortalSession: true, Bootstrap: localstack.Bootstrap{Tenant: "acme"}})
+	b := newBrowser(t)
+	b.run("open the page", chromedp.Navigate(base+"/portal/"))
+	b.heading("Sign in")
+	b.fill("f-clientId", s.Manager.ClientID)
+	b.fill("f-clientSecret", "not-the-managers-secret")
+	b.click("Sign in")
+	b.run("refused", chromedp.WaitVisible(`//div[contains(@class,"problem") and contains(., "Client Secret")]`))
+	b.fill("f-clientSecret", s.Manager.ClientSecret)
+	b.click("Sign in")
+	b.heading("Modules")
+	if who := evalJS[string](b, `document.getElementById("who").textContent`); !strings.Contains(who, s.Manager.ClientID) {
+		t.Errorf("signed in as %q", who)
+	}
+	if got := evalJS[string](b, `document.documentElement.outerHTML + JSON.stringify([Object.entries(sessionStorage), Object.entries(localStorage), document.cookie, location.href])`); strings.Contains(got, s.Manager.ClientSecret) {
+		t.Error("the manager's secret is kept on the page")
+	}
+}

@@ -190,7 +190,11 @@ function signInView() {
     });
     secret.value = "";
     const data = await resp.json().catch(() => ({}));
-    if (!resp.ok) { showProblem(form, { title: "Sign-in failed", detail: data.error_description || "Check the Client ID and Client Secret." }); return; }
+    if (!resp.ok) {
+      const why = resp.status === 429 ? "Too many attempts; wait a few minutes." : "Check the Client ID and Client Secret of a manager module.";
+      showProblem(form, { title: "Sign-in failed", detail: `Sign-in failed (${data.error_description || resp.status}). ${why}` });
+      return;
+    }
     signedIn(data.access_token);
   });
   show(form);
