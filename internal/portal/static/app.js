@@ -28,6 +28,9 @@ function announce(msg, urgent = false) {
 }
 
 function show(...nodes) {
+  // A new view starts with empty live regions: nothing said about the last
+  // view is read again, or taken for news about this one.
+  for (const id of ["announce", "alert"]) document.getElementById(id).textContent = "";
   view.replaceChildren(...nodes);
   const h = view.querySelector("h2");
   if (h) { h.tabIndex = -1; h.focus(); }
