@@ -29,39 +29,16 @@ func guardSK(by module.Sort, key string) string {
 
 // ListBy implements module.Store: a page of order items, then their modules.
 func (s *Store) ListBy(ctx context.Context, tenantID string, by module.Sort, after string, limit int) ([]module.Module, bool, error) {
-	in := &dynamodb.QueryInput{
-		TableName:              &s.Table,
-		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :prefix)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(tenantPK(tenantID)), ":prefix": str(orderSK(by, "")),
-		},
-		Limit:          aws.Int32(int32(limit + 1)),
-		ConsistentRead: aws.Bool(true),
-	}
 	if after != "" {
-		in.ExclusiveStartKey = key(tenantPK(tenantID), orderSK(by, after))
+		after = orderSK(by, after)
 	}
-	var ids []string
-	for len(ids) <= limit {
-		out, err := s.DB.Query(ctx, in)
-		if err != nil {
-			return nil, false, fmt.Errorf("query order items: %w", err)
-		}
-		for _, raw := range out.Items {
-			var g guardItem
-			if err := attributevalue.UnmarshalMap(raw, &g); err != nil {
-				return nil, false, fmt.Errorf("decode order item: %w", err)
-			}
-			ids = append(ids, g.ModuleID)
-		}
-		if out.LastEvaluatedKey == nil {
-			break
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+	items, more, err := query[guardItem](ctx, s, tenantPK(tenantID), orderSK(by, ""), after, limit)
+	if err != nil {
+		return nil, false, fmt.Errorf("query order items: %w", err)
 	}
-	more := len(ids) > limit
-	if more {
-		ids = ids[:limit]
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.ModuleID
 	}
 	mods, err := s.modules(ctx, tenantID, ids)
 	return mods, more, err
@@ -73,36 +50,61 @@ func (s *Store) Find(ctx context.Context, tenantID, prefix string) ([]module.Mod
 	seen := map[string]bool{}
 	var ids []string
 	for _, by := range []module.Sort{module.SortName, module.SortDisplayName} {
-		in := &dynamodb.QueryInput{
-			TableName:              &s.Table,
-			KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :prefix)"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk": str(tenantPK(tenantID)), ":prefix": str(guardSK(by, prefix)),
-			},
-			ConsistentRead: aws.Bool(true),
+		guards, _, err := query[guardItem](ctx, s, tenantPK(tenantID), guardSK(by, prefix), "", 0)
+		if err != nil {
+			return nil, fmt.Errorf("query guards: %w", err)
 		}
-		for {
-			out, err := s.DB.Query(ctx, in)
-			if err != nil {
-				return nil, fmt.Errorf("query guards: %w", err)
+		for _, g := range guards {
+			if !seen[g.ModuleID] {
+				seen[g.ModuleID] = true
+				ids = append(ids, g.ModuleID)
 			}
-			for _, raw := range out.Items {
-				var g guardItem
-				if err := attributevalue.UnmarshalMap(raw, &g); err != nil {
-					return nil, fmt.Errorf("decode guard: %w", err)
-				}
-				if !seen[g.ModuleID] {
-					seen[g.ModuleID] = true
-					ids = append(ids, g.ModuleID)
-				}
-			}
-			if out.LastEvaluatedKey == nil {
-				break
-			}
-			in.ExclusiveStartKey = out.LastEvaluatedKey
 		}
 	}
 	return s.modules(ctx, tenantID, ids)
+}
+
+// query reads the items of partition pk whose sort key starts with
+// prefix, in sort-key order, from after the sort key after (if any): up to
+// limit of them and whether more follow, or with limit 0 all of them. It
+// asks for one item more than limit, so a last page says it is the last.
+func query[T any](ctx context.Context, s *Store, pk, prefix, after string, limit int) ([]T, bool, error) {
+	in := &dynamodb.QueryInput{
+		TableName:              &s.Table,
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :prefix)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(pk), ":prefix": str(prefix),
+		},
+		ConsistentRead: aws.Bool(true),
+	}
+	if limit > 0 {
+		in.Limit = aws.Int32(int32(limit + 1))
+	}
+	if after != "" {
+		in.ExclusiveStartKey = key(pk, after)
+	}
+	var items []T
+	for limit == 0 || len(items) <= limit {
+		out, err := s.DB.Query(ctx, in)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, raw := range out.Items {
+			var it T
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return nil, false, fmt.Errorf("decode item: %w", err)
+			}
+			items = append(items, it)
+		}
+		if out.LastEvaluatedKey == nil {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	if limit > 0 && len(items) > limit {
+		return items[:limit], true, nil
+	}
+	return items, false, nil
 }
 
 // batchGetMax is BatchGetItem's limit of keys per call; maxBatchAttempts

@@ -60,44 +60,20 @@ func (s *Store) Get(ctx context.Context, tenantID, id string) (module.Module, er
 	return it.module(), nil
 }
 
-// List implements module.Store. It asks for one item more than limit to
-// know whether another page follows, so the last page has no cursor.
+// List implements module.Store: a page of module items, in ID order.
 func (s *Store) List(ctx context.Context, tenantID, after string, limit int) ([]module.Module, bool, error) {
-	in := &dynamodb.QueryInput{
-		TableName:              &s.Table,
-		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :prefix)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":     str(tenantPK(tenantID)),
-			":prefix": str(moduleSK("")),
-		},
-		Limit:          aws.Int32(int32(limit + 1)),
-		ConsistentRead: aws.Bool(true),
-	}
 	if after != "" {
-		in.ExclusiveStartKey = key(tenantPK(tenantID), moduleSK(after))
+		after = moduleSK(after)
 	}
-	var items []module.Module
-	for len(items) <= limit {
-		out, err := s.DB.Query(ctx, in)
-		if err != nil {
-			return nil, false, fmt.Errorf("query modules: %w", err)
-		}
-		for _, raw := range out.Items {
-			var it moduleItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return nil, false, fmt.Errorf("decode module: %w", err)
-			}
-			items = append(items, it.module())
-		}
-		if out.LastEvaluatedKey == nil {
-			break
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+	items, more, err := query[moduleItem](ctx, s, tenantPK(tenantID), moduleSK(""), after, limit)
+	if err != nil {
+		return nil, false, fmt.Errorf("query modules: %w", err)
 	}
-	if len(items) > limit {
-		return items[:limit], true, nil
+	mods := make([]module.Module, len(items))
+	for i, it := range items {
+		mods[i] = it.module()
 	}
-	return items, false, nil
+	return mods, more, nil
 }
 
 // Create implements module.Store.

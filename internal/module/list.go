@@ -96,7 +96,7 @@ func (s *Service) List(ctx context.Context, tenantID string, q ListQuery) (Page,
 	}
 	if more && len(items) > 0 {
 		last := items[len(items)-1]
-		page.NextCursor = sealCursor(key, tenantID+"\x00"+scope, position(last, q.Sort))
+		page.NextCursor = sealCursor(key, tenantID+"\x00"+scope, Position(last, q.Sort))
 	}
 	return page, nil
 }
@@ -107,11 +107,11 @@ func (s *Service) search(ctx context.Context, tenantID, prefix string, by Sort, 
 	if err != nil {
 		return nil, false, err
 	}
-	slices.SortFunc(found, func(a, b Module) int { return strings.Compare(position(a, by), position(b, by)) })
+	slices.SortFunc(found, func(a, b Module) int { return strings.Compare(Position(a, by), Position(b, by)) })
 	start, _ := slices.BinarySearchFunc(found, after, func(m Module, after string) int {
-		return cmp.Compare(position(m, by), after)
+		return cmp.Compare(Position(m, by), after)
 	})
-	if after != "" && start < len(found) && position(found[start], by) == after {
+	if after != "" && start < len(found) && Position(found[start], by) == after {
 		start++
 	}
 	found = found[start:]
@@ -121,10 +121,10 @@ func (s *Service) search(ctx context.Context, tenantID, prefix string, by Sort, 
 	return found, false, nil
 }
 
-// position is where m stands in a list sorted by: its ID in creation
-// order, else its SortKey and ID (names are unique by UniqueKey, not by
+// Position is where m stands in a list sorted by (what a cursor and an
+// order item's key hold): its ID in creation order, else its SortKey and ID (names are unique by UniqueKey, not by
 // SortKey, so the ID breaks ties).
-func position(m Module, by Sort) string {
+func Position(m Module, by Sort) string {
 	switch by {
 	case SortName:
 		return SortKey(m.Name) + positionSep + m.ID
@@ -147,6 +147,3 @@ func SortKey(s string) string {
 	return strings.Join(strings.Fields(folder.String(norm.NFKC.String(s))), " ")
 }
 
-// Position is where m stands in a list sorted by name or display name:
-// what an order item's key holds.
-func Position(m Module, by Sort) string { return position(m, by) }
