@@ -30,7 +30,13 @@ const (
 	EnvIdPRoleClaim   = "IDP_ROLE_CLAIM"
 	EnvIdPManagerRole = "IDP_MANAGER_ROLE"
 	EnvPortalClientID = "PORTAL_CLIENT_ID"
+	EnvAuditRetention = "AUDIT_RETENTION_DAYS"
 )
+
+// DefaultAuditRetention is AuditRetention when AUDIT_RETENTION_DAYS is
+// unset, the same as the template's AuditRetentionDays default: a year
+// and a month, so a yearly review still finds last year's changes.
+const DefaultAuditRetention = 400 * 24 * time.Hour
 
 // DefaultClientCache is ClientCacheTTL when CLIENT_CACHE_SECONDS is unset,
 // the same as the template's ClientCacheSeconds default.
@@ -59,6 +65,8 @@ type Config struct {
 	// the keys they loaded: after a rotation, new tokens carry the new key
 	// within it. Zero: the default.
 	KeyCacheTTL time.Duration
+	// AuditRetention is how long audit events are kept (their TTL).
+	AuditRetention time.Duration
 
 	IdP IdP // the portal's identity provider, for the authorizer
 	// PortalClientID is the portal page's OpenID Connect client at the
@@ -87,6 +95,7 @@ func FromEnv(required ...string) (Config, error) {
 		Audience:         os.Getenv(EnvAudience),
 		ClientCacheTTL:   DefaultClientCache,
 		KeyCacheTTL:      DefaultKeyCache,
+		AuditRetention:   DefaultAuditRetention,
 		IdP: IdP{
 			Issuer: os.Getenv(EnvIdPIssuer), JWKSURL: os.Getenv(EnvIdPJWKSURL), Audience: os.Getenv(EnvIdPAudience),
 			TenantClaim: os.Getenv(EnvIdPTenantClaim), RoleClaim: os.Getenv(EnvIdPRoleClaim), ManagerRole: os.Getenv(EnvIdPManagerRole),
@@ -106,6 +115,13 @@ func FromEnv(required ...string) (Config, error) {
 			}
 			*dst = time.Duration(n) * time.Second
 		}
+	}
+	if v := os.Getenv(EnvAuditRetention); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			problems = append(problems, EnvAuditRetention+" must be a whole number of days, at least 1")
+		}
+		c.AuditRetention = time.Duration(n) * 24 * time.Hour
 	}
 	if c.IdP.Issuer != "" && (c.IdP.JWKSURL == "" || c.IdP.Audience == "" || c.IdP.TenantClaim == "" || c.IdP.RoleClaim == "" || c.IdP.ManagerRole == "") {
 		problems = append(problems, "with "+EnvIdPIssuer+" set, IDP_JWKS_URL, IDP_AUDIENCE, IDP_TENANT_CLAIM, IDP_ROLE_CLAIM and IDP_MANAGER_ROLE are required")

@@ -13,13 +13,16 @@ import (
 
 // ClientAPI is the part of the DynamoDB client that the token endpoint and
 // the authorizer call: they read client pointers, and the token endpoint
-// counts attempts (Limits).
+// counts attempts (Limits), moves lastUsedAt and records credential
+// events (usage.go).
 type ClientAPI interface {
 	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
-// Clients reads client pointers.
+// Clients is the client side of the table: it reads client pointers,
+// records when a module was last used, and writes credential events.
 type Clients struct {
 	DB    ClientAPI
 	Table string
@@ -41,5 +44,5 @@ func (c *Clients) Client(ctx context.Context, clientID string) (module.Client, e
 		return module.Client{}, fmt.Errorf("decode client %s: %w", clientID, err)
 	}
 	return module.Client{ClientID: it.ClientID, TenantID: it.TenantID, ModuleID: it.ModuleID,
-		Enabled: it.Enabled, Scopes: nonNil(it.Scopes), SecretName: it.SecretName}, nil
+		ModuleName: it.ModuleName, Enabled: it.Enabled, Scopes: nonNil(it.Scopes), SecretName: it.SecretName}, nil
 }

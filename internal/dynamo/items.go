@@ -62,7 +62,14 @@ type moduleItem struct {
 	Version     int64     `dynamodbav:"version"`
 	CreatedAt   time.Time `dynamodbav:"createdAt"`
 	UpdatedAt   time.Time `dynamodbav:"updatedAt"`
+	// LastUsedAt is written by the token endpoint only (Clients.Used);
+	// a module's own writes never carry it (toItem leaves it nil).
+	LastUsedAt *time.Time `dynamodbav:"lastUsedAt,omitempty"`
 }
+
+// moduleOptional are the attributes of a moduleItem that omitempty may
+// leave out, which an update must remove when they become empty.
+var moduleOptional = []string{"scopes", "nameKey", "displayKey"}
 
 type userLogin struct {
 	Enabled                bool     `dynamodbav:"enabled"`
@@ -85,6 +92,7 @@ type ClientItem struct {
 	ClientID   string   `dynamodbav:"clientId"`
 	TenantID   string   `dynamodbav:"tenantId"`
 	ModuleID   string   `dynamodbav:"moduleId"`
+	ModuleName string   `dynamodbav:"moduleName,omitempty"` // for the credential events' trail
 	Enabled    bool     `dynamodbav:"enabled"`
 	Scopes     []string `dynamodbav:"scopes,omitempty"`
 	SecretName string   `dynamodbav:"secretName"`
@@ -129,6 +137,10 @@ func (it moduleItem) module() module.Module {
 		Version:   it.Version,
 		CreatedAt: it.CreatedAt.UTC(), UpdatedAt: it.UpdatedAt.UTC(),
 	}
+	if it.LastUsedAt != nil {
+		t := it.LastUsedAt.UTC()
+		m.LastUsedAt = &t
+	}
 	m.UserLogin.RedirectURIs = nonNil(m.UserLogin.RedirectURIs)
 	m.UserLogin.PostLogoutRedirectURIs = nonNil(m.UserLogin.PostLogoutRedirectURIs)
 	return m
@@ -137,7 +149,7 @@ func (it moduleItem) module() module.Module {
 func clientItem(m module.Module) ClientItem {
 	return ClientItem{
 		PK: clientPK(m.ClientID), SK: clientSK,
-		ClientID: m.ClientID, TenantID: m.TenantID, ModuleID: m.ID,
+		ClientID: m.ClientID, TenantID: m.TenantID, ModuleID: m.ID, ModuleName: m.Name,
 		Enabled: m.Enabled, Scopes: orNil(m.Scopes), SecretName: m.SecretName,
 	}
 }

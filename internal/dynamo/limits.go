@@ -20,6 +20,7 @@ import (
 //	attempts per source  LIMIT#<clientId>  SRC#<window>#<source>  (ttl)
 //	failures per client  LIMIT#<clientId>  ALL#<window>           (ttl)
 //	known-good source    LIMIT#<clientId>  KNOWN#<source>         (ttl)
+//	once per window      LIMIT#<clientId>  ONCE#<window>#<what>   (ttl)
 //
 // Every method takes a client ID that passed module.CheckClientID and a
 // source from oauth's source rule, so keys stay far below DynamoDB's limits.
@@ -116,4 +117,27 @@ func count(item map[string]types.AttributeValue) int {
 	}
 	v, _ := strconv.Atoi(n.Value)
 	return v
+}
+
+// Once reports whether this is the first call for (clientID, what, window):
+// one conditional put, so of any number of instances exactly one hears
+// true. It keeps the credential events to one per kind and window.
+func (l *Limits) Once(ctx context.Context, clientID, what string, window time.Time) (bool, error) {
+	_, err := l.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                &l.Table,
+		Key:                      key(limitPK(clientID), "ONCE#"+strconv.FormatInt(window.Unix(), 10)+"#"+what),
+		UpdateExpression:         aws.String("SET #ttl = :ttl"),
+		ConditionExpression:      aws.String("attribute_not_exists(PK)"),
+		ExpressionAttributeNames: map[string]string{"#ttl": attrTTL},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":ttl": num(window.Add(counterTTL).Unix()),
+		},
+	})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("mark %s of %s: %w", what, clientID, err)
+	}
+	return true, nil
 }

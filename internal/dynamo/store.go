@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/modules-service/modules/internal/audit"
 	"github.com/modules-service/modules/internal/derrors"
 	"github.com/modules-service/modules/internal/module"
 )
@@ -77,8 +78,9 @@ func (s *Store) List(ctx context.Context, tenantID, after string, limit int) ([]
 }
 
 // Create implements module.Store.
-func (s *Store) Create(ctx context.Context, m module.Module, idem *module.IdempotencyRecord) error {
+func (s *Store) Create(ctx context.Context, m module.Module, idem *module.IdempotencyRecord, ev audit.Event) error {
 	var tx txn
+	tx.addEvent(ev)
 	tx.put(toItem(m), "attribute_not_exists(PK)", derrors.Field{Name: "id", Reason: "collided; retry"})
 	tx.put(guardItem{tenantPK(m.TenantID), nameSK(m.NameKey), m.ID}, "attribute_not_exists(PK)", module.NameTaken(m.Name))
 	tx.put(guardItem{tenantPK(m.TenantID), displaySK(m.DisplayKey), m.ID}, "attribute_not_exists(PK)", module.DisplayNameTaken(m.DisplayName))
@@ -186,10 +188,13 @@ func (t *txn) keepManager(tenantID, id string) {
 }
 
 // Update implements module.Store.
-func (s *Store) Update(ctx context.Context, old, m module.Module, keep string) error {
+func (s *Store) Update(ctx context.Context, old, m module.Module, keep string, ev *audit.Event) error {
 	var tx txn
+	if ev != nil {
+		tx.addEvent(*ev)
+	}
 	tx.keepManager(m.TenantID, keep)
-	tx.putAs(toItem(m), "version = :v", derrors.ErrPreconditionFailed, ":v", num(old.Version))
+	tx.replace(toItem(m), moduleOptional, "version = :v", derrors.ErrPreconditionFailed, ":v", num(old.Version))
 	pk := tenantPK(m.TenantID)
 	oldName, oldDisplay := old.GuardKeys() // exactly the guards written, whatever UniqueKey says today
 	if from, to := oldName, m.NameKey; from != to {
@@ -213,8 +218,9 @@ func (s *Store) Update(ctx context.Context, old, m module.Module, keep string) e
 }
 
 // Delete implements module.Store.
-func (s *Store) Delete(ctx context.Context, m module.Module, keep string) error {
+func (s *Store) Delete(ctx context.Context, m module.Module, keep string, ev audit.Event) error {
 	var tx txn
+	tx.addEvent(ev)
 	tx.keepManager(m.TenantID, keep)
 	pk := tenantPK(m.TenantID)
 	tx.del(key(pk, moduleSK(m.ID)), "version = :v", derrors.ErrPreconditionFailed, ":v", num(m.Version))

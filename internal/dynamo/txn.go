@@ -5,7 +5,10 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
 	mathrand "math/rand/v2"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -47,6 +50,49 @@ func (t *txn) check(k map[string]types.AttributeValue, cond string, err error, v
 // del adds a Delete of k under cond (if any).
 func (t *txn) del(k map[string]types.AttributeValue, cond string, err error, vals ...any) {
 	t.add(nil, k, cond, err, vals)
+}
+
+// replace adds an Update that sets every attribute of item except its key
+// and removes each of optional that item lacks, under cond (a failed cond
+// means err). Unlike a Put, it leaves alone attributes item does not own:
+// a module's lastUsedAt, which only the token endpoint moves forward.
+func (t *txn) replace(item any, optional []string, cond string, err error, vals ...any) {
+	t.add(item, nil, cond, err, vals)
+	last := &t.items[len(t.items)-1]
+	put := last.Put
+	last.Put = nil
+	if put.Item == nil {
+		return // t.err says why
+	}
+	u := &types.Update{Key: map[string]types.AttributeValue{attrPK: put.Item[attrPK], attrSK: put.Item[attrSK]},
+		ConditionExpression: put.ConditionExpression, ExpressionAttributeNames: map[string]string{},
+		ExpressionAttributeValues: put.ExpressionAttributeValues}
+	if u.ExpressionAttributeValues == nil {
+		u.ExpressionAttributeValues = map[string]types.AttributeValue{}
+	}
+	names := slices.Sorted(maps.Keys(put.Item))
+	var set, remove []string
+	for i, name := range names {
+		if name == attrPK || name == attrSK {
+			continue
+		}
+		n, v := fmt.Sprintf("#a%d", i), fmt.Sprintf(":a%d", i)
+		u.ExpressionAttributeNames[n], u.ExpressionAttributeValues[v] = name, put.Item[name]
+		set = append(set, n+" = "+v)
+	}
+	for i, name := range optional {
+		if _, ok := put.Item[name]; !ok {
+			n := fmt.Sprintf("#r%d", i)
+			u.ExpressionAttributeNames[n] = name
+			remove = append(remove, n)
+		}
+	}
+	expr := "SET " + strings.Join(set, ", ")
+	if len(remove) > 0 {
+		expr += " REMOVE " + strings.Join(remove, ", ")
+	}
+	u.UpdateExpression = &expr
+	last.Update = u
 }
 
 func (t *txn) add(item any, k map[string]types.AttributeValue, cond string, onFail any, vals []any) {
@@ -94,6 +140,9 @@ func (s *Store) commit(ctx context.Context, t *txn) error {
 		}
 		if c := t.items[i].ConditionCheck; c != nil {
 			c.TableName = &s.Table
+		}
+		if u := t.items[i].Update; u != nil {
+			u.TableName = &s.Table
 		}
 	}
 	for attempt := 1; ; attempt++ {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
+	"github.com/modules-service/modules/internal/audit"
 	"github.com/modules-service/modules/internal/caller"
 	"github.com/modules-service/modules/internal/derrors"
 )
@@ -17,6 +18,20 @@ func callerOf(r *http.Request) (caller.Caller, bool) {
 		return caller.Caller{}, false
 	}
 	return caller.FromContext(rc.Authorizer.Lambda)
+}
+
+// originOf is what the audit trail records of where a request came from:
+// the caller, API Gateway's request ID and the source address it saw
+// (which no header can set), and the user agent.
+func originOf(r *http.Request, c caller.Caller) audit.Origin {
+	o := audit.Origin{
+		Actor:     audit.Actor{Kind: string(c.Kind), ClientID: c.ClientID, Subject: c.Subject, TenantID: c.TenantID},
+		UserAgent: r.UserAgent(),
+	}
+	if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok {
+		o.RequestID, o.SourceIP = rc.RequestID, rc.HTTP.SourceIP
+	}
+	return o
 }
 
 // requireManager lets through only a tenant manager of the path's tenant.
@@ -33,7 +48,7 @@ func requireManager(next http.Handler) http.Handler {
 		case c.Kind != caller.Manager:
 			writeError(w, r, derrors.New(derrors.ErrForbidden, "only a manager of this tenant may manage its modules; a client token needs the modules:manage scope, and its module must still have it"))
 		default:
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, r.WithContext(audit.WithOrigin(r.Context(), originOf(r, c))))
 		}
 	})
 }

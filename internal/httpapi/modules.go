@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/modules-service/modules/internal/audit"
 	"github.com/modules-service/modules/internal/derrors"
 	"github.com/modules-service/modules/internal/module"
 )
@@ -20,6 +22,9 @@ const (
 	RouteGet    = "GET /tenants/{tenantId}/modules/{moduleId}"
 	RouteUpdate = "PATCH /tenants/{tenantId}/modules/{moduleId}"
 	RouteDelete = "DELETE /tenants/{tenantId}/modules/{moduleId}"
+	// The audit trail, served by the read-only function.
+	RouteEvents       = "GET /tenants/{tenantId}/events"
+	RouteModuleEvents = "GET /tenants/{tenantId}/modules/{moduleId}/events"
 )
 
 // Each function binary serves only its own routes, built from the narrow
@@ -35,6 +40,7 @@ type Creator interface {
 type Reader interface {
 	Get(ctx context.Context, tenantID, id string) (module.Module, error)
 	List(ctx context.Context, tenantID string, q module.ListQuery) (module.Page, error)
+	Events(ctx context.Context, tenantID string, q module.EventQuery) (module.EventPage, error)
 }
 
 // Updater is what the update-module function needs.
@@ -123,7 +129,48 @@ func ListModules(log *slog.Logger, svc Reader) http.Handler {
 		writeModule(w, http.StatusOK, m.Version, m)
 		return nil
 	}
-	return serve(log, route{RouteList, list}, route{RouteGet, get})
+	events := func(w http.ResponseWriter, r *http.Request) error {
+		eq, err := eventQuery(r)
+		if err != nil {
+			return err
+		}
+		page, err := svc.Events(r.Context(), r.PathValue("tenantId"), eq)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, "application/json", page)
+		return nil
+	}
+	return serve(log, route{RouteList, list}, route{RouteGet, get}, route{RouteEvents, events}, route{RouteModuleEvents, events})
+}
+
+// eventQuery reads the audit trail's query: limit, cursor, type and since
+// (an RFC 3339 time).
+func eventQuery(r *http.Request) (module.EventQuery, error) {
+	q := r.URL.Query()
+	eq := module.EventQuery{ModuleID: r.PathValue("moduleId"), Cursor: q.Get("cursor"), Limit: module.DefaultLimit, Type: audit.Type(q.Get("type"))}
+	var bad []derrors.Field
+	if q.Has("limit") {
+		n, err := strconv.Atoi(q.Get("limit"))
+		if err != nil {
+			bad = append(bad, derrors.Field{Name: "limit", Reason: fmt.Sprintf("must be a whole number between 1 and %d", module.MaxLimit)})
+		}
+		eq.Limit = n
+	}
+	if q.Has("type") && eq.Type == "" {
+		eq.Type = "-" // present but empty: refused as any unknown type
+	}
+	if q.Has("since") {
+		t, err := time.Parse(time.RFC3339, q.Get("since"))
+		if err != nil {
+			bad = append(bad, derrors.Field{Name: "since", Reason: "must be an RFC 3339 time, such as 2026-11-30T00:00:00Z"})
+		}
+		eq.Since = t
+	}
+	if len(bad) > 0 {
+		return eq, derrors.Invalid(bad...)
+	}
+	return eq, nil
 }
 
 // UpdateModule serves RouteUpdate.

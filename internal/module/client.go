@@ -15,6 +15,7 @@ type Client struct {
 	ClientID   string
 	TenantID   string
 	ModuleID   string
+	ModuleName string // empty for a pointer written before it was kept
 	Enabled    bool
 	Scopes     []string
 	SecretName string
@@ -23,6 +24,11 @@ type Client struct {
 // ScopeManage is the scope that makes a module's tokens those of a tenant
 // manager.
 const ScopeManage = "modules:manage"
+
+// UsedEvery is how often a module's lastUsedAt moves forward: at most once
+// per this interval, so a busy client costs one write an hour, not one
+// per token, and lastUsedAt is exact to the hour.
+const UsedEvery = time.Hour
 
 // ClientReader finds client pointers. Implemented by dynamo.Clients and
 // ClientCache.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modules-service/modules/internal/audit"
 	"github.com/modules-service/modules/internal/derrors"
 )
 
@@ -102,7 +103,7 @@ func (s *Service) Create(ctx context.Context, tenantID string, in CreateInput, i
 	if idemKey != "" {
 		idem = &IdempotencyRecord{TenantID: tenantID, Key: idemKey, ModuleID: m.ID, Fingerprint: s.fingerprint(in), ExpiresAt: m.CreatedAt.Add(IdempotencyTTL)}
 	}
-	if err := s.Store.Create(ctx, m, idem); err != nil {
+	if err := s.Store.Create(ctx, m, idem, s.event(ctx, audit.ModuleCreated, Module{}, m)); err != nil {
 		if errors.Is(err, ErrOutcomeUnknown) {
 			got, rerr := s.readBack(ctx, m.TenantID, m.ID, func(_ Module, found bool) bool { return found })
 			if rerr != nil {

@@ -146,4 +146,3 @@ const positionSep = " "
 func SortKey(s string) string {
 	return strings.Join(strings.Fields(folder.String(norm.NFKC.String(s))), " ")
 }
-

@@ -24,7 +24,7 @@ func (s *Service) MigrateGuards(ctx context.Context) (migrated int, left []strin
 		m := old
 		m.normalize()
 		m.Name, m.DisplayName = old.Name, old.DisplayName // stored as they were
-		err := s.Store.Update(ctx, old, m, "")
+		err := s.Store.Update(ctx, old, m, "", nil)
 		switch {
 		case err == nil:
 			migrated++

@@ -23,6 +23,10 @@ type Module struct {
 	CreatedAt   time.Time `json:"createdAt"`
 	UpdatedAt   time.Time `json:"updatedAt"`
 	Version     int64     `json:"version"`
+	// LastUsedAt is when the module's client last got a token, to the
+	// hour (the token endpoint writes it at most hourly); nil when never.
+	// Only the token endpoint writes it; edits of the module leave it be.
+	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
 	// SecretName locates the secret hash; internal, never shown to clients.
 	SecretName string `json:"-"`
 	// NameKey and DisplayKey are the UniqueKeys its guards were written

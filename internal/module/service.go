@@ -29,6 +29,9 @@ type Service struct {
 	// IdempotencyKey keys the fingerprints of idempotent creates (at least
 	// 32 bytes; only the create function holds it).
 	IdempotencyKey []byte
+	// AuditRetention is how long audit events are kept (the template's
+	// AuditRetentionDays); zero keeps them until deleted by hand.
+	AuditRetention time.Duration
 	Log            *slog.Logger
 	Now            func() time.Time
 

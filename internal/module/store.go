@@ -4,17 +4,19 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/modules-service/modules/internal/audit"
 )
 
 // Store keeps modules, the guards that make their names unique, the client
 // pointers the token endpoint reads, and idempotency records. Implemented by
 // dynamo.Store; every method that writes more than one item does so atomically.
 type Store interface {
-	// Create writes m with its name guards, its client pointer and, when idem
-	// is not nil, the idempotency record. It returns a derrors.ErrConflict
+	// Create writes m with its name guards, its client pointer, its audit
+	// event ev and, when idem is not nil, the idempotency record. It returns a derrors.ErrConflict
 	// error naming each taken field, or ErrIdempotencyKeyTaken when another
 	// request stored the same idempotency key first.
-	Create(ctx context.Context, m Module, idem *IdempotencyRecord) error
+	Create(ctx context.Context, m Module, idem *IdempotencyRecord, ev audit.Event) error
 	// Get returns the module, or derrors.ErrNotFound when the tenant has none
 	// with that ID.
 	Get(ctx context.Context, tenantID, id string) (Module, error)
@@ -29,16 +31,18 @@ type Store interface {
 	// Find returns every module of the tenant whose name or display-name
 	// guard key starts with prefix, each once, in no particular order.
 	Find(ctx context.Context, tenantID, prefix string) ([]Module, error)
-	// Update replaces old by m, moving the guards of changed names. It returns
+	// Update replaces old by m, moving the guards of changed names, and
+	// writes the audit event ev unless it is nil (a migration). It returns
 	// derrors.ErrPreconditionFailed when the stored version is not old.Version
 	// and a derrors.ErrConflict error naming each taken field. A non-empty
 	// keep names a module of the tenant that must still be an enabled
 	// manager when the write commits, else ErrManagerGone.
-	Update(ctx context.Context, old, m Module, keep string) error
-	// Delete removes m, its guards and its client pointer. It returns
+	Update(ctx context.Context, old, m Module, keep string, ev *audit.Event) error
+	// Delete removes m, its guards and its client pointer, and writes the
+	// audit event ev. It returns
 	// derrors.ErrPreconditionFailed when the stored version is not m.Version,
 	// and ErrManagerGone as Update does.
-	Delete(ctx context.Context, m Module, keep string) error
+	Delete(ctx context.Context, m Module, keep string, ev audit.Event) error
 	// Taken reports whether a module of the tenant holds the name or the
 	// display name with these UniqueKeys, as of now.
 	Taken(ctx context.Context, tenantID, nameKey, displayKey string) (name, display bool, err error)
@@ -51,6 +55,12 @@ type Store interface {
 	// Idempotency returns the record of an idempotency key, or
 	// derrors.ErrNotFound.
 	Idempotency(ctx context.Context, tenantID, key string) (IdempotencyRecord, error)
+	// Events returns up to limit audit events of the tenant (of one
+	// module when moduleID is set), newest first, of type t when t is
+	// set, with IDs below before (when set) and not below from (when
+	// set), and the ID a next page continues below ("" when none
+	// follows). A filtered read may stop early with a short page.
+	Events(ctx context.Context, tenantID, moduleID string, t audit.Type, before, from string, limit int) (items []audit.Event, next string, err error)
 	// CursorKey returns the key that signs list cursors, creating it on first use.
 	CursorKey(ctx context.Context) ([]byte, error)
 }

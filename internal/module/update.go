@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/modules-service/modules/internal/audit"
 	"github.com/modules-service/modules/internal/derrors"
 )
 
@@ -43,6 +44,12 @@ func (s *Service) Update(ctx context.Context, tenantID, id string, p Patch, ifMa
 		if ifMatch != 0 && ifMatch != old.Version {
 			return Module{}, stale(old)
 		}
+		changed := s.event(ctx, audit.ModuleUpdated, old, m)
+		if len(changed.Changes) == 0 {
+			// Nothing to change: no write, no new version, so other
+			// editors' If-Match stays good, and no empty audit event.
+			return old, nil
+		}
 		keep := ""
 		if old.activeManager() && !m.activeManager() {
 			if keep, err = s.otherManager(ctx, old); err != nil {
@@ -50,8 +57,8 @@ func (s *Service) Update(ctx context.Context, tenantID, id string, p Patch, ifMa
 			}
 		}
 		m.Version = old.Version + 1
-		m.UpdatedAt = s.now()
-		err = s.Store.Update(ctx, old, m, keep)
+		m.UpdatedAt = changed.Time
+		err = s.Store.Update(ctx, old, m, keep, &changed)
 		switch {
 		case err == nil:
 			return m, nil
@@ -104,7 +111,7 @@ func (s *Service) Delete(ctx context.Context, tenantID, id string, ifMatch int64
 				return err
 			}
 		}
-		err = s.Store.Delete(ctx, m, keep)
+		err = s.Store.Delete(ctx, m, keep, s.event(ctx, audit.ModuleDeleted, m, m))
 		if err == nil {
 			break
 		}

@@ -52,6 +52,7 @@ type authenticator struct {
 	clients  module.ClientReader
 	hashes   HashStore
 	throttle *throttle
+	usage    *usage
 	verifier Verifier
 	log      *slog.Logger
 	now      func() time.Time
@@ -65,8 +66,9 @@ type authenticator struct {
 func newAuthenticator(d Deps) *authenticator {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key) // never fails (Go 1.24+)
+	u := newUsage(d)
 	a := &authenticator{clients: d.Clients, hashes: d.Hashes, verifier: d.Verifier, log: d.Log, now: d.Now,
-		throttle: newThrottle(d.Limits, d.Log, d.Now), dummyHash: d.DummyHash, instanceKey: key}
+		throttle: newThrottle(d.Limits, u, d.Log, d.Now), usage: u, dummyHash: d.DummyHash, instanceKey: key}
 	a.hashCache = ttl.Cache[string, string]{TTL: HashTTL, Max: cacheMax, Now: d.Now}
 	a.verified = ttl.Cache[[32]byte, struct{}]{TTL: VerifiedTTL, Max: cacheMax, Now: d.Now}
 	return a

@@ -11,6 +11,7 @@ import (
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
+	"github.com/modules-service/modules/internal/audit"
 	"github.com/modules-service/modules/internal/ttl"
 )
 
@@ -27,6 +28,9 @@ type LimitStore interface {
 	LastSuccess(ctx context.Context, clientID, source string) (time.Time, error)
 	// Remember records a success, writing at most once a day per source.
 	Remember(ctx context.Context, clientID, source string, at, expires time.Time) error
+	// Once reports whether this is the first call for (clientID, what,
+	// window), across every instance.
+	Once(ctx context.Context, clientID, what string, window time.Time) (bool, error)
 }
 
 // Brute-force protection (RFC 6749 §2.3.1), README.md "Client
@@ -50,9 +54,17 @@ const (
 	KnownSourceTTL = 30 * 24 * time.Hour
 )
 
+// The reasons of client.throttled events. The event is written at most
+// once per client and window, whichever limit is hit first.
+const (
+	reasonSource  = "a source reached the limit of failed authentications"
+	reasonGuarded = "failures from many sources: the client is guarded, only known sources are admitted"
+)
+
 // throttle applies those limits.
 type throttle struct {
 	store LimitStore
+	usage *usage // records the credential events
 	log   *slog.Logger
 	now   func() time.Time
 	// remembered is (client, source) pairs this instance recorded as known
@@ -60,8 +72,8 @@ type throttle struct {
 	remembered ttl.Cache[string, struct{}]
 }
 
-func newThrottle(store LimitStore, log *slog.Logger, now func() time.Time) *throttle {
-	return &throttle{store: store, log: log, now: now,
+func newThrottle(store LimitStore, u *usage, log *slog.Logger, now func() time.Time) *throttle {
+	return &throttle{store: store, usage: u, log: log, now: now,
 		remembered: ttl.Cache[string, struct{}]{TTL: 24 * time.Hour, Max: cacheMax, Now: now}}
 }
 
@@ -71,6 +83,7 @@ type attempt struct {
 	t                *throttle
 	clientID, source string
 	window           time.Time
+	guarded          bool // admitted as a known source of a guarded client
 }
 
 // admit counts the attempt and decides, before any verification, whether
@@ -86,6 +99,7 @@ func (t *throttle) admit(ctx context.Context, clientID, source string) (attempt,
 	if n > MaxPerSource {
 		if n == MaxPerSource+1 { // once per source and window
 			t.log.WarnContext(ctx, "client authentication throttled", "clientId", clientID, "source", source, "reason", "source over limit")
+			t.usage.event(ctx, audit.ClientThrottled, clientID, source, audit.Refused, reasonSource, a.window)
 		}
 		return a, a.slowDown(now, "too many failed authentications from your address for this client")
 	}
@@ -103,6 +117,7 @@ func (t *throttle) admit(ctx context.Context, clientID, source string) (attempt,
 	if last.IsZero() || now.Sub(last) > KnownSourceTTL {
 		return a, a.slowDown(now, "this client is refusing new addresses while it is under attack")
 	}
+	a.guarded = true
 	return a, nil
 }
 
@@ -117,6 +132,9 @@ func (a attempt) slowDown(now time.Time, why string) *Error {
 func (a attempt) succeeded(ctx context.Context) error {
 	if err := a.forgive(ctx); err != nil {
 		return err
+	}
+	if a.guarded {
+		a.t.usage.event(ctx, audit.ClientAuthenticatedAfterGuarding, a.clientID, a.source, audit.Success, "a known source authenticated while the client was guarded", a.window)
 	}
 	k := a.clientID + " " + a.source
 	if _, ok := a.t.remembered.Get(k); ok {
@@ -143,6 +161,7 @@ func (a attempt) failed(ctx context.Context) error {
 	n, err := a.t.store.Add(ctx, a.clientID, "", a.window, 1)
 	if n == GuardThreshold {
 		a.t.log.WarnContext(ctx, "client guarded: distributed guessing", "clientId", a.clientID, "failures", n)
+		a.t.usage.event(ctx, audit.ClientThrottled, a.clientID, a.source, audit.Refused, reasonGuarded, a.window)
 	}
 	return err
 }

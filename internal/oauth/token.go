@@ -10,7 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+
 	"github.com/modules-service/modules/internal/accesstoken"
+	"github.com/modules-service/modules/internal/audit"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/signing"
 )
@@ -48,8 +51,12 @@ type Deps struct {
 	// costs the same.
 	DummyHash string
 	Keys      *signing.Cache[signing.KeySet]
-	Log       *slog.Logger
-	Now       func() time.Time
+	// Usage records last use and credential events; nil records none.
+	Usage UsageStore
+	// AuditRetention is how long credential events are kept.
+	AuditRetention time.Duration
+	Log            *slog.Logger
+	Now            func() time.Time
 }
 
 // NewEndpoint builds the endpoint.
@@ -89,6 +96,11 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, ErrInvalidClient.with("client authentication is required: HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post)"))
 		return
 	}
+	o := audit.Origin{UserAgent: r.UserAgent()}
+	if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok {
+		o.RequestID = rc.RequestID
+	}
+	r = r.WithContext(audit.WithOrigin(r.Context(), o)) // for the credential events
 	client, err := e.auth.authenticate(r.Context(), req.clientID, req.secret, sourceOf(r))
 	if err != nil {
 		e.fail(w, r, err)
@@ -104,6 +116,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.fail(w, r, err)
 		return
 	}
+	e.auth.usage.used(r.Context(), client)
 	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: token, TokenType: "Bearer", ExpiresIn: int64(e.cfg.Lifetime.Seconds()), Scope: strings.Join(scopes, " ")})
 }
 

@@ -60,16 +60,18 @@ func TestRoutes(t *testing.T) {
 		}
 	}
 	want := map[string]bool{
-		"create-module POST /tenants/{tenantId}/modules":              true,
-		"list-modules GET /tenants/{tenantId}/modules":                true,
-		"list-modules GET /tenants/{tenantId}/modules/{moduleId}":     true,
-		"update-module PATCH /tenants/{tenantId}/modules/{moduleId}":  true,
-		"delete-module DELETE /tenants/{tenantId}/modules/{moduleId}": true,
-		"token POST /oauth2/token":                                    false,
-		"portal GET /portal/{proxy+}":                                 false,
-		"token GET /.well-known/jwks.json":                            false,
-		"token GET /.well-known/oauth-authorization-server":           false,
-		"token GET /.well-known/openid-configuration":                 false,
+		"create-module POST /tenants/{tenantId}/modules":                 true,
+		"list-modules GET /tenants/{tenantId}/modules":                   true,
+		"list-modules GET /tenants/{tenantId}/modules/{moduleId}":        true,
+		"list-modules GET /tenants/{tenantId}/events":                    true,
+		"list-modules GET /tenants/{tenantId}/modules/{moduleId}/events": true,
+		"update-module PATCH /tenants/{tenantId}/modules/{moduleId}":     true,
+		"delete-module DELETE /tenants/{tenantId}/modules/{moduleId}":    true,
+		"token POST /oauth2/token":                                       false,
+		"portal GET /portal/{proxy+}":                                    false,
+		"token GET /.well-known/jwks.json":                               false,
+		"token GET /.well-known/oauth-authorization-server":              false,
+		"token GET /.well-known/openid-configuration":                    false,
 	}
 	if len(got) != len(want) {
 		t.Errorf("routes %v, want %v", got, want)

@@ -65,6 +65,7 @@ func token(ctx context.Context, e Env) (lambda.Handler, error) {
 	ep := oauth.NewEndpoint(oauth.Config{Issuer: c.Issuer, Audience: c.Audience, Lifetime: c.TokenLifetime}, oauth.Deps{
 		Clients: e.Clients, Limits: &dynamo.Limits{DB: e.DynamoDB, Table: c.Table}, Hashes: e.Secrets,
 		Verifier: secrethash.New(), DummyHash: oauth.DummyHash, Keys: keys, Log: e.Log,
+		Usage: &dynamo.Clients{DB: e.DynamoDB, Table: c.Table}, AuditRetention: c.AuditRetention,
 	})
 	return proxied(ep.Handler()), nil
 }

@@ -133,11 +133,12 @@ func ClientCache(cfg config.Config, db dynamo.ClientAPI) *module.ClientCache {
 // Service is the module service on the Env, with the production hasher.
 func (e Env) Service() *module.Service {
 	return &module.Service{
-		Store:        &dynamo.Store{DB: e.DynamoDB, Table: e.Config.Table},
-		Secrets:      e.Secrets,
-		Hasher:       secrethash.New(),
-		SecretPrefix: e.Config.SecretPrefix,
-		Log:          e.Log,
+		Store:          &dynamo.Store{DB: e.DynamoDB, Table: e.Config.Table},
+		Secrets:        e.Secrets,
+		Hasher:         secrethash.New(),
+		SecretPrefix:   e.Config.SecretPrefix,
+		AuditRetention: e.Config.AuditRetention,
+		Log:            e.Log,
 	}
 }
 
