@@ -131,8 +131,8 @@ func TestEndToEnd(t *testing.T) {
 	if a := call(t, "GET", modules, client, ""); a.status != 403 {
 		t.Errorf("client token on a management route: %d, want 403", a.status)
 	}
-	if a := call(t, "GET", modules+"/"+id, manager, ""); a.status != 200 || a.header.Get("ETag") != `"1"` {
-		t.Errorf("manager reads the module: %d", a.status)
+	if a := call(t, "GET", modules+"/"+id, manager, ""); a.status != 200 || a.header.Get("ETag") != `"1"` || a.body["lastUsedAt"] == nil {
+		t.Errorf("manager reads the module: %d %v; want version 1 with lastUsedAt (its client got a token)", a.status, a.body)
 	}
 	// the manager of another tenant gets 403 on every route of acme
 	_, other, _ := tg.managerToken(t, "globex")
@@ -171,6 +171,29 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if a := call(t, "GET", modules+"/"+id, manager, ""); a.status != 404 {
 		t.Errorf("deleted module: %d, want 404", a.status)
+	}
+
+	// the audit trail: each change, newest first, by whom and from where,
+	// readable after the delete; and only by this tenant's managers
+	trail := call(t, "GET", modules+"/"+id+"/events", manager, "")
+	items, _ := trail.body["items"].([]any)
+	var kinds []string
+	for _, it := range items {
+		e := it.(map[string]any)
+		kinds = append(kinds, fmt.Sprint(e["type"]))
+		actor, _ := e["actor"].(map[string]any)
+		if actor["kind"] != "manager" || actor["clientId"] == "" || e["requestId"] == "" || e["sourceIp"] == "" {
+			t.Errorf("event %v: want the manager as actor, a request ID and a source address", e)
+		}
+	}
+	if trail.status != 200 || strings.Join(kinds, " ") != "module.deleted module.disabled module.created" {
+		t.Errorf("module trail: %d %v; want deleted, disabled, created", trail.status, kinds)
+	}
+	if a := call(t, "GET", base+"/tenants/"+acme+"/events?type=module.disabled", manager, ""); a.status != 200 || len(a.body["items"].([]any)) != 1 {
+		t.Errorf("tenant trail of disables: %d %v", a.status, a.body)
+	}
+	if a := call(t, "GET", base+"/tenants/"+acme+"/events", other, ""); a.status != 403 {
+		t.Errorf("another tenant's manager on the trail: %d, want 403", a.status)
 	}
 }
 

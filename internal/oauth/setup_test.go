@@ -66,6 +66,7 @@ func newFixtureOn(t testing.TB, b testenv.Backend) *fixture {
 	f := &fixture{backend: b, clock: testenv.NewClock(), logs: &bytes.Buffer{}}
 	f.log = slog.New(slog.NewJSONHandler(&lockedWriter{w: f.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.svc = f.backend.Service()
+	f.svc.Now = f.clock.Now // one clock, so trails order as things happened
 	f.verifier = &countingVerifier{Verifier: testenv.FastHasher}
 	dummy, _ := testenv.FastHasher.Hash("dummy secret nobody has")
 	cur, err := signing.Generate()
@@ -85,6 +86,7 @@ func (f *fixture) instance() http.Handler {
 	return oauth.NewEndpoint(oauth.Config{Issuer: issuer}, oauth.Deps{
 		Clients: module.NewClientCache(f.backend.Clients(), clientTTL, f.clock.Now), Hashes: f.backend.Hashes, Limits: f.backend.Limits(),
 		Verifier: f.verifier, DummyHash: f.dummy, Log: f.log,
+		Usage: f.backend.Clients(), AuditRetention: 400 * 24 * time.Hour,
 		Keys: &signing.Cache[signing.KeySet]{Source: signing.Fixed(f.keys), MaxAge: time.Hour, MinRefresh: time.Minute},
 		Now:  f.clock.Now,
 	}).Handler()

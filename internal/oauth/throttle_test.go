@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/modules-service/modules/internal/audit"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/oauth"
 	"github.com/modules-service/modules/internal/testenv"
@@ -149,6 +150,13 @@ func TestGuardedClientAdmitsKnownSources(t *testing.T) {
 	}
 	if r := f.postTo(t, f.instance(), basicGrant, good, from("203.0.113.9")); r.status != 200 {
 		t.Errorf("the owner's known source while guarded: %d %s; want 200", r.status, r.raw)
+	}
+	f.postTo(t, f.instance(), basicGrant, good, from("203.0.113.9")) // once per window
+	evs := f.trail(t, c.ID)
+	if got := types(evs); got != "client.authenticated_after_guarding client.throttled module.created" {
+		t.Errorf("trail %s; want the guarding and the known source's success, once each", got)
+	} else if evs[1].SourceIP == "" || evs[0].SourceIP != "203.0.113.9" || evs[0].Outcome != audit.Success || evs[1].Outcome != audit.Refused {
+		t.Errorf("events %+v", evs[:2])
 	}
 	// IPv6: the /64 is the source, so the owner's other address in it is known
 	v6 := newFixture(t)
