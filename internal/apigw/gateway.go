@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -70,7 +71,17 @@ func (g *Gateway) Handler() http.Handler {
 	return mux
 }
 
+// serve answers one request as API Gateway would, and writes its access
+// log line (the stand-in of the template's ApiAccessLogs): request ID,
+// method, route, status and duration; never a header, query or body.
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, rt Route, params []string) {
+	start, sw := time.Now(), &statusWriter{ResponseWriter: w}
+	requestID := ""
+	defer func() {
+		g.log().InfoContext(r.Context(), "gateway", "requestId", requestID, "method", r.Method, "route", rt.Key,
+			"status", sw.status, "durationMs", float64(time.Since(start).Microseconds())/1000)
+	}()
+	w = sw
 	if rt.Limit != nil && !rt.Limit.Allow() { // before the authorizer, as API Gateway does
 		writeMessage(w, http.StatusTooManyRequests, "Too Many Requests")
 		return
@@ -84,6 +95,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, rt Route, params
 		writeMessage(w, http.StatusBadRequest, "Bad Request")
 		return
 	}
+	requestID = e.RequestContext.RequestID
 	if rt.Authorized {
 		ok, status := g.authorize(r.Context(), &e)
 		if !ok {
@@ -100,6 +112,26 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, rt Route, params
 	if err := WriteResponse(w, resp); err != nil {
 		g.log().ErrorContext(r.Context(), "write response", "route", rt.Key, "error", err.Error())
 	}
+}
+
+// statusWriter remembers the status of the response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(status int) {
+	if s.status == 0 {
+		s.status = status
+	}
+	s.ResponseWriter.WriteHeader(status)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
 }
 
 // authorize runs the authorizer with the Authorization header as identity

@@ -21,6 +21,7 @@ import (
 	"github.com/modules-service/modules/internal/caller"
 	"github.com/modules-service/modules/internal/derrors"
 	"github.com/modules-service/modules/internal/module"
+	"github.com/modules-service/modules/internal/obs"
 	"github.com/modules-service/modules/internal/signing"
 )
 
@@ -47,49 +48,68 @@ type Authorizer struct {
 // the context (caller.Caller.Context) every function behind it receives.
 type Decision = events.APIGatewayV2CustomAuthorizerSimpleResponse
 
-// Authorize implements the Lambda authorizer.
+// Authorize implements the Lambda authorizer. Each decision is one log
+// line (obs) whose outcome is allow or deny_<why>, a metric dimension;
+// the detail of a refusal goes to the line only, never to the caller.
 func (a *Authorizer) Authorize(ctx context.Context, e events.APIGatewayV2CustomAuthorizerV2Request) (Decision, error) {
-	raw, ok := bearer(e)
-	if !ok {
-		return deny(), nil
-	}
-	tok, err := jwt.ParseSigned(raw, allowedAlgs)
-	if err != nil || len(tok.Headers) != 1 {
-		return deny(), nil
-	}
-	var unverified jwt.Claims
-	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
-		return deny(), nil
-	}
-	own := a.issuer(e)
-	var c caller.Caller
-	switch {
-	case unverified.Issuer == own:
-		c, err = a.own(ctx, tok, own)
-	case a.IdP != nil && unverified.Issuer == a.IdP.Issuer:
-		c, err = a.IdP.verify(ctx, tok, a.now())
-	default:
-		return deny(), nil
-	}
+	ctx, line := obs.Start(ctx, "authorizer")
+	line.Set(obs.RequestID, e.RequestContext.RequestID)
+	line.Set(obs.Route, e.RouteKey)
+	defer line.End(ctx, a.log(), "authorize")
+	c, err := a.decide(ctx, e)
 	var refused refusal
 	switch {
 	case errors.As(err, &refused):
-		a.log().InfoContext(ctx, "token refused", "reason", string(refused))
+		line.SetOutcome("deny_" + refused.why)
+		line.Set("reason", refused.detail)
 		return deny(), nil
 	case err != nil:
+		line.SetOutcome("error")
+		line.Fail("store", err)
 		return deny(), err // the stores failed: an outage, not a bad token
 	}
+	line.SetOutcome("allow")
+	line.Set(obs.Tenant, c.TenantID)
+	if c.ClientID != "" {
+		line.Set(obs.Client, c.ClientID)
+	}
 	return Decision{IsAuthorized: true, Context: c.Context()}, nil
+}
+
+func (a *Authorizer) decide(ctx context.Context, e events.APIGatewayV2CustomAuthorizerV2Request) (caller.Caller, error) {
+	raw, ok := bearer(e)
+	if !ok {
+		return caller.Caller{}, refuse("no_token", "no bearer token")
+	}
+	tok, err := jwt.ParseSigned(raw, allowedAlgs)
+	if err != nil || len(tok.Headers) != 1 {
+		return caller.Caller{}, refuse("malformed", "not a signed JWT with one signature and an allowed algorithm")
+	}
+	var unverified jwt.Claims
+	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
+		return caller.Caller{}, refuse("malformed", "claims do not decode")
+	}
+	own := a.issuer(e)
+	switch {
+	case unverified.Issuer == own:
+		return a.own(ctx, tok, own)
+	case a.IdP != nil && unverified.Issuer == a.IdP.Issuer:
+		return a.IdP.verify(ctx, tok, a.now())
+	}
+	return caller.Caller{}, refuse("issuer", "unknown issuer")
 }
 
 // allowedAlgs are the only algorithms a token may name: asymmetric ones, so
 // "none" and HS256-with-the-public-key are refused before any key is used.
 var allowedAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.ES256, jose.ES384}
 
-// refusal is why a token was denied; it goes to the log only.
-type refusal string
+// refusal is why a token was denied: why is one of a few words (a metric
+// dimension), detail says more; both go to the log only.
+type refusal struct{ why, detail string }
 
-func (r refusal) Error() string { return string(r) }
+func refuse(why, detail string) refusal { return refusal{why, detail} }
+
+func (r refusal) Error() string { return r.why + ": " + r.detail }
 
 // own verifies this service's access token (RFC 9068). Rights follow the
 // module, not the token: the module must still exist, be enabled and be
@@ -107,21 +127,21 @@ func (a *Authorizer) own(ctx context.Context, tok *jwt.JSONWebToken, iss string)
 			return caller.Caller{}, err
 		}
 		if pub, ok = keys.Key(kid); !ok {
-			return caller.Caller{}, refusal("unknown kid")
+			return caller.Caller{}, refuse("key", "unknown kid")
 		}
 	}
 	c, err := accesstoken.Verify(tok, pub, iss, accesstoken.Audience(a.Audience, iss), a.now())
 	if err != nil {
-		return caller.Caller{}, refusal(err.Error())
+		return caller.Caller{}, refuse("token", err.Error())
 	}
 	m, err := a.Clients.Client(ctx, c.ClientID)
 	switch {
 	case errors.Is(err, derrors.ErrNotFound):
-		return caller.Caller{}, refusal("module deleted")
+		return caller.Caller{}, refuse("module", "module deleted")
 	case err != nil:
 		return caller.Caller{}, err
 	case !m.Enabled || m.TenantID != c.TenantID:
-		return caller.Caller{}, refusal("module disabled or of another tenant")
+		return caller.Caller{}, refuse("module", "module disabled or of another tenant")
 	}
 	var scopes []string
 	for _, s := range c.Scopes() {

@@ -47,22 +47,22 @@ func (p *IdP) verify(ctx context.Context, tok *jwt.JSONWebToken, now time.Time) 
 		return caller.Caller{}, err
 	}
 	if key == nil {
-		return caller.Caller{}, refusal("unknown IdP kid")
+		return caller.Caller{}, refuse("key", "unknown IdP kid")
 	}
 	var std jwt.Claims
 	var all map[string]any
 	if err := tok.Claims(key.Key, &std, &all); err != nil {
-		return caller.Caller{}, refusal("bad IdP signature")
+		return caller.Caller{}, refuse("token", "bad IdP signature")
 	}
 	if err := std.ValidateWithLeeway(jwt.Expected{Issuer: p.Issuer, AnyAudience: jwt.Audience{p.Audience}, Time: now}, accesstoken.Leeway); err != nil {
-		return caller.Caller{}, refusal("IdP token: " + err.Error())
+		return caller.Caller{}, refuse("token", "IdP token: "+err.Error())
 	}
 	if std.Expiry == nil {
-		return caller.Caller{}, refusal("IdP token has no exp")
+		return caller.Caller{}, refuse("token", "IdP token has no exp")
 	}
 	tenant, _ := all[p.TenantClaim].(string)
 	if module.CheckTenantID(tenant) != nil {
-		return caller.Caller{}, refusal("IdP token has no valid tenant claim")
+		return caller.Caller{}, refuse("token", "IdP token has no valid tenant claim")
 	}
 	kind := caller.User
 	if hasRole(all[p.RoleClaim], p.ManagerRole) {

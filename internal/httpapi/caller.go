@@ -8,6 +8,8 @@ import (
 	"github.com/modules-service/modules/internal/audit"
 	"github.com/modules-service/modules/internal/caller"
 	"github.com/modules-service/modules/internal/derrors"
+	"github.com/modules-service/modules/internal/module"
+	"github.com/modules-service/modules/internal/obs"
 )
 
 // callerOf reads who is calling from the authorizer context; false when no
@@ -40,6 +42,17 @@ func originOf(r *http.Request, c caller.Caller) audit.Origin {
 func requireManager(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, ok := callerOf(r)
+		// Only what the authorizer vouched for, and IDs of a module's
+		// shape, reach the log line: never an arbitrary path segment.
+		if ok {
+			obs.Set(r.Context(), obs.Tenant, c.TenantID)
+			if c.ClientID != "" {
+				obs.Set(r.Context(), obs.Client, c.ClientID)
+			}
+		}
+		if id := r.PathValue("moduleId"); module.IsModuleID(id) {
+			obs.Set(r.Context(), obs.Module, id)
+		}
 		switch {
 		case !ok:
 			writeError(w, r, derrors.New(derrors.ErrUnauthenticated, "send a bearer access token of a tenant manager in the Authorization header"))

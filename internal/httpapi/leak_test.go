@@ -35,6 +35,9 @@ func TestSecretNeverLeaks(t *testing.T) {
 		{method: "PATCH", path: path, token: "manager-acme", body: `{"clientSecret":"` + secret + `"}`},
 		{method: "PATCH", path: path, token: "manager-acme", body: `{"displayName":"Billing 2"}`},
 		{method: "DELETE", path: path, token: "manager-acme"},
+		{method: "GET", path: "/tenants/acme/events", token: "manager-acme"}, // the audit trail of all the above
+		{method: "GET", path: path + "/events?since=" + secret, token: "manager-acme"},
+		{method: "GET", path: path + "/events", token: "manager-acme"},
 	} {
 		responses = append(responses, s.do(t, q))
 	}
@@ -48,6 +51,12 @@ func TestSecretNeverLeaks(t *testing.T) {
 	}
 	if !strings.Contains(s.logs.String(), `"route":"POST /tenants/{tenantId}/modules"`) {
 		t.Errorf("no access log lines captured; the scan proves nothing:\n%s", s.logs.String())
+	}
+	if n := strings.Count(string(responses[14].body), `"type":"module.`); responses[14].status != 200 || n < 3 {
+		t.Errorf("tenant trail: %d with %d events; the scan must cover a trail with the creates, update and delete", responses[14].status, n)
+	}
+	if !strings.Contains(s.logs.String(), `"_aws":{`) || !strings.Contains(s.logs.String(), `"requestId":"`) {
+		t.Errorf("request lines without metrics or request ID:\n%s", s.logs.String())
 	}
 	if created["clientSecret"] != secret {
 		t.Errorf("the create response must carry the secret once")

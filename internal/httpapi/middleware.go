@@ -2,12 +2,10 @@ package httpapi
 
 import (
 	"context"
-	"crypto/rand"
 	"log/slog"
 	"net/http"
-	"time"
 
-	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+	"github.com/modules-service/modules/internal/obs"
 )
 
 type ctxKey int
@@ -22,52 +20,44 @@ func logger(r *http.Request) *slog.Logger {
 	return slog.Default()
 }
 
-// recorder remembers the status written, for the access log.
-type recorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *recorder) WriteHeader(status int) {
-	if r.status == 0 {
-		r.status = status
-	}
-	r.ResponseWriter.WriteHeader(status)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	return r.ResponseWriter.Write(b)
-}
-
-// Wrap adds, outside in: a request ID, one access log line, panic recovery
-// and the headers every management response carries. The log line holds
-// method, route, status and timing only: never a header, a query or a body,
-// so no secret or token can reach it.
-func Wrap(log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		id := requestID(r)
-		l := log.With("requestId", id)
+// wrap adds, outside in: the request's log line (obs.Middleware: request
+// ID, route, status, timing, tenant and module, error kind, metrics),
+// panic recovery and the headers every management response carries. The
+// line never holds a header, a query or a body, so no secret or token
+// can reach it.
+func wrap(log *slog.Logger, function string, next http.Handler) http.Handler {
+	return obs.Middleware(log, function, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := obs.RequestIDOf(r)
+		l := log.With("requestId", id, "function", function)
 		r = r.WithContext(context.WithValue(r.Context(), loggerKey, l))
-		rec := &recorder{ResponseWriter: w}
-		rec.Header().Set("X-Request-Id", id)
-		rec.Header().Set("Cache-Control", "no-store")
-		rec.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("X-Request-Id", id)
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		rec := &written{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
+				obs.From(r.Context()).Fail("panic", nil)
 				l.ErrorContext(r.Context(), "panic", "panic", p)
-				if rec.status == 0 {
+				if !rec.wrote {
 					writeError(rec, r, errPanic)
 				}
 			}
-			l.InfoContext(r.Context(), "request", "method", r.Method, "route", r.Pattern,
-				"status", rec.status, "durationMs", time.Since(start).Milliseconds())
 		}()
 		next.ServeHTTP(rec, r)
-	})
+		obs.Set(r.Context(), obs.Route, r.Pattern) // set by the mux on this copy of the request
+	}))
+}
+
+// written remembers whether a response was started.
+type written struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *written) WriteHeader(status int) { w.wrote = true; w.ResponseWriter.WriteHeader(status) }
+func (w *written) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
 }
 
 type panicError struct{}
@@ -75,11 +65,3 @@ type panicError struct{}
 func (panicError) Error() string { return "handler panicked" }
 
 var errPanic = panicError{}
-
-// requestID is API Gateway's request ID when there is one.
-func requestID(r *http.Request) string {
-	if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && rc.RequestID != "" {
-		return rc.RequestID
-	}
-	return rand.Text()
-}

@@ -13,7 +13,7 @@ import (
 
 func TestWrapRecoversPanicsAndLogsNoHeaders(t *testing.T) {
 	var logs bytes.Buffer
-	h := Wrap(slog.New(slog.NewJSONHandler(&logs, nil)), http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	h := wrap(slog.New(slog.NewJSONHandler(&logs, nil)), "test-fn", http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("boom")
 	}))
 	r := httptest.NewRequest("GET", "/x?token=abc", nil)
@@ -35,7 +35,7 @@ func TestUnknownErrorsBecomeGeneric500(t *testing.T) {
 	var logs bytes.Buffer
 	r := httptest.NewRequest("GET", "/", nil)
 	w := httptest.NewRecorder()
-	h := Wrap(slog.New(slog.NewJSONHandler(&logs, nil)), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := wrap(slog.New(slog.NewJSONHandler(&logs, nil)), "test-fn", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errors.New("dynamodb: table modules-prod unreachable at 10.0.0.1"))
 	}))
 	h.ServeHTTP(w, r)

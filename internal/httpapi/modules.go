@@ -55,7 +55,7 @@ type Deleter interface {
 
 // CreateModule serves RouteCreate.
 func CreateModule(log *slog.Logger, svc Creator) http.Handler {
-	return serve(log, route{RouteCreate, func(w http.ResponseWriter, r *http.Request) error {
+	return serve(log, "create-module", route{RouteCreate, func(w http.ResponseWriter, r *http.Request) error {
 		var in module.CreateInput
 		memberFaults, err := decodeObject(r, &in, "application/json")
 		if err != nil {
@@ -141,7 +141,7 @@ func ListModules(log *slog.Logger, svc Reader) http.Handler {
 		writeJSON(w, http.StatusOK, "application/json", page)
 		return nil
 	}
-	return serve(log, route{RouteList, list}, route{RouteGet, get}, route{RouteEvents, events}, route{RouteModuleEvents, events})
+	return serve(log, "list-modules", route{RouteList, list}, route{RouteGet, get}, route{RouteEvents, events}, route{RouteModuleEvents, events})
 }
 
 // eventQuery reads the audit trail's query: limit, cursor, type and since
@@ -175,7 +175,7 @@ func eventQuery(r *http.Request) (module.EventQuery, error) {
 
 // UpdateModule serves RouteUpdate.
 func UpdateModule(log *slog.Logger, svc Updater) http.Handler {
-	return serve(log, route{RouteUpdate, func(w http.ResponseWriter, r *http.Request) error {
+	return serve(log, "update-module", route{RouteUpdate, func(w http.ResponseWriter, r *http.Request) error {
 		// A request that fails anyway fails with that error, not 412
 		// (RFC 9110 §13.2.1): the body is checked before the precondition.
 		var p module.Patch
@@ -200,7 +200,7 @@ func UpdateModule(log *slog.Logger, svc Updater) http.Handler {
 
 // DeleteModule serves RouteDelete.
 func DeleteModule(log *slog.Logger, svc Deleter) http.Handler {
-	return serve(log, route{RouteDelete, func(w http.ResponseWriter, r *http.Request) error {
+	return serve(log, "delete-module", route{RouteDelete, func(w http.ResponseWriter, r *http.Request) error {
 		ifMatch, err := parseIfMatch(r)
 		if err != nil {
 			return err
@@ -220,7 +220,7 @@ type route struct {
 }
 
 // serve builds a mux of routes behind requireManager and the middleware.
-func serve(log *slog.Logger, routes ...route) http.Handler {
+func serve(log *slog.Logger, function string, routes ...route) http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range routes {
 		mux.Handle(rt.pattern, requireManager(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -232,7 +232,7 @@ func serve(log *slog.Logger, routes ...route) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, derrors.New(derrors.ErrNotFound, "no such route in this function: "+r.Method+" "+r.URL.Path))
 	})
-	return Wrap(log, mux)
+	return wrap(log, function, mux)
 }
 
 func writeModule(w http.ResponseWriter, status int, version int64, v any) {

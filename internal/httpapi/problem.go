@@ -11,6 +11,7 @@ import (
 	"net/http"
 
 	"github.com/modules-service/modules/internal/derrors"
+	"github.com/modules-service/modules/internal/obs"
 )
 
 // statusOf is the one table from error kind to HTTP status.
@@ -49,10 +50,12 @@ type Problem struct {
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	p := Problem{Type: "about:blank", Status: http.StatusInternalServerError,
 		Detail: "the service failed to handle this request; it has been logged, retry later"}
+	kind := "server"
 	for _, e := range statusOf {
 		if errors.Is(err, e.kind) {
 			p.Status = e.status
 			p.Detail = e.kind.Error()
+			kind = e.kind.Error()
 			break
 		}
 	}
@@ -63,8 +66,10 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if p.Status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", retryAfter)
 	}
-	if p.Status >= 500 {
-		logger(r).ErrorContext(r.Context(), "request failed", "error", err.Error())
+	if p.Status == http.StatusInternalServerError {
+		obs.From(r.Context()).Fail(kind, err) // the request's line, at ERROR, with the cause
+	} else {
+		obs.Set(r.Context(), obs.ErrorKind, kind)
 	}
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="modules"`)

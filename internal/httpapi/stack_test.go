@@ -74,6 +74,8 @@ func newStack(t *testing.T) *stack {
 			{Key: httpapi.RouteCreate, Function: fn(httpapi.CreateModule(log, s.svc)), Authorized: true},
 			{Key: httpapi.RouteList, Function: list, Authorized: true},
 			{Key: httpapi.RouteGet, Function: list, Authorized: true},
+			{Key: httpapi.RouteEvents, Function: list, Authorized: true},
+			{Key: httpapi.RouteModuleEvents, Function: list, Authorized: true},
 			{Key: httpapi.RouteUpdate, Function: fn(httpapi.UpdateModule(log, s.svc)), Authorized: true},
 			{Key: httpapi.RouteDelete, Function: fn(httpapi.DeleteModule(log, s.svc)), Authorized: true},
 		},

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/modules-service/modules/internal/derrors"
+	"github.com/modules-service/modules/internal/obs"
 	"github.com/modules-service/modules/internal/ttl"
 )
 
@@ -63,11 +64,13 @@ func NewClientCache(r ClientReader, ttlBound time.Duration, now func() time.Time
 // Client implements ClientReader.
 func (c *ClientCache) Client(ctx context.Context, clientID string) (Client, error) {
 	if e, ok := c.cache.Get(clientID); ok {
+		obs.Count(ctx, obs.MetricClientCacheHit, 1)
 		if !e.found {
 			return Client{}, derrors.ErrNotFound
 		}
 		return e.client, nil
 	}
+	obs.Count(ctx, obs.MetricClientCacheMiss, 1)
 	cl, err := c.reader.Client(ctx, clientID)
 	if err != nil && !errors.Is(err, derrors.ErrNotFound) {
 		return Client{}, err

@@ -98,6 +98,9 @@ func (s *Service) Warm(ctx context.Context) error {
 // moduleIDPattern is a lowercase ULID (Crockford base32).
 var moduleIDPattern = regexp.MustCompile(`^[0-9a-hjkmnp-tv-z]{26}$`)
 
+// IsModuleID reports whether id has the shape of a module ID.
+func IsModuleID(id string) bool { return moduleIDPattern.MatchString(id) }
+
 // ids is monotonic within a millisecond, so modules created by one instance
 // list in the order they were made.
 var ids = &ulid.LockedMonotonicReader{MonotonicReader: ulid.Monotonic(rand.Reader, 0)}

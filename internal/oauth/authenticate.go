@@ -11,6 +11,7 @@ import (
 
 	"github.com/modules-service/modules/internal/derrors"
 	"github.com/modules-service/modules/internal/module"
+	"github.com/modules-service/modules/internal/obs"
 	"github.com/modules-service/modules/internal/ttl"
 )
 
@@ -82,6 +83,7 @@ func (a *authenticator) authenticate(ctx context.Context, clientID, secret, sour
 	if module.CheckClientID(clientID) != nil {
 		// Cannot be one of ours: the same work as any failure, and no I/O,
 		// so no key DynamoDB would refuse and no counter for junk.
+		obs.Count(ctx, obs.MetricArgon2, 1)
 		_, _ = a.verifier.Verify(secret, a.dummyHash)
 		return module.Client{}, ErrInvalidClient
 	}
@@ -112,6 +114,7 @@ func (a *authenticator) authenticate(ctx context.Context, clientID, secret, sour
 			return module.Client{}, err
 		}
 	}
+	obs.Count(ctx, obs.MetricArgon2, 1)
 	ok, err := a.verifier.Verify(secret, hash)
 	if err != nil {
 		return module.Client{}, err
@@ -150,8 +153,10 @@ func (a *authenticator) client(ctx context.Context, clientID string) (module.Cli
 
 func (a *authenticator) hash(ctx context.Context, name string) (string, error) {
 	if h, ok := a.hashCache.Get(name); ok {
+		obs.Count(ctx, obs.MetricHashCacheHit, 1)
 		return h, nil
 	}
+	obs.Count(ctx, obs.MetricHashCacheMiss, 1)
 	h, err := a.hashes.Get(ctx, name)
 	if err != nil {
 		return "", err

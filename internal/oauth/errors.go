@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+
+	"github.com/modules-service/modules/internal/obs"
 )
 
 // Error is an RFC 6749 §5.2 error response.
@@ -46,7 +48,12 @@ var (
 // writeError answers per §5.2. Every 401 carries a challenge (RFC 9110
 // §11.6.1 requires one), for client_secret_post and no credentials too:
 // Basic is the scheme a client can answer it with.
-func writeError(w http.ResponseWriter, e *Error) {
+func writeError(w http.ResponseWriter, r *http.Request, e *Error) {
+	outcome := e.Code
+	if e == ErrSlowDown || e.Code == ErrSlowDown.Code {
+		outcome = "throttled"
+	}
+	obs.SetOutcome(r.Context(), outcome)
 	h := w.Header()
 	if e.status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", `Basic realm="modules", charset="UTF-8"`)

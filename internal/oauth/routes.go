@@ -6,6 +6,7 @@ import (
 
 	"github.com/modules-service/modules/internal/accesstoken"
 	"github.com/modules-service/modules/internal/module"
+	"github.com/modules-service/modules/internal/obs"
 )
 
 // Routes of the token function.
@@ -16,8 +17,13 @@ const (
 	RouteOpenID   = "GET /.well-known/openid-configuration"
 )
 
-// Handler serves the token endpoint, the JWKS and the metadata.
+// Handler serves the token endpoint, the JWKS and the metadata, one log
+// line per request (obs.Middleware).
 func (e *Endpoint) Handler() http.Handler {
+	return obs.Middleware(e.log, "token", e.mux())
+}
+
+func (e *Endpoint) mux() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(RouteToken, e)
 	mux.HandleFunc("/oauth2/token", func(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,7 @@ package oauth_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -200,7 +201,9 @@ func TestClientIDShapeIsCheckedBeforeIO(t *testing.T) {
 		if f.verifier.n.Load()-before != 1 {
 			t.Errorf("%s: %d argon2id runs, want 1 like any failure", name, f.verifier.n.Load()-before)
 		}
-		if strings.Contains(f.logs.String(), id[:3]) && len(id) > 3 {
+		quoted, _ := json.Marshal(id) // as a JSON log line would spell it
+		needle := strings.Trim(string(quoted), `"`)
+		if len(id) > 3 && (strings.Contains(f.logs.String(), needle[:min(10, len(needle))]) || strings.Contains(f.logs.String(), id)) {
 			t.Errorf("%s: the log quotes the client ID: %s", name, f.logs.String())
 		}
 	}

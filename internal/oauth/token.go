@@ -15,6 +15,7 @@ import (
 	"github.com/modules-service/modules/internal/accesstoken"
 	"github.com/modules-service/modules/internal/audit"
 	"github.com/modules-service/modules/internal/module"
+	"github.com/modules-service/modules/internal/obs"
 	"github.com/modules-service/modules/internal/signing"
 )
 
@@ -85,15 +86,18 @@ type tokenResponse struct {
 // ServeHTTP implements the client credentials grant (RFC 6749 §4.4).
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req, oerr := parseRequest(r)
+	if oerr == nil && module.CheckClientID(req.clientID) == nil {
+		obs.Set(r.Context(), obs.Client, req.clientID) // only what can be a client ID is logged
+	}
 	switch {
 	case oerr != nil:
-		writeError(w, oerr)
+		writeError(w, r, oerr)
 		return
 	case req.grantType != "client_credentials":
-		writeError(w, ErrUnsupportedGrantType)
+		writeError(w, r, ErrUnsupportedGrantType)
 		return
 	case req.clientID == "" || req.secret == "":
-		writeError(w, ErrInvalidClient.with("client authentication is required: HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post)"))
+		writeError(w, r, ErrInvalidClient.with("client authentication is required: HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post)"))
 		return
 	}
 	o := audit.Origin{UserAgent: r.UserAgent()}
@@ -108,7 +112,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	scopes, oerr := grant(client.Scopes, req.scope)
 	if oerr != nil {
-		writeError(w, oerr)
+		writeError(w, r, oerr)
 		return
 	}
 	token, err := e.sign(r.Context(), issuer(e.cfg.Issuer, r), client.ClientID, client.TenantID, scopes)
@@ -117,17 +121,20 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.auth.usage.used(r.Context(), client)
+	obs.Set(r.Context(), obs.Tenant, client.TenantID)
+	obs.Set(r.Context(), obs.Module, client.ModuleID)
+	obs.SetOutcome(r.Context(), "issued")
 	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: token, TokenType: "Bearer", ExpiresIn: int64(e.cfg.Lifetime.Seconds()), Scope: strings.Join(scopes, " ")})
 }
 
 func (e *Endpoint) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var oerr *Error
 	if errors.As(err, &oerr) {
-		writeError(w, oerr)
+		writeError(w, r, oerr)
 		return
 	}
-	e.log.ErrorContext(r.Context(), "token request failed", "error", err.Error())
-	writeError(w, errServer)
+	obs.From(r.Context()).Fail("server", err) // the request's line, at ERROR, says why
+	writeError(w, r, errServer)
 }
 
 // grant returns the scopes to put in the token: those requested, each of

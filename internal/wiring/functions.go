@@ -13,6 +13,7 @@ import (
 	"github.com/modules-service/modules/internal/dynamo"
 	"github.com/modules-service/modules/internal/httpapi"
 	"github.com/modules-service/modules/internal/oauth"
+	"github.com/modules-service/modules/internal/obs"
 	"github.com/modules-service/modules/internal/secrethash"
 	"github.com/modules-service/modules/internal/secretsmanager"
 )
@@ -95,16 +96,37 @@ func authorizer(ctx context.Context, e Env) (lambda.Handler, error) {
 func reaper(_ context.Context, e Env) (lambda.Handler, error) {
 	svc := e.Service()
 	return lambda.NewHandler(func(ctx context.Context) (int, error) {
+		ctx, line := obs.Start(ctx, "reaper")
 		n, err := svc.Reap(ctx)
-		e.Log.InfoContext(ctx, "reaped orphan secret hashes", "count", n)
+		line.Count(obs.MetricReaped, float64(n))
+		line.SetOutcome(outcome(err, "done"))
+		if err != nil {
+			line.Fail("reap", err)
+		}
+		line.End(ctx, e.Log, "reaped orphan secret hashes")
 		return n, err
 	}), nil
 }
 
 func rotateSigningKey(_ context.Context, e Env) (lambda.Handler, error) {
 	return lambda.NewHandler(func(ctx context.Context, ev secretsmanager.RotationEvent) error {
-		return secretsmanager.Rotation{SM: e.Rotation, PublicKeysSecret: e.Config.PublicKeysSecret}.Rotate(ctx, ev)
+		ctx, line := obs.Start(ctx, "rotate-signing-key")
+		err := secretsmanager.Rotation{SM: e.Rotation, PublicKeysSecret: e.Config.PublicKeysSecret}.Rotate(ctx, ev)
+		line.SetOutcome(outcome(err, ev.Step)) // a step, or failed: the alarm's metric
+		if err != nil {
+			line.Fail("rotation", err)
+		}
+		line.End(ctx, e.Log, "rotation step")
+		return err
 	}), nil
+}
+
+// outcome is the metric outcome of an invocation: ok, or failed.
+func outcome(err error, ok string) string {
+	if err != nil {
+		return "failed"
+	}
+	return ok
 }
 
 func portalPage(_ context.Context, e Env) (lambda.Handler, error) {
@@ -112,5 +134,5 @@ func portalPage(_ context.Context, e Env) (lambda.Handler, error) {
 	if e.Config.IdP.Issuer != "" && e.Config.PortalClientID != "" {
 		c = portal.Config{IdPIssuer: e.Config.IdP.Issuer, ClientID: e.Config.PortalClientID, TenantClaim: e.Config.IdP.TenantClaim}
 	}
-	return proxied(portal.Handler(c)), nil
+	return proxied(obs.Middleware(e.Log, "portal", portal.Handler(c))), nil
 }
