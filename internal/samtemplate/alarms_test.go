@@ -1,0 +1,82 @@
+package samtemplate_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/modules-service/modules/internal/samtemplate"
+)
+
+type resource struct {
+	Type       string    `yaml:"Type"`
+	Properties yaml.Node `yaml:"Properties"`
+}
+
+// TestEveryFunctionIsWatched: each function has an alarm on its Lambda
+// errors and one on its throttles; the service-level alarms exist; every
+// alarm notifies AlarmTopicArn when it is set; one dashboard.
+func TestEveryFunctionIsWatched(t *testing.T) {
+	raw, err := os.ReadFile("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Resources map[string]resource `yaml:"Resources"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := samtemplate.Load("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	watched := map[string]bool{} // "<metric> <function logical ID>"
+	dashboards := 0
+	for id, r := range doc.Resources {
+		switch r.Type {
+		case "AWS::CloudWatch::Dashboard":
+			dashboards++
+		case "AWS::CloudWatch::Alarm":
+			var p struct {
+				MetricName   string      `yaml:"MetricName"`
+				Dimensions   []yaml.Node `yaml:"Dimensions"`
+				AlarmActions yaml.Node   `yaml:"AlarmActions"`
+			}
+			if err := r.Properties.Decode(&p); err != nil {
+				t.Fatalf("%s: %v", id, err)
+			}
+			if b, _ := yaml.Marshal(&p.AlarmActions); !strings.Contains(string(b), "HasAlarmTopic") || !strings.Contains(string(b), "AlarmTopicArn") {
+				t.Errorf("alarm %s does not notify AlarmTopicArn: %s", id, b)
+			}
+			for _, d := range p.Dimensions {
+				var dim struct {
+					Name  string    `yaml:"Name"`
+					Value yaml.Node `yaml:"Value"`
+				}
+				_ = d.Decode(&dim)
+				if dim.Name == "FunctionName" {
+					watched[p.MetricName+" "+dim.Value.Value] = true
+				}
+			}
+			watched[id] = true
+		}
+	}
+	for _, f := range tpl.Functions {
+		for _, m := range []string{"Errors", "Throttles"} {
+			if !watched[m+" "+f.LogicalID] {
+				t.Errorf("function %s has no alarm on its Lambda %s", f.LogicalID, m)
+			}
+		}
+	}
+	for _, id := range []string{"Api5xxAlarm", "TokenThrottledAlarm", "RotationFailedAlarm", "ReaperFailedAlarm", "TableReadThrottleAlarm", "TableWriteThrottleAlarm"} {
+		if !watched[id] {
+			t.Errorf("no %s", id)
+		}
+	}
+	if dashboards != 1 {
+		t.Errorf("%d dashboards; want one", dashboards)
+	}
+}
