@@ -107,7 +107,13 @@ func TestEveryBootstrapUnderTheEmulator(t *testing.T) {
 			moduleID = m.ID
 			return nil
 		}}, {event: "create-module.json", status: 201}}}, // the retry: idempotent
-		{"ListModulesFunction", []step{{event: "list-modules.json", status: 200}, {event: "get-module.json", status: 200}}},
+		{"ListModulesFunction", []step{{event: "list-modules.json", status: 200}, {event: "get-module.json", status: 200},
+			{event: "list-events.json", status: 200, check: func(b []byte) error {
+				if !strings.Contains(string(b), `"type":"module.created"`) {
+					return fmt.Errorf("the tenant's trail lacks the create: %.300s", b)
+				}
+				return nil
+			}}}},
 		{"UpdateModuleFunction", []step{{event: "update-module.json", status: 200}}},
 		{"AuthorizerFunction", []step{
 			{event: "authorizer-bearer.json", check: authorized(true)},
