@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -134,6 +135,17 @@ func ListModules(log *slog.Logger, svc Reader) http.Handler {
 		if err != nil {
 			return err
 		}
+		if id := r.PathValue("moduleId"); id != "" {
+			// A module's events are a sub-resource: gone with it (404).
+			// A deleted module's trail stays at the tenant's route,
+			// ?moduleId=, until it expires.
+			if _, err := svc.Get(r.Context(), r.PathValue("tenantId"), id); err != nil {
+				if errors.Is(err, derrors.ErrNotFound) {
+					return derrors.New(derrors.ErrNotFound, "this tenant has no module with ID "+id+"; the events of a deleted module are at /tenants/{tenantId}/events?moduleId="+id)
+				}
+				return err
+			}
+		}
 		page, err := svc.Events(r.Context(), r.PathValue("tenantId"), eq)
 		if err != nil {
 			return err
@@ -148,7 +160,7 @@ func ListModules(log *slog.Logger, svc Reader) http.Handler {
 // (an RFC 3339 time).
 func eventQuery(r *http.Request) (module.EventQuery, error) {
 	q := r.URL.Query()
-	eq := module.EventQuery{ModuleID: r.PathValue("moduleId"), Cursor: q.Get("cursor"), Limit: module.DefaultLimit, Type: audit.Type(q.Get("type"))}
+	eq := module.EventQuery{ModuleID: cmp.Or(r.PathValue("moduleId"), q.Get("moduleId")), Cursor: q.Get("cursor"), Limit: module.DefaultLimit, Type: audit.Type(q.Get("type"))}
 	var bad []derrors.Field
 	if q.Has("limit") {
 		n, err := strconv.Atoi(q.Get("limit"))
@@ -156,6 +168,9 @@ func eventQuery(r *http.Request) (module.EventQuery, error) {
 			bad = append(bad, derrors.Field{Name: "limit", Reason: fmt.Sprintf("must be a whole number between 1 and %d", module.MaxLimit)})
 		}
 		eq.Limit = n
+	}
+	if q.Has("moduleId") && !module.IsModuleID(q.Get("moduleId")) {
+		bad = append(bad, derrors.Field{Name: "moduleId", Reason: "must be a module ID: 26 lowercase letters and digits"})
 	}
 	if q.Has("type") && eq.Type == "" {
 		eq.Type = "-" // present but empty: refused as any unknown type

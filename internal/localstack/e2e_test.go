@@ -175,7 +175,10 @@ func TestEndToEnd(t *testing.T) {
 
 	// the audit trail: each change, newest first, by whom and from where,
 	// readable after the delete; and only by this tenant's managers
-	trail := call(t, "GET", modules+"/"+id+"/events", manager, "")
+	if a := call(t, "GET", modules+"/"+id+"/events", manager, ""); a.status != 404 {
+		t.Errorf("a deleted module's events sub-resource: %d, want 404", a.status)
+	}
+	trail := call(t, "GET", base+"/tenants/"+acme+"/events?moduleId="+id, manager, "")
 	items, _ := trail.body["items"].([]any)
 	var kinds []string
 	for _, it := range items {
