@@ -260,6 +260,9 @@ func modulePath(tenant, id string) string { return "/tenants/" + tenant + "/modu
 // etag is a strong validator of a module's version (RFC 9110 §8.8.3).
 func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
 
+// neverMatches is an If-Match version no module has.
+const neverMatches = -1
+
 // parseDryRun reads ?dryRun=true|false (absent: false).
 func parseDryRun(r *http.Request) (bool, error) {
 	q := r.URL.Query()
@@ -275,8 +278,10 @@ func parseDryRun(r *http.Request) (bool, error) {
 	return false, derrors.Invalid(derrors.Field{Name: "dryRun", Reason: "must be true or false, once"})
 }
 
-// parseIfMatch returns the version If-Match names, 0 when absent or "*".
-// Anything but "*" or one strong ETag of ours is malformed: 400, so the
+// parseIfMatch returns the version If-Match names, 0 when absent or "*",
+// and neverMatches for a weak ETag: If-Match compares strongly, so a weak
+// one matches no version (RFC 9110 §13.1.1) and the answer is 412.
+// Anything else but one strong ETag of ours is malformed: 400, so the
 // client learns to fix the header rather than to re-read the module.
 func parseIfMatch(r *http.Request) (int64, error) {
 	values := r.Header.Values("If-Match")
@@ -286,6 +291,9 @@ func parseIfMatch(r *http.Request) (int64, error) {
 	v := strings.TrimSpace(values[0])
 	if v == "*" && len(values) == 1 {
 		return 0, nil
+	}
+	if strings.HasPrefix(v, `W/"`) && strings.HasSuffix(v, `"`) && len(v) > 3 && len(values) == 1 {
+		return neverMatches, nil
 	}
 	n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(v, `"`), `"`), 10, 64)
 	if err != nil || n < 1 || len(values) > 1 || len(v) < 3 || v[0] != '"' || v[len(v)-1] != '"' {

@@ -249,7 +249,8 @@ func TestUpdateModule(t *testing.T) {
 	}{
 		{"rename both", `{"name":"invoicing","displayName":"Invoicing"}`, `"1"`, "application/merge-patch+json", 200, `"name":"invoicing"`},
 		{"stale If-Match", `{"enabled":false}`, `"1"`, "", 412, "has changed since you read it"},
-		{"malformed If-Match", `{"enabled":false}`, `W/"2"`, "", 400, "If-Match"},
+		{"weak ETag in If-Match: matches no version", `{"enabled":false}`, `W/"2"`, "", 412, "has changed since you read it"},
+		{"malformed If-Match", `{"enabled":false}`, `2`, "", 400, "If-Match"},
 		{"invalid patch with a stale If-Match: the 400 wins", `{"name":"a"}`, `"1"`, "", 400, "3 to 64"},
 		{"disable", `{"enabled":false}`, `"2"`, "", 200, `"enabled":false`},
 		{"switch User Login on", `{"userLogin":{"enabled":true,"redirectUris":["https://app.example.com/cb","http://localhost:8080/cb"]}}`, "", "", 200, `"redirectUris":["https://app.example.com/cb","http://localhost:8080/cb"]`},

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"sort"
+	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -23,6 +25,7 @@ func (p Patch) apply(m *Module) error {
 	var bad []derrors.Field
 	fail := func(name, reason string) { bad = append(bad, derrors.Field{Name: name, Reason: reason}) }
 
+	shown := readOnlyValues(*m) // as read, so an unchanged read-only member is no change
 	keys := make([]string, 0, len(p))
 	for k := range p {
 		keys = append(keys, k)
@@ -58,12 +61,22 @@ func (p Patch) apply(m *Module) error {
 				continue
 			}
 			bad = append(bad, patchUserLogin(&m.UserLogin, v)...)
-		case "clientSecret", "clientId", "id":
+		case "clientSecret":
 			fail(k, neverChanged)
-		case "tenantId", "createdAt", "updatedAt", "version":
-			fail(k, "is read-only")
-		case "manager":
-			fail(k, "is read-only: a module is a manager when its scopes include "+ScopeManage)
+		case "clientId", "id", "tenantId", "createdAt", "updatedAt", "version", "manager", "lastUsedAt":
+			// A client may send back the module it read: read-only
+			// members with their current values are no change.
+			if sameJSON(shown[k], v) {
+				continue
+			}
+			switch k {
+			case "clientId", "id":
+				fail(k, neverChanged)
+			case "manager":
+				fail(k, "is read-only: a module is a manager when its scopes include "+ScopeManage)
+			default:
+				fail(k, "is read-only; send it unchanged or leave it out")
+			}
 		default:
 			fail(k, "is not a field of a module; editable fields are name, displayName, userLogin, scopes and enabled")
 		}
@@ -72,6 +85,37 @@ func (p Patch) apply(m *Module) error {
 		return derrors.Invalid(bad...)
 	}
 	return nil
+}
+
+// readOnlyValues are m's members as its representation shows them.
+func readOnlyValues(m Module) map[string]json.RawMessage {
+	b, _ := json.Marshal(m) // a Module always encodes
+	var members map[string]json.RawMessage
+	_ = json.Unmarshal(b, &members)
+	if _, ok := members["lastUsedAt"]; !ok {
+		members["lastUsedAt"] = json.RawMessage("null")
+	}
+	return members
+}
+
+// sameJSON reports whether two JSON values are equal as values (times as
+// instants, so "…Z" and "…+00:00" match).
+func sameJSON(a, b json.RawMessage) bool {
+	var x, y any
+	if a == nil || json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	if xs, ok := x.(string); ok {
+		if ys, ok := y.(string); ok {
+			tx, errx := time.Parse(time.RFC3339Nano, xs)
+			ty, erry := time.Parse(time.RFC3339Nano, ys)
+			if errx == nil && erry == nil {
+				return tx.Equal(ty)
+			}
+			return xs == ys
+		}
+	}
+	return reflect.DeepEqual(x, y)
 }
 
 func patchUserLogin(u *UserLogin, raw json.RawMessage) []derrors.Field {
