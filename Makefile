@@ -14,7 +14,8 @@ export AWS_DEFAULT_REGION ?= us-east-1
 
 ## run: the whole API on 127.0.0.1:3000 with embedded DynamoDB and secrets
 run:
-	$(GO) run ./infra/local $(ARGS)
+	@$(GO) build -o bin/local ./infra/local
+	@bin/local $(ARGS)
 
 ## test: unit, integration (moto), fuzz, template (lint, checkov, build),
 ## Lambda fidelity, deployment (ministack) and property-based tests

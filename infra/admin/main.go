@@ -17,8 +17,6 @@ import (
 	"fmt"
 	"os"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-
 	"github.com/modules-service/modules/internal/config"
 	"github.com/modules-service/modules/internal/wiring"
 )
@@ -40,9 +38,12 @@ func main() {
 	asJSON := fs.Bool("json", false, "print the credentials as one JSON object (create-manager), for scripts")
 	_ = fs.Parse(os.Args[2:])
 	ctx := context.Background()
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	awsCfg, note, err := wiring.ToolAWSConfig(ctx)
 	if err != nil {
-		fail(1, "admin: load AWS config: "+err.Error())
+		fail(1, "admin: "+err.Error())
+	}
+	if note != "" {
+		fmt.Fprintln(os.Stderr, "admin:", note)
 	}
 	env := wiring.FromAWS(config.Config{Table: *table, SecretPrefix: *prefix}, awsCfg)
 	switch {
@@ -51,7 +52,7 @@ func main() {
 	case cmd == "create-manager":
 		c, err := env.Service().CreateManager(ctx, *tenant, *clientID, "")
 		if err != nil {
-			fail(1, "admin: "+err.Error())
+			fail(1, "admin: "+err.Error()+"\n"+hint)
 		}
 		if *asJSON {
 			_ = json.NewEncoder(os.Stdout).Encode(map[string]string{"tenant": *tenant, "clientId": c.ClientID, "clientSecret": c.ClientSecret})
@@ -67,12 +68,17 @@ func main() {
 			fmt.Println("left (rename one of the look-alikes, then run again):", l)
 		}
 		if err != nil {
-			fail(1, "admin: "+err.Error())
+			fail(1, "admin: "+err.Error()+"\n"+hint)
 		}
 	default:
 		fail(2, usage)
 	}
 }
+
+// hint is what to check when a command fails on AWS.
+const hint = `check that --table is the stack's TableName output and --secret-prefix is "<stack name>/modules",
+that AWS_REGION is the stack's region, and that your credentials may write the table and create secrets
+(against moto or ministack: that AWS_ENDPOINT_URL points at it and it is running)`
 
 func fail(code int, msg string) {
 	fmt.Fprintln(os.Stderr, msg)

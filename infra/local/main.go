@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,16 +15,24 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/modules-service/modules/internal/config"
 	"github.com/modules-service/modules/internal/localstack"
+	"github.com/modules-service/modules/internal/obs"
 )
 
 func main() {
+	flag.CommandLine.Init("local", flag.ExitOnError) // not go run's build-cache path
+	flag.Usage = func() {
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: make run ARGS=\"[flags]\"   or   go run ./infra/local [flags]")
+		flag.PrintDefaults()
+	}
 	var o localstack.Options
+	credsFile := flag.String("credentials-file", ".local/credentials.json", "write the API URL, tenant and bootstrap manager's credentials here as JSON (mode 0600) for scripts; empty: do not")
 	addr := flag.String("addr", "127.0.0.1:3000", "address to listen on")
 	flag.StringVar(&o.Template, "template", "template.yaml", "SAM template to read routes and functions from")
 	flag.StringVar(&o.DataDir, "data-dir", "", "keep the embedded table, secret hashes and signing key here across restarts")
@@ -36,13 +45,22 @@ func main() {
 	flag.StringVar(&o.Bootstrap.Tenant, "bootstrap-tenant", envOr("BOOTSTRAP_TENANT", "demo"), "tenant whose first manager is ensured at start")
 	flag.StringVar(&o.Bootstrap.ClientID, "bootstrap-client-id", os.Getenv("BOOTSTRAP_CLIENT_ID"), "client ID of that manager (default: generated)")
 	flag.StringVar(&o.Bootstrap.ClientSecret, "bootstrap-client-secret", os.Getenv("BOOTSTRAP_CLIENT_SECRET"), "client secret of that manager (default: generated)")
+	var level slog.Level
+	flag.TextVar(&level, "log-level", slog.LevelInfo, "DEBUG, INFO, WARN or ERROR: one line per request at INFO")
 	origins := flag.String("cors-origins", "", "comma-separated origins allowed by CORS, replacing the default: the template's PortalOrigins and any http://localhost:<port> or http://127.0.0.1:<port>")
 	flag.Parse()
 	if *origins != "" {
 		o.CORSOrigins = strings.Split(*origins, ",")
 	}
 
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	// Readable lines for a person: the EMF metadata that CloudWatch reads
+	// out of the functions' lines is left out here.
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == "_aws" || a.Key == obs.MetricRequests || a.Key == obs.MetricDuration {
+			return slog.Attr{}
+		}
+		return a
+	}}))
 	o.Log, o.Issuer = log, "http://"+*addr
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -60,6 +78,11 @@ func main() {
 		_ = srv.Shutdown(shutdown)
 	}()
 	printBanner(o, stack, *addr)
+	if *credsFile != "" {
+		if err := writeCredentials(*credsFile, "http://"+*addr, stack.Manager); err != nil {
+			fmt.Fprintln(os.Stderr, "local:", err)
+		}
+	}
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		fmt.Fprintln(os.Stderr, "local:", err)
 		stack.Close()
@@ -79,6 +102,26 @@ func printBanner(o localstack.Options, s *localstack.Stack, addr string) {
 	case m.ClientSecret == "":
 		fmt.Println("  client_secret (existing manager: shown when it was created)")
 	}
+}
+
+// writeCredentials saves what a script needs to call the API as the
+// bootstrap manager (README.md's wizard reads it with jq). An existing
+// manager's secret is unknown: the file is then left as it is, and a
+// lost secret is recovered as README.md, "Running locally", says.
+func writeCredentials(path, api string, m localstack.Manager) error {
+	if m.ClientSecret == "" {
+		fmt.Printf("  (%s left as it is: this manager's secret was shown when it was created)\n", path)
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(map[string]string{"api": api, "tenant": m.TenantID, "clientId": m.ClientID, "clientSecret": m.ClientSecret})
+	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	fmt.Printf("  credentials   %s (for scripts)\n", path)
+	return nil
 }
 
 func envOr(name, def string) string {

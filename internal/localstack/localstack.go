@@ -19,7 +19,6 @@ import (
 	"sync"
 	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"golang.org/x/time/rate"
 
 	"github.com/modules-service/modules/internal/apigw"
@@ -159,9 +158,12 @@ func (s *Stack) env(ctx context.Context, o Options) (wiring.Env, error) {
 	env := wiring.Env{Config: cfg, Log: o.Log}
 	if o.AWS {
 		s.Mode = "AWS services (default SDK configuration)"
-		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+		awsCfg, note, err := wiring.ToolAWSConfig(ctx)
 		if err != nil {
 			return env, fmt.Errorf("load AWS config: %w", err)
+		}
+		if note != "" {
+			o.Log.Info(note)
 		}
 		env = wiring.FromAWS(cfg, awsCfg)
 		env.Log = o.Log
