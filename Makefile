@@ -10,12 +10,16 @@ GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test venv venv-ministack venv-checkov screenshots bench lambdas clean deploy-local stop-local
+.PHONY: run deps test venv venv-ministack venv-checkov screenshots bench lambdas clean deploy-local stop-local
 
 ## run: the whole API on 127.0.0.1:3000 with embedded DynamoDB and secrets
 run:
 	@$(GO) build -o bin/local ./infra/local
 	@bin/local $(ARGS)
+
+## deps: the Debian packages the tests need (infra/deps.sh says which, why)
+deps:
+	infra/deps.sh
 
 ## test: unit, integration (moto), fuzz, template (lint, checkov, build),
 ## Lambda fidelity, deployment (ministack) and property-based tests

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The deployment layer of `make test`: sam deploy into a ministack of its
-# own (port 4577, beside any `make deploy-local` on 4566), then
+# own (on a port free at run time, beside any `make deploy-local` on 4566), then
 #   1. the end-to-end suite against the deployed API, which must pass with
 #      the same count as against the local gateway;
 #   2. a signing-key rotation through Secrets Manager's RotateSecret;
@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export MINISTACK_PORT=${DEPLOY_TEST_PORT:-4577}
+export MINISTACK_PORT=${DEPLOY_TEST_PORT:-$(infra/free-port.sh)}
 export LOCAL_DEPLOY_STATE=$PWD/.aws-sam/deploy-test.json
 trap 'infra/stop-local.sh >/dev/null' EXIT
 infra/stop-local.sh >/dev/null # a stack left over from an interrupted run

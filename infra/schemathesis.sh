@@ -13,7 +13,7 @@
 #                             404 {"message":"Not Found"}, as the gateway does
 set -euo pipefail
 cd "$(dirname "$0")/.."
-port=${SCHEMATHESIS_PORT:-3055}
+port=${SCHEMATHESIS_PORT:-$(infra/free-port.sh)}
 secret=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 go build -o bin/local ./infra/local
 log=$(mktemp)

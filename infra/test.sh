@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=.venv
-port=${MOTO_PORT:-5055}
+port=${MOTO_PORT:-$(infra/free-port.sh)}
 log=$(mktemp)
 "$venv/bin/python" infra/moto_server.py "$port" >"$log" 2>&1 &
 moto=$!

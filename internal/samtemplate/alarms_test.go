@@ -2,11 +2,14 @@ package samtemplate_test
 
 import (
 	"os"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/modules-service/modules/internal/config"
 	"github.com/modules-service/modules/internal/samtemplate"
 )
 
@@ -78,5 +81,32 @@ func TestEveryFunctionIsWatched(t *testing.T) {
 	}
 	if dashboards != 1 {
 		t.Errorf("%d dashboards; want one", dashboards)
+	}
+}
+
+// TestDefaultsHaveOneSource: the template's defaults of the bounds README.md
+// states are those the code assumes when a variable is unset, so every
+// statement of a bound is the same number.
+func TestDefaultsHaveOneSource(t *testing.T) {
+	raw, err := os.ReadFile("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Parameters map[string]struct {
+			Default string `yaml:"Default"`
+		} `yaml:"Parameters"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for param, want := range map[string]time.Duration{
+		"ClientCacheSeconds": config.DefaultClientCache,
+		"KeyCacheSeconds":    config.DefaultKeyCache,
+		"AuditRetentionDays": config.DefaultAuditRetention / (24 * time.Hour) * time.Second,
+	} {
+		if got := doc.Parameters[param].Default; got != strconv.Itoa(int(want.Seconds())) {
+			t.Errorf("%s defaults to %q in template.yaml; the code assumes %d", param, got, int(want.Seconds()))
+		}
 	}
 }
