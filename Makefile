@@ -61,7 +61,7 @@ bin/axe.min.js:
 
 ## screenshots: the README's pictures of the portal (docs/portal-*.png)
 screenshots:
-	DOCS_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run TestPortalWizard ./internal/localstack
+	DOCS_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run TestPortalWizard ./internal/localgateway
 
 ## bench: benchmarks and measurements (README.md, "Performance")
 bench: venv

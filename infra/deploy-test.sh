@@ -26,8 +26,8 @@ infra/deploy-local.sh | sed -n '/^ministack\|^sam \|^manager/p'
 
 t=$(now)
 suite='^TestEndToEnd'
-local_out=$(go test -count=1 -v -run "$suite" ./internal/localstack 2>&1) || { failures <<<"$local_out"; exit 1; }
-deployed_out=$(DEPLOYED=$LOCAL_DEPLOY_STATE go test -tags deployed -count=1 -v -run "$suite" ./internal/localstack 2>&1) ||
+local_out=$(go test -count=1 -v -run "$suite" ./internal/localgateway 2>&1) || { failures <<<"$local_out"; exit 1; }
+deployed_out=$(DEPLOYED=$LOCAL_DEPLOY_STATE go test -tags deployed -count=1 -v -run "$suite" ./internal/localgateway 2>&1) ||
   { failures <<<"$deployed_out"; echo "end-to-end suite failed against the deployed stack" >&2; exit 1; }
 n_local=$(passes <<<"$local_out") n_deployed=$(passes <<<"$deployed_out")
 printf '%-28s %s\n' "end-to-end suite" "$(since "$t") ($n_deployed passed deployed, $n_local on the local gateway)"
@@ -37,7 +37,7 @@ if [[ $n_local != "$n_deployed" || $n_local == 0 ]]; then
 fi
 
 t=$(now)
-out=$(DEPLOYED=$LOCAL_DEPLOY_STATE go test -tags deployed -count=1 -v -run '^TestDeployedKeyRotation$' ./internal/localstack 2>&1) ||
+out=$(DEPLOYED=$LOCAL_DEPLOY_STATE go test -tags deployed -count=1 -v -run '^TestDeployedKeyRotation$' ./internal/localgateway 2>&1) ||
   { failures <<<"$out"; exit 1; }
 [[ $(passes <<<"$out") == 1 ]] || { echo "$out"; exit 1; }
 printf '%-28s %s\n' "key rotation" "$(since "$t") (RotateSecret; old tokens pass, new kid)"
@@ -46,7 +46,7 @@ t=$(now)
 line=$(infra/deploy-local.sh TokenLifetimeSeconds=600 | sed -n '/^sam deploy/p')
 echo "$line"
 [[ $line == *UPDATE_COMPLETE\)* ]] || { echo "the redeploy did not update the stack" >&2; exit 1; }
-out=$(DEPLOYED=$LOCAL_DEPLOY_STATE WANT_TOKEN_LIFETIME=600 go test -tags deployed -count=1 -v -run '^TestDeployedTokenLifetime$' ./internal/localstack 2>&1) ||
+out=$(DEPLOYED=$LOCAL_DEPLOY_STATE WANT_TOKEN_LIFETIME=600 go test -tags deployed -count=1 -v -run '^TestDeployedTokenLifetime$' ./internal/localgateway 2>&1) ||
   { failures <<<"$out"; exit 1; }
 [[ $(passes <<<"$out") == 1 ]] || { echo "$out"; exit 1; }
 printf '%-28s %s\n' "redeploy, changed parameter" "$(since "$t") (TokenLifetimeSeconds=600 in effect)"

@@ -28,6 +28,15 @@ go test -race -count=1 ./...
 echo "== a search on a tenant of 10,000 modules reads what it finds (without -race: minidyn is too slow under it)"
 go test -count=1 -run '^TestSearchReadsWhatItFinds$' -v ./internal/dynamo | grep -E '^(---|ok|FAIL)|read'
 
+echo "== coverage of internal/... from the embedded layer alone (no moto; a floor, so it cannot fall)"
+floor=${COVERAGE_FLOOR:-79}
+MOTO_ENDPOINT= CI= go test -count=1 -coverpkg=./internal/... -coverprofile=.coverage.out ./internal/... >/dev/null 2>&1 ||
+  { echo "the embedded layer failed; see the test run above" >&2; exit 1; }
+total=$(go tool cover -func=.coverage.out | awk '/^total:/ { sub("%", "", $3); print $3 }')
+rm -f .coverage.out
+echo "coverage: $total% of statements (floor $floor%)"
+awk -v t="$total" -v f="$floor" 'BEGIN { exit !(t >= f) }' || { echo "coverage fell below $floor%" >&2; exit 1; }
+
 echo "== fuzz (briefly; seed corpora run in every go test)"
 fuzz_time=${FUZZ_TIME:-5s}
 for target in $(grep -rhoE '^func (Fuzz[A-Za-z0-9]+)' --include='*_test.go' internal | awk '{print $2}' | sort -u); do

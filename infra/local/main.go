@@ -1,6 +1,6 @@
 // Command local runs the whole API on 127.0.0.1:3000 like `sam local
 // start-api`, without Docker: routes, functions and authorizer come from
-// template.yaml; see internal/localstack and README.md.
+// template.yaml; see internal/localgateway and README.md.
 //
 //	go run ./infra/local [--addr 127.0.0.1:3000] [--data-dir .local] [--aws]
 package main
@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/modules-service/modules/internal/config"
-	"github.com/modules-service/modules/internal/localstack"
+	"github.com/modules-service/modules/internal/localgateway"
 	"github.com/modules-service/modules/internal/obs"
 )
 
@@ -31,7 +31,7 @@ func main() {
 		fmt.Fprintln(flag.CommandLine.Output(), "usage: make run ARGS=\"[flags]\"   or   go run ./infra/local [flags]")
 		flag.PrintDefaults()
 	}
-	var o localstack.Options
+	var o localgateway.Options
 	credsFile := flag.String("credentials-file", ".local/credentials.json", "write the API URL, tenant and bootstrap manager's credentials here as JSON (mode 0600) for scripts; empty: do not")
 	addr := flag.String("addr", "127.0.0.1:3000", "address to listen on")
 	flag.StringVar(&o.Template, "template", "template.yaml", "SAM template to read routes and functions from")
@@ -64,7 +64,7 @@ func main() {
 	o.Log, o.Issuer = log, "http://"+*addr
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	stack, err := localstack.Start(ctx, o)
+	stack, err := localgateway.Start(ctx, o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "local:", err)
 		os.Exit(1)
@@ -90,7 +90,7 @@ func main() {
 	}
 }
 
-func printBanner(o localstack.Options, s *localstack.Stack, addr string) {
+func printBanner(o localgateway.Options, s *localgateway.Stack, addr string) {
 	m := s.Manager
 	fmt.Printf("Modules page on http://%s/portal/ (signed in as the bootstrap manager)\n", addr)
 	fmt.Printf("Modules API on http://%s (%s)\n", addr, s.Mode)
@@ -108,7 +108,7 @@ func printBanner(o localstack.Options, s *localstack.Stack, addr string) {
 // bootstrap manager (README.md's wizard reads it with jq). An existing
 // manager's secret is unknown: the file is then left as it is, and a
 // lost secret is recovered as README.md, "Running locally", says.
-func writeCredentials(path, api string, m localstack.Manager) error {
+func writeCredentials(path, api string, m localgateway.Manager) error {
 	if m.ClientSecret == "" {
 		fmt.Printf("  (%s left as it is: this manager's secret was shown when it was created)\n", path)
 		return nil

@@ -26,12 +26,12 @@ type Request struct {
 	Authorizer map[string]any    // the Lambda authorizer's context, nil when none ran
 }
 
-// MaxBody is the largest body API Gateway passes to a function (10 MB).
-const MaxBody = 10 << 20
+// maxBody is the largest body API Gateway passes to a function (10 MB).
+const maxBody = 10 << 20
 
 // Event builds the payload 2.0 event API Gateway sends for r.
 func Event(r *http.Request, rt Request) (events.APIGatewayV2HTTPRequest, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody))
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {
 		return events.APIGatewayV2HTTPRequest{}, err
 	}

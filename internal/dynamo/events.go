@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/modules-service/modules/internal/audit"
-	"github.com/modules-service/modules/internal/derrors"
 )
 
 // The audit trail lives in partitions of its own, so a module list never
@@ -95,7 +94,7 @@ func (t *txn) addEvent(ev audit.Event) {
 		t.err = err
 	}
 	for _, it := range items {
-		t.put(it, "", derrors.Field{})
+		t.put(it, cond{})
 	}
 }
 

@@ -52,7 +52,7 @@ func (s *Store) Get(ctx context.Context, tenantID, id string) (module.Module, er
 		return module.Module{}, fmt.Errorf("get item: %w", err)
 	}
 	if out.Item == nil {
-		return module.Module{}, derrors.New(derrors.ErrNotFound, "this tenant has no module with ID "+id)
+		return module.Module{}, derrors.ErrNotFound
 	}
 	var it moduleItem
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
@@ -81,18 +81,18 @@ func (s *Store) List(ctx context.Context, tenantID, after string, limit int) ([]
 func (s *Store) Create(ctx context.Context, m module.Module, idem *module.IdempotencyRecord, ev audit.Event) error {
 	var tx txn
 	tx.addEvent(ev)
-	tx.put(toItem(m), "attribute_not_exists(PK)", derrors.Field{Name: "id", Reason: "collided; retry"})
-	tx.put(guardItem{tenantPK(m.TenantID), nameSK(m.NameKey), m.ID}, "attribute_not_exists(PK)", module.NameTaken(m.Name))
-	tx.put(guardItem{tenantPK(m.TenantID), displaySK(m.DisplayKey), m.ID}, "attribute_not_exists(PK)", module.DisplayNameTaken(m.DisplayName))
-	tx.put(clientItem(m), "attribute_not_exists(PK)", derrors.Field{Name: "clientId", Reason: "collided; retry"})
+	tx.put(toItem(m), absent(errCollided))
+	tx.put(guardItem{tenantPK(m.TenantID), nameSK(m.NameKey), m.ID}, absent(derrors.Conflict(module.NameTaken(m.Name))))
+	tx.put(guardItem{tenantPK(m.TenantID), displaySK(m.DisplayKey), m.ID}, absent(derrors.Conflict(module.DisplayNameTaken(m.DisplayName))))
+	tx.put(clientItem(m), absent(errCollided))
 	for _, o := range orderItems(m) {
-		tx.put(o, "", derrors.Field{})
+		tx.put(o, cond{})
 	}
 	if idem != nil {
-		tx.putAs(idempotencyItem{
+		tx.put(idempotencyItem{
 			PK: tenantPK(idem.TenantID), SK: idempotencySK(hashKey(idem.Key)),
 			ModuleID: idem.ModuleID, Fingerprint: idem.Fingerprint, TTL: idem.ExpiresAt.Unix(),
-		}, "attribute_not_exists(PK)", module.ErrIdempotencyKeyTaken)
+		}, absent(module.ErrIdempotencyKeyTaken))
 	}
 	return s.commit(ctx, &tx)
 }
@@ -177,14 +177,29 @@ func (s *Store) WithoutGuardKeys(ctx context.Context) ([]module.Module, error) {
 	}
 }
 
+// errCollided is a generated module ID or client ID that exists already:
+// with 128 random bits it does not happen, and if it did it would be a
+// server fault (500), not the caller's.
+var errCollided = errors.New("a generated ID collided with an existing one")
+
+// atVersion is the condition that the module is at version v.
+func atVersion(v int64) cond {
+	return where("version = :v", derrors.ErrPreconditionFailed, map[string]types.AttributeValue{":v": num(v)})
+}
+
+// heldBy is the condition that a guard is the module's.
+func heldBy(moduleID string) cond {
+	return where("moduleId = :id", derrors.ErrPreconditionFailed, map[string]types.AttributeValue{":id": str(moduleID)})
+}
+
 // keepManager adds a check that module id of the tenant is still an
 // enabled manager when the transaction commits.
 func (t *txn) keepManager(tenantID, id string) {
 	if id == "" {
 		return
 	}
-	t.check(key(tenantPK(tenantID), moduleSK(id)), "enabled = :t AND attribute_exists(scopes) AND contains(scopes, :manage)", module.ErrManagerGone,
-		":t", &types.AttributeValueMemberBOOL{Value: true}, ":manage", str(module.ScopeManage))
+	t.check(key(tenantPK(tenantID), moduleSK(id)), where("enabled = :t AND attribute_exists(scopes) AND contains(scopes, :manage)", module.ErrManagerGone,
+		map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":manage": str(module.ScopeManage)}))
 }
 
 // Update implements module.Store.
@@ -194,25 +209,25 @@ func (s *Store) Update(ctx context.Context, old, m module.Module, keep string, e
 		tx.addEvent(*ev)
 	}
 	tx.keepManager(m.TenantID, keep)
-	tx.replace(toItem(m), moduleOptional, "version = :v", derrors.ErrPreconditionFailed, ":v", num(old.Version))
+	tx.replace(toItem(m), moduleOptional, atVersion(old.Version))
 	pk := tenantPK(m.TenantID)
 	oldName, oldDisplay := old.GuardKeys() // exactly the guards written, whatever UniqueKey says today
 	if from, to := oldName, m.NameKey; from != to {
-		tx.del(key(pk, nameSK(from)), "moduleId = :id", derrors.ErrPreconditionFailed, ":id", str(m.ID))
-		tx.put(guardItem{pk, nameSK(to), m.ID}, "attribute_not_exists(PK)", module.NameTaken(m.Name))
+		tx.del(key(pk, nameSK(from)), heldBy(m.ID))
+		tx.put(guardItem{pk, nameSK(to), m.ID}, absent(derrors.Conflict(module.NameTaken(m.Name))))
 	}
 	if from, to := oldDisplay, m.DisplayKey; from != to {
-		tx.del(key(pk, displaySK(from)), "moduleId = :id", derrors.ErrPreconditionFailed, ":id", str(m.ID))
-		tx.put(guardItem{pk, displaySK(to), m.ID}, "attribute_not_exists(PK)", module.DisplayNameTaken(m.DisplayName))
+		tx.del(key(pk, displaySK(from)), heldBy(m.ID))
+		tx.put(guardItem{pk, displaySK(to), m.ID}, absent(derrors.Conflict(module.DisplayNameTaken(m.DisplayName))))
 	}
-	tx.put(clientItem(m), "", derrors.Field{})
+	tx.put(clientItem(m), cond{})
 	// Order items are put even when unchanged: a module stored before they
 	// were kept gets them on its first write (or by infra/admin migrate-guards).
 	for i, o := range orderItems(m) {
 		if was := orderItems(old)[i]; was.SK != o.SK {
-			tx.del(key(pk, was.SK), "", nil)
+			tx.del(key(pk, was.SK), cond{})
 		}
-		tx.put(o, "", derrors.Field{})
+		tx.put(o, cond{})
 	}
 	return s.commit(ctx, &tx)
 }
@@ -223,13 +238,13 @@ func (s *Store) Delete(ctx context.Context, m module.Module, keep string, ev aud
 	tx.addEvent(ev)
 	tx.keepManager(m.TenantID, keep)
 	pk := tenantPK(m.TenantID)
-	tx.del(key(pk, moduleSK(m.ID)), "version = :v", derrors.ErrPreconditionFailed, ":v", num(m.Version))
+	tx.del(key(pk, moduleSK(m.ID)), atVersion(m.Version))
 	name, display := m.GuardKeys()
-	tx.del(key(pk, nameSK(name)), "", nil)
-	tx.del(key(pk, displaySK(display)), "", nil)
-	tx.del(key(clientPK(m.ClientID), clientSK), "", nil)
+	tx.del(key(pk, nameSK(name)), cond{})
+	tx.del(key(pk, displaySK(display)), cond{})
+	tx.del(key(clientPK(m.ClientID), clientSK), cond{})
 	for _, o := range orderItems(m) {
-		tx.del(key(pk, o.SK), "", nil)
+		tx.del(key(pk, o.SK), cond{})
 	}
 	return s.commit(ctx, &tx)
 }

@@ -21,67 +21,86 @@ import (
 	"github.com/modules-service/modules/internal/module"
 )
 
-// txn collects the items of one TransactWriteItems call and, for each, what
-// it means when its condition fails: a taken field (a 409 naming it) or a
-// sentinel error.
+// txn collects the items of one TransactWriteItems call, each with its
+// condition and what the condition's failure means.
 type txn struct {
-	items  []types.TransactWriteItem
-	onFail []any // derrors.Field, error, or nil for items without a condition
-	err    error
+	items []types.TransactWriteItem
+	fails []error // per item: the error its failed condition means, or nil
+	err   error
 }
 
-// put adds a Put of item under cond; taken names the field that is in use
-// when cond fails.
-func (t *txn) put(item any, cond string, taken derrors.Field, vals ...any) {
-	t.add(item, nil, cond, taken, vals)
+// cond is a condition on one item of a transaction: an expression, its
+// values, and the error its failure means (a derrors.ErrConflict naming
+// the field in use, or a sentinel the caller knows). The zero cond is none.
+type cond struct {
+	expr   string
+	values map[string]types.AttributeValue
+	fail   error
 }
 
-// putAs is put whose failed condition means err.
-func (t *txn) putAs(item any, cond string, err error, vals ...any) { t.add(item, nil, cond, err, vals) }
+// absent is the condition that the item does not exist yet.
+func absent(fail error) cond { return cond{expr: "attribute_not_exists(PK)", fail: fail} }
 
-// check adds a ConditionCheck of k; a failed cond means err.
-func (t *txn) check(k map[string]types.AttributeValue, cond string, err error, vals ...any) {
-	t.add(nil, k, cond, err, vals)
-	last := &t.items[len(t.items)-1]
-	last.ConditionCheck = &types.ConditionCheck{Key: k, ConditionExpression: last.Delete.ConditionExpression, ExpressionAttributeValues: last.Delete.ExpressionAttributeValues}
-	last.Delete = nil
+// where is the condition expr, over values, failing with fail.
+func where(expr string, fail error, values map[string]types.AttributeValue) cond {
+	return cond{expr: expr, values: values, fail: fail}
 }
 
-// del adds a Delete of k under cond (if any).
-func (t *txn) del(k map[string]types.AttributeValue, cond string, err error, vals ...any) {
-	t.add(nil, k, cond, err, vals)
+func (c cond) expression() *string {
+	if c.expr == "" {
+		return nil
+	}
+	return aws.String(c.expr)
+}
+
+// put adds a Put of item under c.
+func (t *txn) put(item any, c cond) {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil && t.err == nil {
+		t.err = fmt.Errorf("encode item: %w", err)
+	}
+	t.add(types.TransactWriteItem{Put: &types.Put{Item: av, ConditionExpression: c.expression(), ExpressionAttributeValues: c.values}}, c)
+}
+
+// del adds a Delete of k under c.
+func (t *txn) del(k map[string]types.AttributeValue, c cond) {
+	t.add(types.TransactWriteItem{Delete: &types.Delete{Key: k, ConditionExpression: c.expression(), ExpressionAttributeValues: c.values}}, c)
+}
+
+// check adds a ConditionCheck of k.
+func (t *txn) check(k map[string]types.AttributeValue, c cond) {
+	t.add(types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{Key: k, ConditionExpression: c.expression(), ExpressionAttributeValues: c.values}}, c)
 }
 
 // replace adds an Update that sets every attribute of item except its key
-// and removes each of optional that item lacks, under cond (a failed cond
-// means err). Unlike a Put, it leaves alone attributes item does not own:
-// a module's lastUsedAt, which only the token endpoint moves forward.
-func (t *txn) replace(item any, optional []string, cond string, err error, vals ...any) {
-	t.add(item, nil, cond, err, vals)
-	last := &t.items[len(t.items)-1]
-	put := last.Put
-	last.Put = nil
-	if put.Item == nil {
-		return // t.err says why
+// and removes each of optional that item lacks, under c. Unlike a Put, it
+// leaves alone attributes item does not own: a module's lastUsedAt, which
+// only the token endpoint moves forward.
+func (t *txn) replace(item any, optional []string, c cond) {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		if t.err == nil {
+			t.err = fmt.Errorf("encode item: %w", err)
+		}
+		return
 	}
-	u := &types.Update{Key: map[string]types.AttributeValue{attrPK: put.Item[attrPK], attrSK: put.Item[attrSK]},
-		ConditionExpression: put.ConditionExpression, ExpressionAttributeNames: map[string]string{},
-		ExpressionAttributeValues: put.ExpressionAttributeValues}
+	u := &types.Update{Key: map[string]types.AttributeValue{attrPK: av[attrPK], attrSK: av[attrSK]},
+		ConditionExpression: c.expression(), ExpressionAttributeNames: map[string]string{},
+		ExpressionAttributeValues: maps.Clone(c.values)}
 	if u.ExpressionAttributeValues == nil {
 		u.ExpressionAttributeValues = map[string]types.AttributeValue{}
 	}
-	names := slices.Sorted(maps.Keys(put.Item))
 	var set, remove []string
-	for i, name := range names {
+	for i, name := range slices.Sorted(maps.Keys(av)) {
 		if name == attrPK || name == attrSK {
 			continue
 		}
 		n, v := fmt.Sprintf("#a%d", i), fmt.Sprintf(":a%d", i)
-		u.ExpressionAttributeNames[n], u.ExpressionAttributeValues[v] = name, put.Item[name]
+		u.ExpressionAttributeNames[n], u.ExpressionAttributeValues[v] = name, av[name]
 		set = append(set, n+" = "+v)
 	}
 	for i, name := range optional {
-		if _, ok := put.Item[name]; !ok {
+		if _, ok := av[name]; !ok {
 			n := fmt.Sprintf("#r%d", i)
 			u.ExpressionAttributeNames[n] = name
 			remove = append(remove, n)
@@ -92,35 +111,15 @@ func (t *txn) replace(item any, optional []string, cond string, err error, vals 
 		expr += " REMOVE " + strings.Join(remove, ", ")
 	}
 	u.UpdateExpression = &expr
-	last.Update = u
+	t.add(types.TransactWriteItem{Update: u}, c)
 }
 
-func (t *txn) add(item any, k map[string]types.AttributeValue, cond string, onFail any, vals []any) {
-	var condition *string
-	var values map[string]types.AttributeValue
-	if cond != "" {
-		condition = aws.String(cond)
-	} else {
-		onFail = nil
-	}
-	for i := 0; i+1 < len(vals); i += 2 {
-		if values == nil {
-			values = map[string]types.AttributeValue{}
-		}
-		values[vals[i].(string)] = vals[i+1].(types.AttributeValue)
-	}
-	var w types.TransactWriteItem
-	if k != nil {
-		w.Delete = &types.Delete{Key: k, ConditionExpression: condition, ExpressionAttributeValues: values}
-	} else {
-		av, err := attributevalue.MarshalMap(item)
-		if err != nil && t.err == nil {
-			t.err = fmt.Errorf("encode item: %w", err)
-		}
-		w.Put = &types.Put{Item: av, ConditionExpression: condition, ExpressionAttributeValues: values}
-	}
+func (t *txn) add(w types.TransactWriteItem, c cond) {
 	t.items = append(t.items, w)
-	t.onFail = append(t.onFail, onFail)
+	if c.expr == "" {
+		c.fail = nil
+	}
+	t.fails = append(t.fails, c.fail)
 }
 
 // maxAttempts bounds retries of a transaction cancelled only by contention
@@ -176,21 +175,19 @@ func (s *Store) commit(ctx context.Context, t *txn) error {
 }
 
 // explain turns the cancellation reasons into the caller's error, or nil
-// when no condition failed (contention only: retry).
+// when no condition failed (contention only: retry). A sentinel wins over
+// conflicts; conflicts are merged, so a 409 names every field in use.
 func (t *txn) explain(reasons []types.CancellationReason) error {
 	var taken []derrors.Field
 	var sentinel error
 	for i, r := range reasons {
-		if i >= len(t.onFail) || aws.ToString(r.Code) != "ConditionalCheckFailed" {
+		if i >= len(t.fails) || t.fails[i] == nil || aws.ToString(r.Code) != "ConditionalCheckFailed" {
 			continue
 		}
-		switch f := t.onFail[i].(type) {
-		case derrors.Field:
-			taken = append(taken, f)
-		case error:
-			if sentinel == nil {
-				sentinel = f
-			}
+		if de, ok := errors.AsType[*derrors.Error](t.fails[i]); ok && errors.Is(de, derrors.ErrConflict) {
+			taken = append(taken, de.Fields...)
+		} else if sentinel == nil {
+			sentinel = t.fails[i]
 		}
 	}
 	switch {

@@ -4,6 +4,7 @@ package inmem
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -33,7 +34,7 @@ func (s *Secrets) Put(_ context.Context, name, value string, tags map[string]str
 		s.secrets = map[string]entry{}
 	}
 	if _, ok := s.secrets[name]; ok {
-		return derrors.New(derrors.ErrConflict, "secret "+name+" exists")
+		return fmt.Errorf("put secret %s: %w", name, module.ErrSecretExists)
 	}
 	t := make(map[string]string, len(tags))
 	for k, v := range tags {

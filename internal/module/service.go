@@ -68,6 +68,9 @@ func (s *Service) Get(ctx context.Context, tenantID, id string) (Module, error) 
 		return Module{}, derrors.New(derrors.ErrNotFound, "this tenant has no module with that ID (module IDs are 26 lowercase characters)")
 	}
 	m, err := s.Store.Get(ctx, tenantID, id)
+	if errors.Is(err, derrors.ErrNotFound) {
+		return Module{}, derrors.New(derrors.ErrNotFound, "this tenant has no module with ID "+id)
+	}
 	if err != nil {
 		return Module{}, fmt.Errorf("get module %s: %w", id, err)
 	}

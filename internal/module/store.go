@@ -88,10 +88,15 @@ type IdempotencyRecord struct {
 	ExpiresAt   time.Time
 }
 
+// ErrSecretExists is returned by SecretStore.Put for a name in use. Names
+// hold a fresh client ID, so it means a server fault, never the caller's:
+// its path is never shown.
+var ErrSecretExists = errors.New("secret exists")
+
 // SecretStore keeps one secret hash per module. Implemented by
 // secretsmanager.Store and, for local runs and tests, inmem.Secrets.
 type SecretStore interface {
-	// Put stores value under name with tags; derrors.ErrConflict when the
+	// Put stores value under name with tags; ErrSecretExists when the
 	// name exists.
 	Put(ctx context.Context, name, value string, tags map[string]string) error
 	// Delete schedules the secret for deletion; a missing one is no error.

@@ -34,10 +34,8 @@ var (
 	ErrInvalidClient        = &Error{Code: "invalid_client", status: http.StatusUnauthorized, Description: "client authentication failed"}
 	ErrUnsupportedGrantType = &Error{Code: "unsupported_grant_type", status: http.StatusBadRequest, Description: "only grant_type=client_credentials is supported"}
 	ErrInvalidScope         = &Error{Code: "invalid_scope", status: http.StatusBadRequest}
-	// ErrUnauthorizedClient (§5.2) would answer a client not allowed the
-	// client_credentials grant. Every enabled module is a technical client
-	// and may use it, so the endpoint never sends it today.
-	ErrUnauthorizedClient = &Error{Code: "unauthorized_client", status: http.StatusBadRequest}
+	// unauthorized_client (§5.2) is not among them: every enabled module is
+	// a technical client and may use the client_credentials grant.
 	// ErrSlowDown answers brute force (RFC 6749 §2.3.1 requires protection);
 	// the code is the token-endpoint error registered by RFC 8628 §3.5.
 	ErrSlowDown = &Error{Code: "slow_down", status: http.StatusTooManyRequests}

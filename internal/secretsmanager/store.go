@@ -47,7 +47,7 @@ func (s *Store) Put(ctx context.Context, name, value string, tags map[string]str
 	_, err := s.SM.CreateSecret(ctx, in)
 	var exists *types.ResourceExistsException
 	if errors.As(err, &exists) {
-		return derrors.New(derrors.ErrConflict, "secret "+name+" exists")
+		return fmt.Errorf("create secret %s: %w", name, module.ErrSecretExists)
 	}
 	if err != nil {
 		return fmt.Errorf("create secret %s: %w", name, err)

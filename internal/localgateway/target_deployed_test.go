@@ -1,6 +1,6 @@
 //go:build deployed
 
-package localstack_test
+package localgateway_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/modules-service/modules/internal/config"
-	"github.com/modules-service/modules/internal/localstack"
+	"github.com/modules-service/modules/internal/localgateway"
 	"github.com/modules-service/modules/internal/wiring"
 )
 
@@ -75,9 +75,9 @@ func open(t *testing.T) target {
 	}
 	svc := wiring.FromAWS(config.Config{Table: d.TableName, SecretPrefix: d.SecretPrefix}, awsCfg).Service()
 	return target{base: "http://" + d.Host, bound: time.Duration(d.ClientCacheSeconds) * time.Second,
-		manager: func(t *testing.T, tenant string) localstack.Manager {
+		manager: func(t *testing.T, tenant string) localgateway.Manager {
 			t.Helper()
-			m, err := localstack.CreateManager(context.Background(), svc, localstack.Bootstrap{Tenant: tenant})
+			m, err := localgateway.CreateManager(context.Background(), svc, localgateway.Bootstrap{Tenant: tenant})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,6 @@
 //go:build deployed
 
-package localstack_test
+package localgateway_test
 
 import (
 	"context"

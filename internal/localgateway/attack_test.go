@@ -1,4 +1,4 @@
-package localstack_test
+package localgateway_test
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/modules-service/modules/internal/localstack"
+	"github.com/modules-service/modules/internal/localgateway"
 	"github.com/modules-service/modules/internal/oauth"
 )
 
@@ -51,7 +51,7 @@ func tokenStatus(t *testing.T, c *http.Client, base, id, secret string) int {
 // "Client authentication under attack" describes it.
 func TestClientAuthenticationUnderAttack(t *testing.T) {
 	const bound = 300 * time.Millisecond
-	s, base := serve(t, localstack.Options{ClientCacheTTL: bound, Bootstrap: localstack.Bootstrap{Tenant: "acme"}})
+	s, base := serve(t, localgateway.Options{ClientCacheTTL: bound, Bootstrap: localgateway.Bootstrap{Tenant: "acme"}})
 	mgr := token(t, base, s.Manager.ClientID, s.Manager.ClientSecret, 0)
 	create := func(name string) (id, clientID string) {
 		a := call(t, "POST", base+"/tenants/acme/modules", mgr, `{"name":"`+name+`","displayName":"`+name+`","clientSecret":"`+secret+`"}`)
@@ -170,7 +170,7 @@ func TestClientAuthenticationUnderAttack(t *testing.T) {
 	})
 }
 
-func tableItems(t *testing.T, s *localstack.Stack) int {
+func tableItems(t *testing.T, s *localgateway.Stack) int {
 	t.Helper()
 	db := s.DynamoDB.(interface {
 		Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
@@ -189,7 +189,7 @@ func ptr[T any](v T) *T { return &v }
 // table holds the secret, an argon2id hash or an unkeyed digest of it:
 // nothing there can check a guessed secret. Only the secret store can.
 func TestTableHoldsNoVerifierOfASecret(t *testing.T) {
-	s, base := serve(t, localstack.Options{Bootstrap: localstack.Bootstrap{Tenant: "acme"}})
+	s, base := serve(t, localgateway.Options{Bootstrap: localgateway.Bootstrap{Tenant: "acme"}})
 	mgr := token(t, base, s.Manager.ClientID, s.Manager.ClientSecret, 0)
 	body := `{"name":"ledger","displayName":"Ledger","clientSecret":"` + secret + `"}`
 	var id, clientID string
@@ -247,7 +247,7 @@ func TestTableHoldsNoVerifierOfASecret(t *testing.T) {
 // the token route's throttling from template.yaml (TokenBurstLimit), and
 // answers past it as API Gateway does, before any function runs.
 func TestTokenRouteIsThrottledAsTheTemplateSays(t *testing.T) {
-	s, base := serve(t, localstack.Options{Bootstrap: localstack.Bootstrap{Tenant: "acme"}})
+	s, base := serve(t, localgateway.Options{Bootstrap: localgateway.Bootstrap{Tenant: "acme"}})
 	burst, _ := strconv.Atoi(s.Template.Parameters["TokenBurstLimit"])
 	if burst == 0 {
 		t.Fatal("no TokenBurstLimit in template.yaml")

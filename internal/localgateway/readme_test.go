@@ -1,4 +1,4 @@
-package localstack_test
+package localgateway_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/modules-service/modules/internal/localstack"
+	"github.com/modules-service/modules/internal/localgateway"
 )
 
 // wizardBlock is the first ```sh block after README.md's wizard heading:
@@ -45,7 +45,7 @@ func TestREADMEWizard(t *testing.T) {
 			t.Skipf("%s is missing", tool)
 		}
 	}
-	stack, base := serve(t, localstack.Options{Bootstrap: localstack.Bootstrap{Tenant: "demo"}})
+	stack, base := serve(t, localgateway.Options{Bootstrap: localgateway.Bootstrap{Tenant: "demo"}})
 	m := stack.Manager
 	creds := filepath.Join(t.TempDir(), "credentials.json")
 	b, _ := json.Marshal(map[string]string{"api": base, "tenant": m.TenantID, "clientId": m.ClientID, "clientSecret": m.ClientSecret})

@@ -1,4 +1,4 @@
-package localstack_test
+package localgateway_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/oauth2"
 
-	"github.com/modules-service/modules/internal/localstack"
+	"github.com/modules-service/modules/internal/localgateway"
 )
 
 // browser is headless Chromium on one page, its console kept: on failure
@@ -162,7 +162,7 @@ func (b *browser) snapshot(name string) {
 // TestPortalWizard drives the Modules page in headless Chromium against
 // the local gateway, as a tenant manager would.
 func TestPortalWizard(t *testing.T) {
-	s, base := serve(t, localstack.Options{Bootstrap: localstack.Bootstrap{Tenant: "acme"}})
+	s, base := serve(t, localgateway.Options{Bootstrap: localgateway.Bootstrap{Tenant: "acme"}})
 	manager := token(t, base, s.Manager.ClientID, s.Manager.ClientSecret, oauth2.AuthStyleInHeader)
 	modules := base + "/tenants/acme/modules"
 	const moduleSecret = "Wizard-Secret-4711-abc"
@@ -344,7 +344,7 @@ func (b *browser) accessible(where, axeSource string) {
 // violation on the list, every tab of the wizard and a module's page.
 func TestPortalAccessibility(t *testing.T) {
 	source := axe(t)
-	_, base := serve(t, localstack.Options{Bootstrap: localstack.Bootstrap{Tenant: "acme"}})
+	_, base := serve(t, localgateway.Options{Bootstrap: localgateway.Bootstrap{Tenant: "acme"}})
 	b := newBrowser(t)
 	b.run("open the page", chromedp.Navigate(base+"/portal/"))
 	b.heading("Modules")
@@ -385,7 +385,7 @@ func TestPortalAccessibility(t *testing.T) {
 // Client ID and Client Secret, refuses wrong ones on the page, and signs in
 // with right ones; the secret is not kept anywhere.
 func TestPortalSignsInWithClientCredentials(t *testing.T) {
-	s, base := serve(t, localstack.Options{NoPortalSession: true, Bootstrap: localstack.Bootstrap{Tenant: "acme"}})
+	s, base := serve(t, localgateway.Options{NoPortalSession: true, Bootstrap: localgateway.Bootstrap{Tenant: "acme"}})
 	b := newBrowser(t)
 	b.run("open the page", chromedp.Navigate(base+"/portal/"))
 	b.heading("Sign in")

@@ -1,4 +1,4 @@
-package localstack
+package localgateway
 
 import (
 	"encoding/json"

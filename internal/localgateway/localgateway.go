@@ -1,9 +1,9 @@
-// Package localstack runs the whole API on a developer's machine the way
+// Package localgateway runs the whole API on a developer's machine the way
 // API Gateway and Lambda run it: routes, functions and authorizer from
 // template.yaml, each function invoked through its Lambda handler with
 // payload 2.0 event JSON. DynamoDB is minidyn's server in process and
 // secrets live in memory, unless real AWS services are asked for.
-package localstack
+package localgateway
 
 import (
 	"context"
@@ -23,7 +23,6 @@ import (
 
 	"github.com/modules-service/modules/internal/apigw"
 	"github.com/modules-service/modules/internal/config"
-	"github.com/modules-service/modules/internal/derrors"
 	"github.com/modules-service/modules/internal/dynamo"
 	"github.com/modules-service/modules/internal/inmem"
 	"github.com/modules-service/modules/internal/module"
@@ -32,7 +31,7 @@ import (
 	"github.com/modules-service/modules/internal/wiring"
 )
 
-// Options configure the local stack.
+// Options configure the local gateway.
 type Options struct {
 	Template string // path of template.yaml
 	// Issuer of tokens: the URL the gateway is reached at.
@@ -208,7 +207,7 @@ func (s *Stack) env(ctx context.Context, o Options) (wiring.Env, error) {
 // directory it is kept with the other secrets.
 func ensureIdempotencyKey(ctx context.Context, env wiring.Env) error {
 	err := env.Secrets.Put(ctx, env.Config.IdempotencyKey, rand.Text()+rand.Text(), nil)
-	if err != nil && !errors.Is(err, derrors.ErrConflict) {
+	if err != nil && !errors.Is(err, module.ErrSecretExists) {
 		return fmt.Errorf("create the idempotency key: %w", err)
 	}
 	return nil

@@ -1,4 +1,4 @@
-package localstack_test
+package localgateway_test
 
 import (
 	"context"
@@ -17,14 +17,14 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
-	"github.com/modules-service/modules/internal/localstack"
+	"github.com/modules-service/modules/internal/localgateway"
 	"github.com/modules-service/modules/internal/openapi"
 )
 
 const secret = "Known-Secret-4711-xyz"
 
-// serve starts the local stack behind a loopback HTTP server.
-func serve(t *testing.T, o localstack.Options) (*localstack.Stack, string) {
+// serve starts the local gateway behind a loopback HTTP server.
+func serve(t *testing.T, o localgateway.Options) (*localgateway.Stack, string) {
 	t.Helper()
 	var h http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
@@ -35,7 +35,7 @@ func serve(t *testing.T, o localstack.Options) (*localstack.Stack, string) {
 		o.Table, o.SecretPrefix = "modules-local", "modules-local/modules"
 	}
 	o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	s, err := localstack.Start(context.Background(), o)
+	s, err := localgateway.Start(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ type target struct {
 	bound time.Duration // ClientCacheSeconds: how long a module change may take to reach tokens
 	// manager makes the first manager of a tenant no test used before and
 	// returns its token.
-	manager func(t *testing.T, tenant string) localstack.Manager
+	manager func(t *testing.T, tenant string) localgateway.Manager
 }
 
 // tenant returns a tenant ID of its own for this run, since a deployed
@@ -104,7 +104,7 @@ func tenant(name string) string {
 
 // managerToken makes the first manager of a new tenant and returns the
 // tenant and a token of that manager.
-func (tg target) managerToken(t *testing.T, name string) (string, string, localstack.Manager) {
+func (tg target) managerToken(t *testing.T, name string) (string, string, localgateway.Manager) {
 	t.Helper()
 	id := tenant(name)
 	m := tg.manager(t, id)
@@ -209,7 +209,7 @@ func refused(t *testing.T, url, tok string) bool {
 
 func TestDataDirKeepsDataAcrossRestarts(t *testing.T) {
 	dir := t.TempDir()
-	opts := localstack.Options{DataDir: dir, Bootstrap: localstack.Bootstrap{Tenant: "acme"}}
+	opts := localgateway.Options{DataDir: dir, Bootstrap: localgateway.Bootstrap{Tenant: "acme"}}
 	s1, base1 := serve(t, opts)
 	secret1 := s1.Manager.ClientSecret
 	mgr := token(t, base1, s1.Manager.ClientID, secret1, oauth2.AuthStyleInHeader)
@@ -239,7 +239,7 @@ func TestDataDirKeepsDataAcrossRestarts(t *testing.T) {
 	s2.Close()
 	o := opts
 	o.Bootstrap.ClientSecret = "not-the-managers-secret"
-	if _, err := localstack.Start(context.Background(), withTemplate(o)); err == nil || !strings.Contains(err.Error(), "not the secret") {
+	if _, err := localgateway.Start(context.Background(), withTemplate(o)); err == nil || !strings.Contains(err.Error(), "not the secret") {
 		t.Errorf("wrong bootstrap secret: %v", err)
 	}
 }
@@ -259,7 +259,7 @@ func TestAgainstMoto(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	t.Setenv("AWS_REGION", "us-east-1")
 	suffix := fmt.Sprint(time.Now().UnixNano())
-	s, base := serve(t, localstack.Options{AWS: true, Table: "e2e-" + suffix, SecretPrefix: "e2e-" + suffix + "/modules", Bootstrap: localstack.Bootstrap{Tenant: "acme"}})
+	s, base := serve(t, localgateway.Options{AWS: true, Table: "e2e-" + suffix, SecretPrefix: "e2e-" + suffix + "/modules", Bootstrap: localgateway.Bootstrap{Tenant: "acme"}})
 	mgr := token(t, base, s.Manager.ClientID, s.Manager.ClientSecret, oauth2.AuthStyleInHeader)
 	c := call(t, "POST", base+"/tenants/acme/modules", mgr, `{"name":"billing","displayName":"Billing","clientSecret":"`+secret+`"}`)
 	if c.status != 201 {
@@ -271,7 +271,7 @@ func TestAgainstMoto(t *testing.T) {
 	}
 }
 
-func withTemplate(o localstack.Options) localstack.Options {
+func withTemplate(o localgateway.Options) localgateway.Options {
 	o.Template, o.Table, o.SecretPrefix = "../../template.yaml", "modules-local", "modules-local/modules"
 	o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	return o

@@ -1,4 +1,4 @@
-package localstack_test
+package localgateway_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/modules-service/modules/internal/config"
-	"github.com/modules-service/modules/internal/localstack"
+	"github.com/modules-service/modules/internal/localgateway"
 )
 
 // providerStorage is the in-memory storage of zitadel/oidc's example
@@ -53,7 +53,7 @@ func TestPortalSignsInAtTheIdentityProvider(t *testing.T) {
 	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { provider.ServeHTTP(w, r) }))
 	t.Cleanup(idp.Close)
 	issuer := idp.URL
-	_, base := serve(t, localstack.Options{Bootstrap: localstack.Bootstrap{Tenant: "acme"}, PortalClientID: "modules-portal",
+	_, base := serve(t, localgateway.Options{Bootstrap: localgateway.Bootstrap{Tenant: "acme"}, PortalClientID: "modules-portal",
 		IdP: config.IdP{Issuer: issuer, JWKSURL: issuer + "/keys", Audience: "modules-portal", TenantClaim: "tenant_id", RoleClaim: "roles", ManagerRole: "tenant-manager"}})
 	st := storage.NewStorageWithClients(storage.NewUserStore(issuer),
 		map[string]*storage.Client{"modules-portal": storage.NativeClient("modules-portal", base+"/portal/")})
