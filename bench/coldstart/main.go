@@ -78,7 +78,7 @@ func run(rie, moto string, runs int) error {
 		}
 		var inits, firsts, seconds []float64
 		for range runs {
-			e, err := lambdarie.Start(rie, "", bin, fixture.Env)
+			e, err := lambdarie.Start(rie, "", bin, fixture.Environ)
 			if err != nil {
 				return err
 			}

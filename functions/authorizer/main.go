@@ -6,4 +6,4 @@ package main
 
 import "github.com/modules-service/modules/internal/wiring"
 
-func main() { wiring.Main(wiring.AuthorizerFn) }
+func main() { wiring.Main(wiring.Authorizer) }

@@ -150,7 +150,7 @@ func TestEveryBootstrapUnderTheEmulator(t *testing.T) {
 			t.Fatalf("%s: %v (run sam build or make lambdas)", p.logicalID, err)
 		}
 		checkArch(t, bootstrap, e.runner)
-		m, err := lambdarie.Start(e.rie, e.runner, bootstrap, e.fixture.Env)
+		m, err := lambdarie.Start(e.rie, e.runner, bootstrap, e.fixture.Environ)
 		if err != nil {
 			t.Fatal(err)
 		}

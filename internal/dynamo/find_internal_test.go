@@ -25,12 +25,12 @@ import (
 
 // counting counts the items a store reads.
 type counting struct {
-	API
+	StoreAPI
 	items atomic.Int64
 }
 
 func (c *counting) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	out, err := c.API.Query(ctx, in, o...)
+	out, err := c.StoreAPI.Query(ctx, in, o...)
 	if err == nil {
 		c.items.Add(int64(len(out.Items)))
 	}
@@ -38,7 +38,7 @@ func (c *counting) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func
 }
 
 func (c *counting) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
-	out, err := c.API.BatchGetItem(ctx, in, o...)
+	out, err := c.StoreAPI.BatchGetItem(ctx, in, o...)
 	if err == nil {
 		for _, items := range out.Responses {
 			c.items.Add(int64(len(items)))
@@ -95,7 +95,7 @@ func TestSearchReadsWhatItFinds(t *testing.T) {
 		put(orderItems(m)[0])
 	}
 	flush()
-	count := &counting{API: db}
+	count := &counting{StoreAPI: db}
 	svc := &module.Service{Store: &Store{DB: count, Table: "modules"}}
 
 	// module-00420 … module-00429: 10 modules, found by their name guards

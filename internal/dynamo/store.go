@@ -21,8 +21,8 @@ import (
 	"github.com/modules-service/modules/internal/module"
 )
 
-// API is the part of the DynamoDB client the store calls.
-type API interface {
+// StoreAPI is the part of the DynamoDB client the store calls.
+type StoreAPI interface {
 	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
@@ -35,7 +35,7 @@ type API interface {
 
 // Store implements module.Store over one table.
 type Store struct {
-	DB    API
+	DB    StoreAPI
 	Table string
 }
 

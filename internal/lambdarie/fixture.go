@@ -30,7 +30,7 @@ const (
 // Fixture is what the functions need on an AWS endpoint (moto): a fresh
 // table, a signing key secret and the example client of events/.
 type Fixture struct {
-	Env           []string // the functions' environment
+	Environ       []string // the functions' environment variables (os.Environ form)
 	SigningSecret string
 }
 
@@ -76,7 +76,7 @@ func NewFixture(ctx context.Context, url string) (*Fixture, error) {
 	// The environment Lambda gives a function, not this machine's: a host
 	// variable such as AWS_CA_BUNDLE would make every SDK configuration
 	// load parse a certificate bundle (4 ms) that Lambda never has.
-	f.Env = append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=en_US.UTF-8", "TZ=:UTC", "HOME=" + os.TempDir()}, "AWS_ENDPOINT_URL="+url, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1",
+	f.Environ = append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=en_US.UTF-8", "TZ=:UTC", "HOME=" + os.TempDir()}, "AWS_ENDPOINT_URL="+url, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1",
 		config.EnvTable+"="+table, config.EnvSecretPrefix+"="+prefix, config.EnvSigningKey+"="+f.SigningSecret,
 		config.EnvPublicKeys+"="+publicSecret, config.EnvIdempotencyKey+"="+idemSecret, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=1024")
 	return f, nil

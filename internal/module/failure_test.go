@@ -43,7 +43,7 @@ func (f *faultySecrets) Delete(ctx context.Context, name string) error {
 
 // faultyDB fails TransactWriteItems when TransactFn says so.
 type faultyDB struct {
-	dynamo.API
+	dynamo.StoreAPI
 	TransactFn func() error
 }
 
@@ -53,7 +53,7 @@ func (f *faultyDB) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 			return nil, err
 		}
 	}
-	return f.API.TransactWriteItems(ctx, in, opts...)
+	return f.StoreAPI.TransactWriteItems(ctx, in, opts...)
 }
 
 // errInjected is a failure that certainly did not happen: DynamoDB refused
@@ -106,7 +106,7 @@ func TestCreateFailuresLeaveNothingBehind(t *testing.T) {
 			ctx := context.Background()
 			b := testenv.Embedded(t)
 			secrets := &faultySecrets{SecretStore: b.Secrets}
-			db := &faultyDB{API: b.DB}
+			db := &faultyDB{StoreAPI: b.DB}
 			svc := b.Service()
 			svc.Secrets, svc.Store = secrets, &dynamo.Store{DB: db, Table: b.Table}
 			tt.inject(b, secrets, db)
@@ -137,7 +137,7 @@ func TestDeleteFailures(t *testing.T) {
 		b := testenv.Embedded(t)
 		m := mustCreate(t, b.Service(), "acme", "alpha", "Alpha")
 		svc := b.Service()
-		svc.Store = &dynamo.Store{DB: &faultyDB{API: b.DB, TransactFn: func() error { return errInjected }}, Table: b.Table}
+		svc.Store = &dynamo.Store{DB: &faultyDB{StoreAPI: b.DB, TransactFn: func() error { return errInjected }}, Table: b.Table}
 		if err := svc.Delete(ctx, "acme", m.ID, 0); !errors.Is(err, errInjected) {
 			t.Fatalf("Delete = %v, want the injected error", err)
 		}
@@ -166,7 +166,7 @@ func TestUpdateFailureKeepsOldNames(t *testing.T) {
 	b := testenv.Embedded(t)
 	m := mustCreate(t, b.Service(), "acme", "alpha", "Alpha")
 	svc := b.Service()
-	svc.Store = &dynamo.Store{DB: &faultyDB{API: b.DB, TransactFn: func() error { return errInjected }}, Table: b.Table}
+	svc.Store = &dynamo.Store{DB: &faultyDB{StoreAPI: b.DB, TransactFn: func() error { return errInjected }}, Table: b.Table}
 	if _, err := svc.Update(ctx, "acme", m.ID, module.Patch{"name": []byte(`"beta"`)}, 0); !errors.Is(err, errInjected) {
 		t.Fatalf("Update = %v, want the injected error", err)
 	}

@@ -71,8 +71,8 @@ func token(ctx context.Context, e Env) (lambda.Handler, error) {
 	return proxied(ep.Handler()), nil
 }
 
-// Authorizer builds the Lambda authorizer; the local gateway calls it too.
-func Authorizer(ctx context.Context, e Env) (*authz.Authorizer, error) {
+// newAuthorizer builds the Lambda authorizer with its keys loaded.
+func newAuthorizer(ctx context.Context, e Env) (*authz.Authorizer, error) {
 	keys, err := loadKeys(ctx, e.PublicKeys, e.Config.KeyCacheTTL)
 	if err != nil {
 		return nil, err
@@ -86,7 +86,7 @@ func Authorizer(ctx context.Context, e Env) (*authz.Authorizer, error) {
 }
 
 func authorizer(ctx context.Context, e Env) (lambda.Handler, error) {
-	a, err := Authorizer(ctx, e)
+	a, err := newAuthorizer(ctx, e)
 	if err != nil {
 		return nil, err
 	}

@@ -31,7 +31,7 @@ import (
 
 // DynamoDB is what the stores need of a DynamoDB client.
 type DynamoDB interface {
-	dynamo.API
+	dynamo.StoreAPI
 	dynamo.ClientAPI
 }
 
@@ -75,7 +75,7 @@ var (
 	UpdateModule     = Function{"update-module", []string{config.EnvTable}, updateModule}
 	DeleteModule     = Function{"delete-module", []string{config.EnvTable, config.EnvSecretPrefix}, deleteModule}
 	Token            = Function{"token", []string{config.EnvTable, config.EnvSigningKey}, token}
-	AuthorizerFn     = Function{"authorizer", []string{config.EnvTable, config.EnvPublicKeys}, authorizer}
+	Authorizer       = Function{"authorizer", []string{config.EnvTable, config.EnvPublicKeys}, authorizer}
 	Reaper           = Function{"reaper", []string{config.EnvTable, config.EnvSecretPrefix}, reaper}
 	RotateSigningKey = Function{"rotate-signing-key", []string{config.EnvPublicKeys}, rotateSigningKey}
 	Portal           = Function{"portal", nil, portalPage}
@@ -83,7 +83,7 @@ var (
 
 // All lists every function, for the local gateway and its tests.
 func All() []Function {
-	return []Function{CreateModule, ListModules, UpdateModule, DeleteModule, Token, AuthorizerFn, Reaper, RotateSigningKey, Portal}
+	return []Function{CreateModule, ListModules, UpdateModule, DeleteModule, Token, Authorizer, Reaper, RotateSigningKey, Portal}
 }
 
 // Main is the whole of a function's main: read the environment, build the
