@@ -2,13 +2,10 @@ package authz_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -28,9 +25,7 @@ import (
 func TestRotationOnSecretsManager(t *testing.T) {
 	b := testenv.Moto(t)
 	ctx := context.Background()
-	cfg, _ := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
-	api := sm.NewFromConfig(cfg, func(o *sm.Options) { o.BaseEndpoint = aws.String(os.Getenv("MOTO_ENDPOINT")) })
+	api := b.SM
 	private, public := b.SecretPrefix+"-signing-key", b.SecretPrefix+"-public-keys"
 	for _, name := range []string{private, public} { // as the template creates them
 		if _, err := api.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("{}")}); err != nil {

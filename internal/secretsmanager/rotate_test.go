@@ -2,12 +2,9 @@ package secretsmanager_test
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/modules-service/modules/internal/secretsmanager"
@@ -19,9 +16,7 @@ import (
 func TestRotationKeepsPreviousKey(t *testing.T) {
 	ctx := context.Background()
 	b := testenv.Moto(t)
-	cfg, _ := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
-	api := sm.NewFromConfig(cfg, func(o *sm.Options) { o.BaseEndpoint = aws.String(os.Getenv("MOTO_ENDPOINT")) })
+	api := b.SM
 	name := b.SecretPrefix + "-signing-key"
 	// the template creates the secret with a placeholder; rotation makes the first key
 	if _, err := api.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("{}")}); err != nil {

@@ -42,6 +42,8 @@ type Backend struct {
 	SecretPrefix string
 	// Endpoint is the DynamoDB endpoint the backend's clients reach.
 	Endpoint string
+	// SM is moto's Secrets Manager client; nil on the embedded backend.
+	SM *sm.Client
 	// Minidyn is the embedded server, for failure emulation; nil on moto.
 	Minidyn *miniserver.Server
 }
@@ -103,7 +105,8 @@ func Moto(t testing.TB) Backend {
 	id := strings.ToLower(rand.Text()[:10])
 	b := Backend{Name: "moto", Table: "modules-" + id, SecretPrefix: "modules-" + id, Endpoint: endpoint}
 	b.DB = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint); o.HTTPClient = freshConnections })
-	store := &secretsmanager.Store{SM: sm.NewFromConfig(cfg, func(o *sm.Options) { o.BaseEndpoint = aws.String(endpoint); o.HTTPClient = freshConnections })}
+	b.SM = sm.NewFromConfig(cfg, func(o *sm.Options) { o.BaseEndpoint = aws.String(endpoint); o.HTTPClient = freshConnections })
+	store := &secretsmanager.Store{SM: b.SM}
 	b.Secrets, b.Hashes = store, store
 	if err := dynamo.CreateTable(context.Background(), b.DB, b.Table); err != nil {
 		t.Fatal(err)
