@@ -29,12 +29,17 @@ echo "== a search on a tenant of 10,000 modules reads what it finds (without -ra
 go test -count=1 -run '^TestSearchReadsWhatItFinds$' -v ./internal/dynamo | grep -E '^(---|ok|FAIL)|read'
 
 echo "== coverage of internal/... from the embedded layer alone (no moto; a floor, so it cannot fall)"
-floor=${COVERAGE_FLOOR:-79}
-MOTO_ENDPOINT= CI= go test -count=1 -coverpkg=./internal/... -coverprofile=.coverage.out ./internal/... >/dev/null 2>&1 ||
-  { echo "the embedded layer failed; see the test run above" >&2; exit 1; }
-total=$(go tool cover -func=.coverage.out | awk '/^total:/ { sub("%", "", $3); print $3 }')
+floor=${COVERAGE_FLOOR:-86}
+production=$(go list ./internal/... | grep -v -e '/testenv$' -e '/lambdarie$' | paste -sd, -) # not test support
+cover() { # cover <packages>: the total statement coverage of them, in %
+  MOTO_ENDPOINT= CI= go test -count=1 -coverpkg="$1" -coverprofile=.coverage.out ./internal/... >/dev/null 2>&1 ||
+    { echo "the embedded layer failed; see the test run above" >&2; exit 1; }
+  go tool cover -func=.coverage.out | awk '/^total:/ { sub("%", "", $3); print $3 }'
+}
+total=$(cover "$production")
+all=$(cover ./internal/...)
 rm -f .coverage.out
-echo "coverage: $total% of statements (floor $floor%)"
+echo "coverage: $total% of production statements (floor $floor%); $all% with test support"
 awk -v t="$total" -v f="$floor" 'BEGIN { exit !(t >= f) }' || { echo "coverage fell below $floor%" >&2; exit 1; }
 
 echo "== fuzz (briefly; seed corpora run in every go test)"

@@ -18,12 +18,15 @@ import (
 	"github.com/modules-service/modules/internal/testenv"
 )
 
-// TestRotationOnSecretsManager: on moto's Secrets Manager, the rotation
+// TestRotationOnSecretsManager: on Secrets Manager (moto and the stand-in), the rotation
 // function rotates the signing key; an authorizer that started before the
 // rotation, reading only the published public keys, accepts a token of the
 // new key (after one refresh) and still one of the previous key.
 func TestRotationOnSecretsManager(t *testing.T) {
-	b := testenv.Moto(t)
+	testenv.All(t, testRotationOnSecretsManager)
+}
+
+func testRotationOnSecretsManager(t *testing.T, b testenv.Backend) {
 	ctx := context.Background()
 	api := b.SM
 	private, public := b.SecretPrefix+"-signing-key", b.SecretPrefix+"-public-keys"

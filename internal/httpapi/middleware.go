@@ -1,24 +1,11 @@
 package httpapi
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 
 	"github.com/modules-service/modules/internal/obs"
 )
-
-type ctxKey int
-
-const loggerKey ctxKey = 0
-
-// logger returns the request's logger, which carries its request ID.
-func logger(r *http.Request) *slog.Logger {
-	if l, ok := r.Context().Value(loggerKey).(*slog.Logger); ok {
-		return l
-	}
-	return slog.Default()
-}
 
 // wrap adds, outside in: the request's log line (obs.Middleware: request
 // ID, route, status, timing, tenant and module, error kind, metrics),
@@ -29,7 +16,6 @@ func wrap(log *slog.Logger, function string, next http.Handler) http.Handler {
 	return obs.Middleware(log, function, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := obs.RequestIDOf(r)
 		l := log.With("requestId", id, "function", function)
-		r = r.WithContext(context.WithValue(r.Context(), loggerKey, l))
 		w.Header().Set("X-Request-Id", id)
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("X-Content-Type-Options", "nosniff")

@@ -11,11 +11,15 @@ import (
 	"github.com/modules-service/modules/internal/testenv"
 )
 
-// TestRotationKeepsPreviousKey runs the rotation steps against moto the way
+// TestRotationKeepsPreviousKey runs the rotation steps against moto and the
+// in-process stand-in the way
 // Secrets Manager calls them, twice, and checks what the token function loads.
 func TestRotationKeepsPreviousKey(t *testing.T) {
+	testenv.All(t, testRotationKeepsPreviousKey)
+}
+
+func testRotationKeepsPreviousKey(t *testing.T, b testenv.Backend) {
 	ctx := context.Background()
-	b := testenv.Moto(t)
 	api := b.SM
 	name := b.SecretPrefix + "-signing-key"
 	// the template creates the secret with a placeholder; rotation makes the first key

@@ -11,12 +11,15 @@ import (
 	"github.com/modules-service/modules/internal/testenv"
 )
 
-// TestStoreOnMoto runs the adapter against moto's Secrets Manager. The
-// module tests run the same calls through the service on both backends.
-func TestStoreOnMoto(t *testing.T) {
+// TestStore runs the adapter against moto's Secrets Manager and the
+// in-process stand-in.
+func TestStore(t *testing.T) {
+	testenv.All(t, testStore)
+}
+
+func testStore(t *testing.T, b testenv.Backend) {
 	ctx := context.Background()
-	b := testenv.Moto(t)
-	s := b.Secrets.(*secretsmanager.Store)
+	s := &secretsmanager.Store{SM: b.SM}
 	name := b.SecretPrefix + "/acme/client1"
 	tags := map[string]string{module.TagTenant: "acme", module.TagModule: "m1"}
 	if err := s.Put(ctx, name, "$argon2id$hash", tags); err != nil {

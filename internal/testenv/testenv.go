@@ -42,8 +42,12 @@ type Backend struct {
 	SecretPrefix string
 	// Endpoint is the DynamoDB endpoint the backend's clients reach.
 	Endpoint string
-	// SM is moto's Secrets Manager client; nil on the embedded backend.
-	SM *sm.Client
+	// SM is Secrets Manager: moto's, or on the embedded backend the
+	// in-process SecretsManager (module tests there use inmem.Secrets).
+	SM interface {
+		secretsmanager.API
+		secretsmanager.RotationAPI
+	}
 	// Minidyn is the embedded server, for failure emulation; nil on moto.
 	Minidyn *miniserver.Server
 }
@@ -76,7 +80,7 @@ func Embedded(t testing.TB) Backend {
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	secrets := &inmem.Secrets{}
-	b := Backend{Name: "embedded", Minidyn: srv, Secrets: secrets, Hashes: secrets, SecretPrefix: "modules", Endpoint: ts.URL}
+	b := Backend{Name: "embedded", Minidyn: srv, Secrets: secrets, Hashes: secrets, SecretPrefix: "modules", Endpoint: ts.URL, SM: NewSecretsManager()}
 	b.DB = dynamodb.NewFromConfig(awsConfig(t), func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(ts.URL)
 		o.HTTPClient = freshConnections
@@ -105,8 +109,9 @@ func Moto(t testing.TB) Backend {
 	id := strings.ToLower(rand.Text()[:10])
 	b := Backend{Name: "moto", Table: "modules-" + id, SecretPrefix: "modules-" + id, Endpoint: endpoint}
 	b.DB = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint); o.HTTPClient = freshConnections })
-	b.SM = sm.NewFromConfig(cfg, func(o *sm.Options) { o.BaseEndpoint = aws.String(endpoint); o.HTTPClient = freshConnections })
-	store := &secretsmanager.Store{SM: b.SM}
+	client := sm.NewFromConfig(cfg, func(o *sm.Options) { o.BaseEndpoint = aws.String(endpoint); o.HTTPClient = freshConnections })
+	b.SM = client
+	store := &secretsmanager.Store{SM: client}
 	b.Secrets, b.Hashes = store, store
 	if err := dynamo.CreateTable(context.Background(), b.DB, b.Table); err != nil {
 		t.Fatal(err)
