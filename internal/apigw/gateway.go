@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/modules-service/modules/internal/obs"
 	"golang.org/x/time/rate"
 )
 
@@ -75,11 +77,11 @@ func (g *Gateway) Handler() http.Handler {
 // log line (the stand-in of the template's ApiAccessLogs): request ID,
 // method, route, status and duration; never a header, query or body.
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, rt Route, params []string) {
-	start, sw := time.Now(), &statusWriter{ResponseWriter: w}
+	start, sw := time.Now(), &obs.Recorder{ResponseWriter: w}
 	requestID := ""
 	defer func() {
 		g.log().InfoContext(r.Context(), "gateway", "requestId", requestID, "method", r.Method, "route", rt.Key,
-			"status", sw.status, "durationMs", float64(time.Since(start).Microseconds())/1000)
+			"status", sw.Status, "durationMs", float64(time.Since(start).Microseconds())/1000)
 	}()
 	w = sw
 	if rt.Limit != nil && !rt.Limit.Allow() { // before the authorizer, as API Gateway does
@@ -112,26 +114,6 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, rt Route, params
 	if err := WriteResponse(w, resp); err != nil {
 		g.log().ErrorContext(r.Context(), "write response", "route", rt.Key, "error", err.Error())
 	}
-}
-
-// statusWriter remembers the status of the response.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusWriter) WriteHeader(status int) {
-	if s.status == 0 {
-		s.status = status
-	}
-	s.ResponseWriter.WriteHeader(status)
-}
-
-func (s *statusWriter) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
 }
 
 // authorize runs the authorizer with the Authorization header as identity

@@ -18,20 +18,20 @@ func Middleware(log *slog.Logger, function string, next http.Handler) http.Handl
 		ctx, line := Start(r.Context(), function)
 		line.Set(RequestID, RequestIDOf(r))
 		r = r.WithContext(ctx)
-		rec := &recorder{ResponseWriter: w}
+		rec := &Recorder{ResponseWriter: w}
 		defer func() {
-			if rec.status == 0 {
-				rec.status = http.StatusOK
+			if rec.Status == 0 {
+				rec.Status = http.StatusOK
 			}
 			if line.field(Route) == "" {
 				line.Set(Route, r.Pattern) // the route, never the path or its query
 			}
-			line.Set(Status, rec.status)
+			line.Set(Status, rec.Status)
 			line.mu.Lock()
 			if line.outcome == "" {
-				line.outcome = strconv.Itoa(rec.status)
+				line.outcome = strconv.Itoa(rec.Status)
 			}
-			if rec.status >= 500 {
+			if rec.Status >= 500 {
 				line.level = slog.LevelError
 			}
 			line.mu.Unlock()
@@ -62,22 +62,24 @@ func (l *Line) field(key string) string {
 	return s
 }
 
-// recorder remembers the status written.
-type recorder struct {
+// Recorder remembers the status a handler wrote (0 until it writes).
+type Recorder struct {
 	http.ResponseWriter
-	status int
+	Status int
 }
 
-func (r *recorder) WriteHeader(status int) {
-	if r.status == 0 {
-		r.status = status
+// WriteHeader implements http.ResponseWriter.
+func (r *Recorder) WriteHeader(status int) {
+	if r.Status == 0 {
+		r.Status = status
 	}
 	r.ResponseWriter.WriteHeader(status)
 }
 
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
+// Write implements http.ResponseWriter.
+func (r *Recorder) Write(b []byte) (int, error) {
+	if r.Status == 0 {
+		r.Status = http.StatusOK
 	}
 	return r.ResponseWriter.Write(b)
 }
