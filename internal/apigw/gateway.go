@@ -12,9 +12,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"golang.org/x/time/rate"
 
 	"github.com/modules-service/modules/internal/obs"
-	"golang.org/x/time/rate"
 )
 
 // Route is one route of an HTTP API: "METHOD /path/{param}", the function
