@@ -40,14 +40,14 @@ var mayImport = map[string][]string{
 	"internal/localgateway": {"internal/wiring", "internal/module", "internal/accesstoken", "internal/apigw", "internal/samtemplate",
 		"internal/dynamo", "internal/inmem"},
 	// test support (imported by tests only)
-	"internal/testenv":   {"internal/module", "internal/dynamo", "internal/inmem", "internal/secretsmanager"},
-	"internal/lambdarie": {"internal/module", "internal/dynamo", "internal/secretsmanager"},
+	"internal/testing/testenv":   {"internal/module", "internal/dynamo", "internal/inmem", "internal/secretsmanager"},
+	"internal/testing/lambdarie": {"internal/module", "internal/dynamo", "internal/secretsmanager"},
 	// mains and tools
 	"infra/local":    {"internal/localgateway"},
 	"infra/admin":    {"internal/wiring"},
 	"infra/fidelity": nil,
 	// benchmarks
-	"bench/coldstart": {"internal/lambdarie"},
+	"bench/coldstart": {"internal/testing/lambdarie"},
 	"bench/load":      {"internal/module"},
 	"bench/hello":     nil,
 }

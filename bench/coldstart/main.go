@@ -19,7 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/modules-service/modules/internal/lambdarie"
+	"github.com/modules-service/modules/internal/testing/lambdarie"
 )
 
 // event each function is cold-started with.

@@ -22,8 +22,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modules-service/modules/internal/lambdarie"
 	"github.com/modules-service/modules/internal/samtemplate"
+	"github.com/modules-service/modules/internal/testing/lambdarie"
 )
 
 const (

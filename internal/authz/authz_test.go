@@ -26,7 +26,7 @@ import (
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/oauth"
 	"github.com/modules-service/modules/internal/signing"
-	"github.com/modules-service/modules/internal/testenv"
+	"github.com/modules-service/modules/internal/testing/testenv"
 )
 
 // clientTTL is the fixture's ClientCacheSeconds.

@@ -15,7 +15,7 @@ import (
 	"github.com/modules-service/modules/internal/oauth"
 	"github.com/modules-service/modules/internal/secretsmanager"
 	"github.com/modules-service/modules/internal/signing"
-	"github.com/modules-service/modules/internal/testenv"
+	"github.com/modules-service/modules/internal/testing/testenv"
 )
 
 // TestRotationOnSecretsManager: on Secrets Manager (moto and the stand-in), the rotation

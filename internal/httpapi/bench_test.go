@@ -14,7 +14,7 @@ import (
 	"github.com/modules-service/modules/internal/httpapi"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/secrethash"
-	"github.com/modules-service/modules/internal/testenv"
+	"github.com/modules-service/modules/internal/testing/testenv"
 )
 
 // Handler benchmarks on the embedded stack with the production (OWASP)

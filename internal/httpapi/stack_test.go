@@ -22,7 +22,7 @@ import (
 	"github.com/modules-service/modules/internal/httpapi"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/openapi"
-	"github.com/modules-service/modules/internal/testenv"
+	"github.com/modules-service/modules/internal/testing/testenv"
 )
 
 // Bearer tokens the fake authorizer knows, and the context it hands on.

@@ -15,7 +15,7 @@ import (
 	"github.com/modules-service/modules/internal/audit"
 	"github.com/modules-service/modules/internal/derrors"
 	"github.com/modules-service/modules/internal/module"
-	"github.com/modules-service/modules/internal/testenv"
+	"github.com/modules-service/modules/internal/testing/testenv"
 )
 
 var origin = audit.Origin{

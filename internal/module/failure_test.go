@@ -13,7 +13,7 @@ import (
 	"github.com/modules-service/modules/internal/derrors"
 	"github.com/modules-service/modules/internal/dynamo"
 	"github.com/modules-service/modules/internal/module"
-	"github.com/modules-service/modules/internal/testenv"
+	"github.com/modules-service/modules/internal/testing/testenv"
 )
 
 // faultySecrets fails the calls whose Fn returns an error.

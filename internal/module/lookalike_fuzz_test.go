@@ -8,7 +8,7 @@ import (
 
 	"github.com/modules-service/modules/internal/derrors"
 	"github.com/modules-service/modules/internal/module"
-	"github.com/modules-service/modules/internal/testenv"
+	"github.com/modules-service/modules/internal/testing/testenv"
 )
 
 // FuzzLookAlikesCannotBothBeCreated: two valid names (or display names)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/modules-service/modules/internal/derrors"
 	"github.com/modules-service/modules/internal/module"
-	"github.com/modules-service/modules/internal/testenv"
+	"github.com/modules-service/modules/internal/testing/testenv"
 )
 
 func createManager(t *testing.T, svc *module.Service, tenant, name string) module.Module {

@@ -18,8 +18,9 @@ import (
 )
 
 // Service applies the module rules over a Store and a SecretStore.
-// Secrets and Hasher may be nil in a function that never creates or deletes
-// (list-modules), which then holds no Secrets Manager permission at all.
+// Secrets and Hasher are nil in a function that never creates or deletes
+// (list-modules, update-module: wiring.Env.ReadService), which then holds no
+// Secrets Manager permission at all.
 type Service struct {
 	Store   Store
 	Secrets SecretStore

@@ -9,7 +9,7 @@ import (
 
 	"github.com/modules-service/modules/internal/derrors"
 	"github.com/modules-service/modules/internal/module"
-	"github.com/modules-service/modules/internal/testenv"
+	"github.com/modules-service/modules/internal/testing/testenv"
 )
 
 const secret = "s3cret-Value-for-tests"

@@ -15,7 +15,7 @@ import (
 	"github.com/modules-service/modules/internal/oauth"
 	"github.com/modules-service/modules/internal/secrethash"
 	"github.com/modules-service/modules/internal/signing"
-	"github.com/modules-service/modules/internal/testenv"
+	"github.com/modules-service/modules/internal/testing/testenv"
 )
 
 // The benchmarks come in pairs, measured side by side by `make bench`:

@@ -20,7 +20,7 @@ import (
 	"github.com/modules-service/modules/internal/accesstoken"
 	"github.com/modules-service/modules/internal/oauth"
 	"github.com/modules-service/modules/internal/signing"
-	"github.com/modules-service/modules/internal/testenv"
+	"github.com/modules-service/modules/internal/testing/testenv"
 )
 
 // TestClientCredentialsFlow drives the endpoint over HTTP with

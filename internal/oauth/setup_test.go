@@ -20,7 +20,7 @@ import (
 	"github.com/modules-service/modules/internal/oauth"
 	"github.com/modules-service/modules/internal/openapi"
 	"github.com/modules-service/modules/internal/signing"
-	"github.com/modules-service/modules/internal/testenv"
+	"github.com/modules-service/modules/internal/testing/testenv"
 )
 
 const issuer = "https://auth.example.test"

@@ -15,7 +15,7 @@ import (
 	"github.com/modules-service/modules/internal/audit"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/oauth"
-	"github.com/modules-service/modules/internal/testenv"
+	"github.com/modules-service/modules/internal/testing/testenv"
 )
 
 // basicGrant is the form of every request here; credentials go in Basic.

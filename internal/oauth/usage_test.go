@@ -8,7 +8,7 @@ import (
 	"github.com/modules-service/modules/internal/audit"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/oauth"
-	"github.com/modules-service/modules/internal/testenv"
+	"github.com/modules-service/modules/internal/testing/testenv"
 )
 
 func (f *fixture) trail(t *testing.T, moduleID string) []audit.Event {

@@ -8,7 +8,7 @@ import (
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/modules-service/modules/internal/secretsmanager"
-	"github.com/modules-service/modules/internal/testenv"
+	"github.com/modules-service/modules/internal/testing/testenv"
 )
 
 // TestRotationKeepsPreviousKey runs the rotation steps against moto and the

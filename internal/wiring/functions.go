@@ -37,10 +37,9 @@ func createModule(ctx context.Context, e Env) (lambda.Handler, error) {
 	return proxied(httpapi.CreateModule(e.Log, svc)), nil
 }
 
-// listModules gets no secret store: it must never touch Secrets Manager.
+// listModules and updateModule never touch Secrets Manager.
 func listModules(ctx context.Context, e Env) (lambda.Handler, error) {
-	svc := e.Service()
-	svc.Secrets, svc.Hasher = nil, nil
+	svc := e.ReadService()
 	if err := svc.Warm(ctx); err != nil { // the cursor key, once per cold start
 		return nil, err
 	}
@@ -48,9 +47,7 @@ func listModules(ctx context.Context, e Env) (lambda.Handler, error) {
 }
 
 func updateModule(_ context.Context, e Env) (lambda.Handler, error) {
-	svc := e.Service()
-	svc.Secrets, svc.Hasher = nil, nil
-	return proxied(httpapi.UpdateModule(e.Log, svc)), nil
+	return proxied(httpapi.UpdateModule(e.Log, e.ReadService())), nil
 }
 
 func deleteModule(_ context.Context, e Env) (lambda.Handler, error) {

@@ -15,7 +15,7 @@ import (
 	"github.com/modules-service/modules/internal/config"
 	"github.com/modules-service/modules/internal/secretsmanager"
 	"github.com/modules-service/modules/internal/signing"
-	"github.com/modules-service/modules/internal/testenv"
+	"github.com/modules-service/modules/internal/testing/testenv"
 )
 
 // TestInvocationLines: the reaper and the rotation, built as their mains

@@ -130,12 +130,20 @@ func ClientCache(cfg config.Config, db dynamo.ClientAPI) *module.ClientCache {
 	return module.NewClientCache(&dynamo.Clients{DB: db, Table: cfg.Table}, cfg.ClientCacheTTL, nil)
 }
 
-// Service is the module service on the Env, with the production hasher.
+// Service is the module service on the Env with everything a create,
+// a delete or the reaper needs: the secret store and the production hasher.
 func (e Env) Service() *module.Service {
+	s := e.ReadService()
+	s.Secrets, s.Hasher = e.Secrets, secrethash.New()
+	return s
+}
+
+// ReadService is the module service without a secret store or a hasher:
+// what list-modules and update-module run on, which hold no Secrets
+// Manager permission and so are never given a client for it.
+func (e Env) ReadService() *module.Service {
 	return &module.Service{
 		Store:          &dynamo.Store{DB: e.DynamoDB, Table: e.Config.Table},
-		Secrets:        e.Secrets,
-		Hasher:         secrethash.New(),
 		SecretPrefix:   e.Config.SecretPrefix,
 		AuditRetention: e.Config.AuditRetention,
 		Log:            e.Log,
