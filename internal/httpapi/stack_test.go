@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -32,23 +30,6 @@ var callers = map[string]map[string]any{
 	"client-acme":    caller.Caller{TenantID: "acme", Kind: caller.Client, ClientID: "c1"}.Context(),
 }
 
-// syncBuffer collects log lines from concurrent requests.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // stack is the management API on the embedded backend, each function
 // invoked through its Lambda handler with API Gateway's event JSON.
@@ -56,12 +37,12 @@ type stack struct {
 	backend testenv.Backend
 	svc     *module.Service
 	gateway http.Handler
-	logs    *syncBuffer
+	logs    *testenv.Logs
 }
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	s := &stack{backend: testenv.Embedded(t), logs: &syncBuffer{}}
+	s := &stack{backend: testenv.Embedded(t), logs: &testenv.Logs{}}
 	log := slog.New(slog.NewJSONHandler(s.logs, nil))
 	s.svc = s.backend.Service()
 	s.svc.Log = log

@@ -1,7 +1,6 @@
 package oauth_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -11,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -50,7 +48,7 @@ type fixture struct {
 	keys     signing.KeySet
 	dummy    string
 	log      *slog.Logger
-	logs     *bytes.Buffer // what f.log wrote
+	logs     *testenv.Logs // what f.log wrote
 	handler  http.Handler
 }
 
@@ -63,8 +61,8 @@ func newFixture(t testing.TB) *fixture { return newFixtureOn(t, testenv.Embedded
 // another warm instance on the same stores.
 func newFixtureOn(t testing.TB, b testenv.Backend) *fixture {
 	t.Helper()
-	f := &fixture{backend: b, clock: testenv.NewClock(), logs: &bytes.Buffer{}}
-	f.log = slog.New(slog.NewJSONHandler(&lockedWriter{w: f.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f := &fixture{backend: b, clock: testenv.NewClock(), logs: &testenv.Logs{}}
+	f.log = slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.svc = f.backend.Service()
 	f.svc.Now = f.clock.Now // one clock, so trails order as things happened
 	f.verifier = &countingVerifier{Verifier: testenv.FastHasher}
@@ -120,17 +118,6 @@ func from(addr string) func(*http.Request) {
 	return func(r *http.Request) { r.RemoteAddr = addr + ":40000" }
 }
 
-// lockedWriter serialises writes of concurrent requests' log lines.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
 
 // postTo sends a token request to one instance.
 func (f *fixture) postTo(t testing.TB, h http.Handler, form string, basic []string, mutate ...func(*http.Request)) result {
