@@ -58,8 +58,12 @@ func (l *Line) field(key string) string {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	s, _ := l.fields[key].(string)
-	return s
+	for _, a := range l.fields {
+		if a.Key == key {
+			return a.Value.String()
+		}
+	}
+	return ""
 }
 
 // Recorder remembers the status a handler wrote (0 until it writes).

@@ -36,18 +36,22 @@ type Line struct {
 	mu       sync.Mutex
 	function string
 	start    time.Time
-	fields   map[string]any
-	order    []string
-	counts   map[string]float64
+	fields   []slog.Attr // in the order first set
+	counts   []count
 	outcome  string
 	level    slog.Level
+}
+
+type count struct {
+	name string
+	n    float64
 }
 
 type lineKey struct{}
 
 // Start begins the line of a request or invocation of function.
 func Start(ctx context.Context, function string) (context.Context, *Line) {
-	l := &Line{function: function, start: time.Now(), fields: map[string]any{}, counts: map[string]float64{}, level: slog.LevelInfo}
+	l := &Line{function: function, start: time.Now(), fields: make([]slog.Attr, 0, 8), level: slog.LevelInfo}
 	return context.WithValue(ctx, lineKey{}, l), l
 }
 
@@ -77,10 +81,13 @@ func (l *Line) Set(key string, value any) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if _, ok := l.fields[key]; !ok {
-		l.order = append(l.order, key)
+	for i := range l.fields {
+		if l.fields[i].Key == key {
+			l.fields[i].Value = slog.AnyValue(value)
+			return
+		}
 	}
-	l.fields[key] = value
+	l.fields = append(l.fields, slog.Any(key, value))
 }
 
 // Count adds n to a metric of the line.
@@ -90,7 +97,13 @@ func (l *Line) Count(metric string, n float64) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.counts[metric] += n
+	for i := range l.counts {
+		if l.counts[i].name == metric {
+			l.counts[i].n += n
+			return
+		}
+	}
+	l.counts = append(l.counts, count{metric, n})
 }
 
 // SetOutcome sets the line's outcome dimension.
@@ -128,11 +141,9 @@ func (l *Line) End(ctx context.Context, log *slog.Logger, msg string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
-	attrs := make([]slog.Attr, 0, len(l.order)+len(l.counts)+5)
+	attrs := make([]slog.Attr, 0, len(l.fields)+len(l.counts)+6)
 	attrs = append(attrs, slog.String(Function, l.function))
-	for _, k := range l.order {
-		attrs = append(attrs, slog.Any(k, l.fields[k]))
-	}
+	attrs = append(attrs, l.fields...)
 	ms := float64(now.Sub(l.start).Microseconds()) / 1000
 	attrs = append(attrs, slog.Float64("durationMs", ms))
 	outcome := l.outcome
