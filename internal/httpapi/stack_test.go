@@ -30,7 +30,6 @@ var callers = map[string]map[string]any{
 	"client-acme":    caller.Caller{TenantID: "acme", Kind: caller.Client, ClientID: "c1"}.Context(),
 }
 
-
 // stack is the management API on the embedded backend, each function
 // invoked through its Lambda handler with API Gateway's event JSON.
 type stack struct {

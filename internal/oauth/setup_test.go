@@ -118,7 +118,6 @@ func from(addr string) func(*http.Request) {
 	return func(r *http.Request) { r.RemoteAddr = addr + ":40000" }
 }
 
-
 // postTo sends a token request to one instance.
 func (f *fixture) postTo(t testing.TB, h http.Handler, form string, basic []string, mutate ...func(*http.Request)) result {
 	t.Helper()
