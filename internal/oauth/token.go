@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/awslabs/aws-lambda-go-api-proxy/core"
-
 	"github.com/modules-service/modules/internal/accesstoken"
 	"github.com/modules-service/modules/internal/audit"
 	"github.com/modules-service/modules/internal/module"
@@ -100,12 +98,10 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, ErrInvalidClient.with("client authentication is required: HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post)"))
 		return
 	}
-	o := audit.Origin{UserAgent: r.UserAgent()}
-	if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok {
-		o.RequestID = rc.RequestID
-	}
-	r = r.WithContext(audit.WithOrigin(r.Context(), o)) // for the credential events
-	client, err := e.auth.authenticate(r.Context(), req.clientID, req.secret, sourceOf(r))
+	// The origin of any credential event; a context of its own rather than
+	// a copy of the request, which the warm path would pay for every time.
+	ctx := audit.WithOrigin(r.Context(), audit.Origin{RequestID: obs.RequestIDOf(r), UserAgent: r.UserAgent()})
+	client, err := e.auth.authenticate(ctx, req.clientID, req.secret, sourceOf(r))
 	if err != nil {
 		e.fail(w, r, err)
 		return
