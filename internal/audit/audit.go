@@ -117,6 +117,14 @@ func New(ctx context.Context, t Type, at time.Time, tenantID, moduleID, moduleNa
 		Actor: o.Actor, RequestID: o.RequestID, SourceIP: o.SourceIP, UserAgent: o.UserAgent, Outcome: Success}
 }
 
+// KeepFor sets when the store may drop e: retention after its time; zero
+// keeps it.
+func (e *Event) KeepFor(retention time.Duration) {
+	if retention > 0 {
+		e.Expires = e.Time.Add(retention)
+	}
+}
+
 // MaxUserAgent is the longest user agent kept, in bytes.
 const MaxUserAgent = 200
 

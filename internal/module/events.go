@@ -16,8 +16,7 @@ import (
 // the module on or off is module.enabled or module.disabled (with any
 // other changes listed too), since that is what an auditor looks for.
 func (s *Service) event(ctx context.Context, t audit.Type, old, m Module) audit.Event {
-	at := s.now()
-	ev := audit.New(ctx, t, at, m.TenantID, m.ID, m.Name)
+	ev := audit.New(ctx, t, s.now(), m.TenantID, m.ID, m.Name)
 	if t == audit.ModuleUpdated {
 		ev.Changes = changes(old, m)
 		if _, ok := ev.Changes["enabled"]; ok {
@@ -27,9 +26,7 @@ func (s *Service) event(ctx context.Context, t audit.Type, old, m Module) audit.
 			}
 		}
 	}
-	if s.AuditRetention > 0 {
-		ev.Expires = at.Add(s.AuditRetention)
-	}
+	ev.KeepFor(s.AuditRetention)
 	return ev
 }
 

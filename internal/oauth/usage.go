@@ -73,13 +73,10 @@ func (u *usage) event(ctx context.Context, t audit.Type, clientID, source, outco
 	if err != nil {
 		return // not a module (or unreadable): nobody's trail
 	}
-	at := u.now()
-	ev := audit.New(ctx, t, at, c.TenantID, c.ModuleID, c.ModuleName)
+	ev := audit.New(ctx, t, u.now(), c.TenantID, c.ModuleID, c.ModuleName)
 	ev.Actor = audit.Actor{Kind: "client", ClientID: clientID}
 	ev.SourceIP, ev.Outcome, ev.Reason = source, outcome, reason
-	if u.retention > 0 {
-		ev.Expires = at.Add(u.retention)
-	}
+	ev.KeepFor(u.retention)
 	if err := u.store.Record(ctx, ev); err != nil {
 		u.log.ErrorContext(ctx, "record credential event", "clientId", clientID, "type", string(t), "error", err.Error())
 	}
