@@ -22,6 +22,17 @@ func TestSendBackWhatYouRead(t *testing.T) {
 	if back.status != 200 || back.header.Get("ETag") != `"1"` {
 		t.Errorf("the module as read, sent back: %d %s, ETag %s; want 200 and version 1 unchanged", back.status, back.body, back.header.Get("ETag"))
 	}
+	// lastUsedAt moves outside the version: an older value sent back is no change.
+	withOldUse := strings.Replace(string(read.body), `"version":1`, `"version":1,"lastUsedAt":"2020-01-01T00:00:00Z"`, 1)
+	if withOldUse == string(read.body) {
+		t.Fatalf("the read module has no \"version\":1 to put lastUsedAt after: %s", read.body)
+	}
+	if r := s.do(t, req{method: "PATCH", path: path, token: "manager-acme", body: withOldUse}); r.status != 200 || r.header.Get("ETag") != `"1"` {
+		t.Errorf("the module as read with an older lastUsedAt: %d %s; want 200, version 1 unchanged", r.status, r.body)
+	}
+	if r := s.do(t, req{method: "PATCH", path: path, token: "manager-acme", body: `{"lastUsedAt":5}`}); r.status != 400 || !strings.Contains(string(r.body), `"name":"lastUsedAt"`) {
+		t.Errorf("lastUsedAt of the wrong type: %d %s; want 400 naming it", r.status, r.body)
+	}
 	renamed := strings.Replace(string(read.body), `"name":"billing"`, `"name":"invoicing"`, 1)
 	if r := s.do(t, req{method: "PATCH", path: path, token: "manager-acme", body: renamed}); r.status != 200 || r.json(t)["version"] != 2.0 {
 		t.Errorf("the module as read with a new name: %d %s; want 200, version 2", r.status, r.body)

@@ -63,7 +63,15 @@ func (p Patch) apply(m *Module) error {
 			bad = append(bad, patchUserLogin(&m.UserLogin, v)...)
 		case "clientSecret":
 			fail(k, neverChanged)
-		case "clientId", "id", "tenantId", "createdAt", "updatedAt", "version", "manager", "lastUsedAt":
+		case "lastUsedAt":
+			// Moved by the token endpoint, outside the version a client
+			// edits: what the client read may be an hour old, so any time
+			// it sends back is no change.
+			var t *time.Time
+			if json.Unmarshal(v, &t) != nil {
+				fail(k, "is read-only; send it as read (a time, or null) or leave it out")
+			}
+		case "clientId", "id", "tenantId", "createdAt", "updatedAt", "version", "manager":
 			// A client may send back the module it read: read-only
 			// members with their current values are no change.
 			if sameJSON(shown[k], v) {
@@ -92,9 +100,6 @@ func readOnlyValues(m Module) map[string]json.RawMessage {
 	b, _ := json.Marshal(m) // a Module always encodes
 	var members map[string]json.RawMessage
 	_ = json.Unmarshal(b, &members)
-	if _, ok := members["lastUsedAt"]; !ok {
-		members["lastUsedAt"] = json.RawMessage("null")
-	}
 	return members
 }
 
