@@ -120,6 +120,9 @@ func writeCredentials(path, api string, m localgateway.Manager) error {
 	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
 		return err
 	}
+	if err := os.Chmod(path, 0o600); err != nil { // WriteFile keeps an existing file's mode
+		return err
+	}
 	fmt.Printf("  credentials   %s (for scripts)\n", path)
 	return nil
 }
