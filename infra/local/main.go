@@ -11,6 +11,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -117,10 +118,12 @@ func writeCredentials(path, api string, m localgateway.Manager) error {
 		return err
 	}
 	b, _ := json.Marshal(map[string]string{"api": api, "tenant": m.TenantID, "clientId": m.ClientID, "clientSecret": m.ClientSecret})
-	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+	// A new file, so it is created 0600: WriteFile would keep an existing
+	// file's mode, and write the secret before any chmod could narrow it.
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	if err := os.Chmod(path, 0o600); err != nil { // WriteFile keeps an existing file's mode
+	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
 		return err
 	}
 	fmt.Printf("  credentials   %s (for scripts)\n", path)
