@@ -11,6 +11,11 @@
 #                             is rightly refused with 400, 409 or 412
 #   unsupported_method        API Gateway answers an unrouted method with
 #                             404 {"message":"Not Found"}, as the gateway does
+#
+# One worker: with two threads, Hypothesis's lambda descriptions parse
+# source with ast concurrently, which CPython 3.11 can fail ("AST
+# constructor recursion depth mismatch", python/cpython#106905): a runtime
+# error of the tool, not a finding, that failed a clean run now and then.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${SCHEMATHESIS_PORT:-$(infra/free-port.sh)}
@@ -30,4 +35,4 @@ export SCHEMATHESIS_BASIC=$(printf '%s' "schemathesis-manager:$secret" | base64 
   --url "$base" -H "Authorization: Bearer $token" \
   --checks all --exclude-checks positive_data_acceptance,unsupported_method \
   --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" --max-time "${SCHEMATHESIS_TIME:-120}" \
-  --workers 2 --seed "${SCHEMATHESIS_SEED:-4711}" --no-color
+  --workers 1 --seed "${SCHEMATHESIS_SEED:-4711}" --no-color
