@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
@@ -29,12 +27,7 @@ func TestRotationOnSecretsManager(t *testing.T) {
 func testRotationOnSecretsManager(t *testing.T, b testenv.Backend) {
 	ctx := context.Background()
 	api := b.SM
-	private, public := b.SecretPrefix+"-signing-key", b.SecretPrefix+"-public-keys"
-	for _, name := range []string{private, public} { // as the template creates them
-		if _, err := api.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("{}")}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	private, public := b.SigningKeySecrets(t)
 	rotation := secretsmanager.Rotation{SM: api, PublicKeysSecret: public}
 	rotate := func(token string) {
 		t.Helper()

@@ -13,9 +13,7 @@ import (
 )
 
 func TestClientPointerFollowsTheModule(t *testing.T) {
-	testenv.All(t, func(t *testing.T, b testenv.Backend) {
-		ctx := context.Background()
-		svc := b.Service()
+	testenv.AllWithService(t, func(t *testing.T, ctx context.Context, svc *module.Service, b testenv.Backend) {
 		c, _, err := svc.Create(ctx, "acme", module.CreateInput{Name: "billing", DisplayName: "Billing", ClientSecret: "Known-Secret-4711-xyz", Scopes: []string{"a"}}, "")
 		if err != nil {
 			t.Fatal(err)

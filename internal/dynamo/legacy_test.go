@@ -19,9 +19,7 @@ import (
 // stored (their guards keyed by the old case folding) still rename and
 // delete exactly their guards, and gain stored keys on their first write.
 func TestModulesWithoutStoredKeys(t *testing.T) {
-	testenv.All(t, func(t *testing.T, b testenv.Backend) {
-		ctx := context.Background()
-		svc := b.Service()
+	testenv.AllWithService(t, func(t *testing.T, ctx context.Context, svc *module.Service, b testenv.Backend) {
 		modem := legacyModule(t, b, svc, "Modem", "Modem Box")
 		alpha := legacyModule(t, b, svc, "Alpha", "Alpha One")
 		if got := guards(t, b); !slices.Equal(got, []string{"DISPLAY#alpha one", "DISPLAY#modem box", "NAME#alpha", "NAME#modem"}) {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/modules-service/modules/internal/localgateway"
 	"github.com/modules-service/modules/internal/openapi"
+	"github.com/modules-service/modules/internal/testing/testenv"
 )
 
 const secret = "Known-Secret-4711-xyz"
@@ -247,17 +248,7 @@ func TestDataDirKeepsDataAcrossRestarts(t *testing.T) {
 // TestAgainstMoto runs the flow with the functions on moto's DynamoDB and
 // Secrets Manager, as with AWS_ENDPOINT_URL.
 func TestAgainstMoto(t *testing.T) {
-	endpoint := os.Getenv("MOTO_ENDPOINT")
-	if endpoint == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but MOTO_ENDPOINT is not set")
-		}
-		t.Skip("no moto server")
-	}
-	t.Setenv("AWS_ENDPOINT_URL", endpoint)
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_REGION", "us-east-1")
+	testenv.UseMoto(t)
 	suffix := fmt.Sprint(time.Now().UnixNano())
 	s, base := serve(t, localgateway.Options{AWS: true, Table: "e2e-" + suffix, SecretPrefix: "e2e-" + suffix + "/modules", Bootstrap: localgateway.Bootstrap{Tenant: "acme"}})
 	mgr := token(t, base, s.Manager.ClientID, s.Manager.ClientSecret, oauth2.AuthStyleInHeader)

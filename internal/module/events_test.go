@@ -160,9 +160,7 @@ func TestEveryChangeHasItsEvent(t *testing.T) {
 // TestNoChangeNoEvent: a patch that changes nothing writes nothing: the
 // version stays, so another editor's If-Match stays good.
 func TestNoChangeNoEvent(t *testing.T) {
-	testenv.All(t, func(t *testing.T, b testenv.Backend) {
-		svc := b.Service()
-		ctx := context.Background()
+	testenv.AllWithService(t, func(t *testing.T, ctx context.Context, svc *module.Service, b testenv.Backend) {
 		m := mustCreate(t, svc, "acme", "billing", "Billing")
 		for _, p := range []string{`{}`, `{"name":"billing","enabled":true}`, `{"scopes":null}`} {
 			got, err := svc.Update(ctx, "acme", m.ID, patch(t, p), m.Version)
@@ -179,9 +177,7 @@ func TestNoChangeNoEvent(t *testing.T) {
 // TestFailedChangeHasNoEvent: a refused rename writes neither the change
 // nor an event.
 func TestFailedChangeHasNoEvent(t *testing.T) {
-	testenv.All(t, func(t *testing.T, b testenv.Backend) {
-		svc := b.Service()
-		ctx := context.Background()
+	testenv.AllWithService(t, func(t *testing.T, ctx context.Context, svc *module.Service, b testenv.Backend) {
 		m := mustCreate(t, svc, "acme", "billing", "Billing")
 		mustCreate(t, svc, "acme", "orders", "Orders")
 		if _, err := svc.Update(ctx, "acme", m.ID, patch(t, `{"name":"orders"}`), 0); !errors.Is(err, derrors.ErrConflict) {
@@ -195,9 +191,7 @@ func TestFailedChangeHasNoEvent(t *testing.T) {
 
 // TestEventQuery: paging with a signed cursor, the type filter and since.
 func TestEventQuery(t *testing.T) {
-	testenv.All(t, func(t *testing.T, b testenv.Backend) {
-		svc := b.Service()
-		ctx := context.Background()
+	testenv.AllWithService(t, func(t *testing.T, ctx context.Context, svc *module.Service, b testenv.Backend) {
 		clock := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 		svc.Now = func() time.Time { clock = clock.Add(time.Minute); return clock }
 		m := mustCreate(t, svc, "acme", "billing", "Billing")

@@ -180,9 +180,7 @@ func TestUpdateFailureKeepsOldNames(t *testing.T) {
 }
 
 func TestReapSparesLiveAndYoungHashes(t *testing.T) {
-	testenv.All(t, func(t *testing.T, b testenv.Backend) {
-		ctx := context.Background()
-		svc := b.Service()
+	testenv.AllWithService(t, func(t *testing.T, ctx context.Context, svc *module.Service, b testenv.Backend) {
 		mustCreate(t, svc, "acme", "alpha", "Alpha")
 		// an orphan younger than the grace period: a create in flight
 		if err := b.Secrets.Put(ctx, b.SecretPrefix+"/acme/inflight", "h", map[string]string{module.TagTenant: "acme", module.TagModule: "01inflight"}); err != nil {

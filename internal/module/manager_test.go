@@ -25,9 +25,7 @@ func createManager(t *testing.T, svc *module.Service, tenant, name string) modul
 // from a tenant's last enabled manager is a 409; with another enabled
 // manager it works; another tenant's managers do not count.
 func TestTheLastManagerStays(t *testing.T) {
-	testenv.All(t, func(t *testing.T, b testenv.Backend) {
-		ctx := context.Background()
-		svc := b.Service()
+	testenv.AllWithService(t, func(t *testing.T, ctx context.Context, svc *module.Service, b testenv.Backend) {
 		only := createManager(t, svc, "acme", "only-manager")
 		createManager(t, svc, "globex", "globex-manager")
 		mustCreate(t, svc, "acme", "plain-client", "Plain client")
@@ -77,9 +75,7 @@ func TestTheLastManagerStays(t *testing.T) {
 // TestManagersCannotRemoveEachOther: two managers disabled concurrently,
 // each the other's keeper: at most one succeeds, so one stays.
 func TestManagersCannotRemoveEachOther(t *testing.T) {
-	testenv.All(t, func(t *testing.T, b testenv.Backend) {
-		ctx := context.Background()
-		svc := b.Service()
+	testenv.AllWithService(t, func(t *testing.T, ctx context.Context, svc *module.Service, b testenv.Backend) {
 		for round := range 5 {
 			tenant := "race" + string(rune('a'+round))
 			a, c := createManager(t, svc, tenant, "manager-a"), createManager(t, svc, tenant, "manager-b")

@@ -37,9 +37,7 @@ func conflictField(err error) string {
 }
 
 func TestCreateGetListContract(t *testing.T) {
-	testenv.All(t, func(t *testing.T, b testenv.Backend) {
-		ctx := context.Background()
-		svc := b.Service()
+	testenv.AllWithService(t, func(t *testing.T, ctx context.Context, svc *module.Service, b testenv.Backend) {
 		c, replayed, err := svc.Create(ctx, "acme", module.CreateInput{
 			Name: " billing ", DisplayName: "Billing", ClientSecret: secret, Scopes: []string{"orders.read"},
 		}, "")
@@ -68,9 +66,7 @@ func TestCreateGetListContract(t *testing.T) {
 }
 
 func TestNamesAreUniquePerTenantAndKind(t *testing.T) {
-	testenv.All(t, func(t *testing.T, b testenv.Backend) {
-		ctx := context.Background()
-		svc := b.Service()
+	testenv.AllWithService(t, func(t *testing.T, ctx context.Context, svc *module.Service, b testenv.Backend) {
 		mustCreate(t, svc, "acme", "Billing", "Billing Service")
 		tests := []struct {
 			name, tenant, mname, display, field string
@@ -99,9 +95,7 @@ func TestNamesAreUniquePerTenantAndKind(t *testing.T) {
 }
 
 func TestListPagesThroughEveryModuleOnce(t *testing.T) {
-	testenv.All(t, func(t *testing.T, b testenv.Backend) {
-		ctx := context.Background()
-		svc := b.Service()
+	testenv.AllWithService(t, func(t *testing.T, ctx context.Context, svc *module.Service, b testenv.Backend) {
 		want := map[string]bool{}
 		for i := range 7 {
 			want[mustCreate(t, svc, "acme", fmt.Sprintf("mod-%02d", i), fmt.Sprintf("Module %d", i)).ID] = true
@@ -145,9 +139,7 @@ func TestListPagesThroughEveryModuleOnce(t *testing.T) {
 }
 
 func TestRenameFreesOldNameAndTakesNew(t *testing.T) {
-	testenv.All(t, func(t *testing.T, b testenv.Backend) {
-		ctx := context.Background()
-		svc := b.Service()
+	testenv.AllWithService(t, func(t *testing.T, ctx context.Context, svc *module.Service, b testenv.Backend) {
 		a := mustCreate(t, svc, "acme", "alpha", "Alpha")
 		mustCreate(t, svc, "acme", "gamma", "Gamma")
 		m, err := svc.Update(ctx, "acme", a.ID, module.Patch{"name": []byte(`"beta"`), "displayName": []byte(`"Beta"`)}, a.Version)
@@ -172,9 +164,7 @@ func TestRenameFreesOldNameAndTakesNew(t *testing.T) {
 }
 
 func TestDeleteFreesNamesAndHash(t *testing.T) {
-	testenv.All(t, func(t *testing.T, b testenv.Backend) {
-		ctx := context.Background()
-		svc := b.Service()
+	testenv.AllWithService(t, func(t *testing.T, ctx context.Context, svc *module.Service, b testenv.Backend) {
 		m := mustCreate(t, svc, "acme", "alpha", "Alpha")
 		if err := svc.Delete(ctx, "acme", m.ID, 7); !errors.Is(err, derrors.ErrPreconditionFailed) {
 			t.Errorf("delete with a stale version: %v", err)
@@ -196,9 +186,7 @@ func TestDeleteFreesNamesAndHash(t *testing.T) {
 }
 
 func TestIdempotentCreate(t *testing.T) {
-	testenv.All(t, func(t *testing.T, b testenv.Backend) {
-		ctx := context.Background()
-		svc := b.Service()
+	testenv.AllWithService(t, func(t *testing.T, ctx context.Context, svc *module.Service, b testenv.Backend) {
 		first, replayed, err := svc.Create(ctx, "acme", input("alpha", "Alpha"), "key-1")
 		if err != nil || replayed {
 			t.Fatalf("first create: %v %v", err, replayed)

@@ -4,9 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-
 	"github.com/modules-service/modules/internal/secretsmanager"
 	"github.com/modules-service/modules/internal/testing/testenv"
 )
@@ -21,15 +18,7 @@ func TestRotationKeepsPreviousKey(t *testing.T) {
 func testRotationKeepsPreviousKey(t *testing.T, b testenv.Backend) {
 	ctx := context.Background()
 	api := b.SM
-	name := b.SecretPrefix + "-signing-key"
-	// the template creates the secret with a placeholder; rotation makes the first key
-	if _, err := api.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("{}")}); err != nil {
-		t.Fatal(err)
-	}
-	public := name + "-public"
-	if _, err := api.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String(public), SecretString: aws.String("{}")}); err != nil {
-		t.Fatal(err)
-	}
+	name, public := b.SigningKeySecrets(t) // placeholders until rotation makes the first key
 	keys := &secretsmanager.SigningKeys{SM: api, SecretID: name}
 	published := &secretsmanager.PublicKeys{SM: api, SecretID: public}
 	rotation := secretsmanager.Rotation{SM: api, PublicKeysSecret: public}

@@ -94,9 +94,9 @@ func Embedded(t testing.TB) Backend {
 	return b
 }
 
-// Moto returns a backend on the moto server at MOTO_ENDPOINT, with its own
-// table and secret prefix. Without one it skips, or fails when CI=true.
-func Moto(t testing.TB) Backend {
+// MotoEndpoint is the moto server at MOTO_ENDPOINT. Without one answering
+// there the test skips, or fails when CI=true: .ci/run always starts one.
+func MotoEndpoint(t testing.TB) string {
 	t.Helper()
 	endpoint := os.Getenv("MOTO_ENDPOINT")
 	if endpoint == "" || !reachable(endpoint) {
@@ -105,6 +105,24 @@ func Moto(t testing.TB) Backend {
 		}
 		t.Skipf("no moto server (set MOTO_ENDPOINT, or run make test)")
 	}
+	return endpoint
+}
+
+// UseMoto points code that configures itself from the environment (as the
+// functions do) at the moto server, with the static test credentials.
+func UseMoto(t *testing.T) {
+	t.Helper()
+	t.Setenv("AWS_ENDPOINT_URL", MotoEndpoint(t))
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_REGION", "us-east-1")
+}
+
+// Moto returns a backend on the moto server at MOTO_ENDPOINT, with its own
+// table and secret prefix. Without one it skips, or fails when CI=true.
+func Moto(t testing.TB) Backend {
+	t.Helper()
+	endpoint := MotoEndpoint(t)
 	cfg := awsConfig(t)
 	id := strings.ToLower(rand.Text()[:10])
 	b := Backend{Name: "moto", Table: "modules-" + id, SecretPrefix: "modules-" + id, Endpoint: endpoint}
@@ -130,6 +148,26 @@ var freshConnections = awshttp.NewBuildableClient().WithTransportOptions(func(tr
 func All(t *testing.T, f func(t *testing.T, b Backend)) {
 	t.Run("embedded", func(t *testing.T) { f(t, Embedded(t)) })
 	t.Run("moto", func(t *testing.T) { f(t, Moto(t)) })
+}
+
+// SigningKeySecrets creates the signing key's two secrets as the template
+// does, each holding the placeholder "{}" until the first rotation, and
+// returns their names.
+func (b Backend) SigningKeySecrets(t testing.TB) (private, public string) {
+	t.Helper()
+	private, public = b.SecretPrefix+"-signing-key", b.SecretPrefix+"-public-keys"
+	for _, name := range []string{private, public} {
+		if _, err := b.SM.CreateSecret(context.Background(), &sm.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("{}")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return private, public
+}
+
+// AllWithService is All for a test of the module service: f gets the
+// test's context and a fresh service on each backend.
+func AllWithService(t *testing.T, f func(t *testing.T, ctx context.Context, svc *module.Service, b Backend)) {
+	All(t, func(t *testing.T, b Backend) { f(t, t.Context(), b.Service(), b) })
 }
 
 func awsConfig(t testing.TB) aws.Config {
