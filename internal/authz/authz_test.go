@@ -216,8 +216,12 @@ func TestOwnTokens(t *testing.T) {
 				}
 				return
 			}
-			if c, ok := caller.FromContext(d.Context); !ok || c.TenantID != "acme" || c.Kind != tt.kind || c.ClientID == "" {
-				t.Errorf("context %v, want tenant acme, kind %s and the client ID", d.Context, tt.kind)
+			c, ok := caller.FromContext(d.Context)
+			if !ok {
+				t.Fatalf("context %v carries no caller", d.Context)
+			}
+			if c.TenantID != "acme" || c.Kind != tt.kind || c.ClientID == "" {
+				t.Errorf("caller: tenant %q, kind %q, client ID %q; want acme, %s and the client ID", c.TenantID, c.Kind, c.ClientID, tt.kind)
 			}
 		})
 	}

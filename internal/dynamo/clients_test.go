@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/modules-service/modules/internal/derrors"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/testing/testenv"
@@ -20,8 +22,11 @@ func TestClientPointerFollowsTheModule(t *testing.T) {
 		}
 		clients := b.Clients()
 		got, err := clients.Client(ctx, c.ClientID)
-		if err != nil || got.TenantID != "acme" || got.ModuleID != c.ID || !got.Enabled || got.SecretName != c.SecretName || len(got.Scopes) != 1 {
-			t.Fatalf("Client = %+v, %v", got, err)
+		want := module.Client{ClientID: c.ClientID, TenantID: "acme", ModuleID: c.ID, ModuleName: "billing", Enabled: true, Scopes: []string{"a"}, SecretName: c.SecretName}
+		if err != nil {
+			t.Fatal(err)
+		} else if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("Client (-want +got):\n%s", diff)
 		}
 		if _, err := svc.Update(ctx, "acme", c.ID, module.Patch{"enabled": []byte("false"), "scopes": []byte(`["a","b"]`)}, 0); err != nil {
 			t.Fatal(err)

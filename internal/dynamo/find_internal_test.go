@@ -100,8 +100,15 @@ func TestSearchReadsWhatItFinds(t *testing.T) {
 
 	// module-00420 … module-00429: 10 modules, found by their name guards
 	page, err := svc.List(ctx, "big", module.ListQuery{Limit: 100, Q: "module-0042", Sort: module.SortName})
-	if err != nil || len(page.Items) != 10 || page.Items[0].Name != "module-00420" || page.Items[9].Name != "module-00429" {
-		t.Fatalf("search: %d items %v", len(page.Items), err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, m := range page.Items {
+		names = append(names, m.Name)
+	}
+	if len(names) != 10 || names[0] != "module-00420" || names[9] != "module-00429" {
+		t.Fatalf("search found %v; want module-00420 … module-00429", names)
 	}
 	if got := count.items.Load(); got != 20 {
 		t.Errorf("a search finding 10 of %d modules read %d items, want 20 (10 guards, 10 modules)", n, got)

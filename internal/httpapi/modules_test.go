@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestCreateModule(t *testing.T) {
@@ -27,8 +29,9 @@ func TestCreateModule(t *testing.T) {
 			t.Errorf("%s = %q, want %q", h, got, want)
 		}
 	}
-	if m["clientSecret"] != secret || m["name"] != "billing" || m["tenantId"] != "acme" || m["enabled"] != true || m["version"] != 1.0 {
-		t.Errorf("body %s: want the trimmed name, the secret once, enabled, version 1", r.body)
+	want := map[string]any{"clientSecret": secret, "name": "billing", "tenantId": "acme", "enabled": true, "version": 1.0}
+	if diff := cmp.Diff(want, m, only(want)); diff != "" {
+		t.Errorf("create response (-want +got; the trimmed name, the secret once):\n%s", diff)
 	}
 	for _, key := range []string{"id", "clientId", "createdAt", "updatedAt", "userLogin", "scopes", "displayName"} {
 		if _, ok := m[key]; !ok {
@@ -325,8 +328,11 @@ func TestIdempotencyKey(t *testing.T) {
 	key := map[string]string{"Idempotency-Key": "3f1c-retry"}
 	first := s.do(t, req{method: "POST", path: "/tenants/acme/modules", token: "manager-acme", body: body, header: key})
 	again := s.do(t, req{method: "POST", path: "/tenants/acme/modules", token: "manager-acme", body: body, header: key})
-	if first.status != 201 || again.status != 201 || first.json(t)["id"] != again.json(t)["id"] || again.header.Get("Idempotent-Replayed") != "true" {
-		t.Errorf("retry: %d %s / %d %s", first.status, first.body, again.status, again.body)
+	if first.status != 201 || again.status != 201 {
+		t.Fatalf("create %d %s, retry %d %s; want 201 both", first.status, first.body, again.status, again.body)
+	}
+	if first.json(t)["id"] != again.json(t)["id"] || again.header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("retry: id %v (first %v), Idempotent-Replayed %q; want the same module, replayed true", again.json(t)["id"], first.json(t)["id"], again.header.Get("Idempotent-Replayed"))
 	}
 	other := strings.Replace(body, "Billing", "Billing 2", 1)
 	if r := s.do(t, req{method: "POST", path: "/tenants/acme/modules", token: "manager-acme", body: other, header: key}); r.status != 422 {

@@ -21,6 +21,9 @@ import (
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/openapi"
 	"github.com/modules-service/modules/internal/testing/testenv"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // Bearer tokens the fake authorizer knows, and the context it hands on.
@@ -148,4 +151,9 @@ func withAuthorizer(r *http.Request, lambdaCtx map[string]any) *http.Request {
 		panic(err)
 	}
 	return req
+}
+
+// only makes a diff compare just the members the test names.
+func only(want map[string]any) cmp.Option {
+	return cmpopts.IgnoreMapEntries(func(k string, _ any) bool { _, named := want[k]; return !named })
 }

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/modules-service/modules/internal/derrors"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/testing/testenv"
@@ -50,8 +52,10 @@ func TestTheLastManagerStays(t *testing.T) {
 				t.Errorf("%s the last manager: %v, want a conflict", name, err)
 			}
 		}
-		if m, err := svc.Get(ctx, "acme", only.ID); err != nil || !m.Enabled || !m.IsManager() || m.Version != only.Version {
-			t.Fatalf("the last manager changed: %+v, %v", m, err)
+		if m, err := svc.Get(ctx, "acme", only.ID); err != nil {
+			t.Fatal(err)
+		} else if diff := cmp.Diff(only, m); diff != "" {
+			t.Fatalf("the last manager changed (-before +after):\n%s", diff)
 		}
 		// renaming it is fine: it stays a manager
 		if _, err := svc.Update(ctx, "acme", only.ID, module.Patch{"name": []byte(`"still-manager"`)}, 0); err != nil {

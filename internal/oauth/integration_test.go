@@ -17,6 +17,8 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/modules-service/modules/internal/accesstoken"
 	"github.com/modules-service/modules/internal/oauth"
 	"github.com/modules-service/modules/internal/signing"
@@ -49,9 +51,12 @@ func TestClientCredentialsFlow(t *testing.T) {
 		}
 		var meta oauth.Metadata
 		getJSON(t, srv.URL+"/.well-known/oauth-authorization-server", &meta)
-		if meta.Issuer != srv.URL || meta.TokenEndpoint != srv.URL+"/oauth2/token" || meta.JWKSURI != srv.URL+"/.well-known/jwks.json" ||
-			len(meta.GrantTypesSupported) != 1 || len(meta.TokenEndpointAuthMethodsSupported) != 2 {
-			t.Errorf("metadata %+v", meta)
+		want := meta
+		want.Issuer, want.TokenEndpoint, want.JWKSURI = srv.URL, srv.URL+"/oauth2/token", srv.URL+"/.well-known/jwks.json"
+		want.GrantTypesSupported = []string{"client_credentials"}
+		want.TokenEndpointAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post"}
+		if diff := cmp.Diff(want, meta); diff != "" {
+			t.Errorf("metadata (-want +got):\n%s", diff)
 		}
 		set, err := jwk.Fetch(ctx, meta.JWKSURI)
 		if err != nil {
@@ -103,8 +108,9 @@ func TestJWKSPublishesCurrentAndPrevious(t *testing.T) {
 	}
 	for i, want := range []string{f.keys.Current.ID, f.keys.Previous.ID} {
 		k := set.Keys[i]
-		if k["kid"] != want || k["use"] != "sig" || k["alg"] != "RS256" || k["kty"] != "RSA" || k["d"] != nil {
-			t.Errorf("key %d: %v; want kid %s, use sig, alg RS256, public only", i, k, want)
+		got := map[string]any{"kid": k["kid"], "use": k["use"], "alg": k["alg"], "kty": k["kty"], "d": k["d"]}
+		if diff := cmp.Diff(map[string]any{"kid": want, "use": "sig", "alg": "RS256", "kty": "RSA", "d": nil}, got); diff != "" {
+			t.Errorf("key %d (-want +got; public only):\n%s", i, diff)
 		}
 	}
 }

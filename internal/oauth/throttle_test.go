@@ -156,8 +156,13 @@ func TestGuardedClientAdmitsKnownSources(t *testing.T) {
 	evs := f.trail(t, c.ID)
 	if got := types(evs); got != "client.authenticated_after_guarding client.throttled module.created" {
 		t.Errorf("trail %s; want the guarding and the known source's success, once each", got)
-	} else if evs[1].SourceIP == "" || evs[0].SourceIP != "203.0.113.9" || evs[0].Outcome != audit.Success || evs[1].Outcome != audit.Refused {
-		t.Errorf("events %+v", evs[:2])
+	} else {
+		if e := evs[0]; e.SourceIP != "203.0.113.9" || e.Outcome != audit.Success {
+			t.Errorf("authenticated_after_guarding: source %q, outcome %q; want 203.0.113.9, success", e.SourceIP, e.Outcome)
+		}
+		if e := evs[1]; e.SourceIP == "" || e.Outcome != audit.Refused {
+			t.Errorf("throttled: source %q, outcome %q; want a source, refused", e.SourceIP, e.Outcome)
+		}
 	}
 	// IPv6: the /64 is the source, so the owner's other address in it is known
 	v6 := newFixture(t)

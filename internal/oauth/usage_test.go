@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/modules-service/modules/internal/audit"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/oauth"
@@ -106,8 +108,13 @@ func TestThrottleIsAudited(t *testing.T) {
 			t.Fatalf("trail %+v; want the create and one client.throttled", evs)
 		}
 		e := evs[0]
-		if e.Outcome != audit.Refused || e.SourceIP != "198.51.100.7" || e.Actor.Kind != "client" || e.Actor.ClientID != c.ClientID || e.ModuleName != "billing" || e.Reason == "" {
-			t.Errorf("throttled event %+v; want refused, the first source, the client as actor, the module's name and a reason", e)
+		want := e
+		want.Outcome, want.SourceIP, want.Actor, want.ModuleName = audit.Refused, "198.51.100.7", audit.Actor{Kind: "client", ClientID: c.ClientID}, "billing"
+		if diff := cmp.Diff(want, e); diff != "" {
+			t.Errorf("throttled event (-want +got; the first source, the client as actor):\n%s", diff)
+		}
+		if e.Reason == "" {
+			t.Error("throttled event without a reason")
 		}
 		f.clock.Add(oauth.FailureWindow)
 		for range oauth.MaxPerSource + 1 {

@@ -53,8 +53,14 @@ func testRotationKeepsPreviousKey(t *testing.T, b testenv.Backend) {
 	}
 	rotate("00000000-0000-4000-8000-000000000002")
 	second, err := keys.Load(ctx)
-	if err != nil || second.Current.ID == first.Current.ID || second.Previous == nil || second.Previous.ID != first.Current.ID {
-		t.Fatalf("after the second rotation: %+v, %v; want a new current key and the first as previous", second, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Current.ID == first.Current.ID {
+		t.Fatalf("after the second rotation the current key is still %s", first.Current.ID)
+	}
+	if second.Previous == nil || second.Previous.ID != first.Current.ID {
+		t.Fatalf("after the second rotation the previous key is %+v; want %s", second.Previous, first.Current.ID)
 	}
 	if jwks := second.JWKS(); len(jwks.Keys) != 2 {
 		t.Errorf("JWKS has %d keys, want current and previous", len(jwks.Keys))

@@ -32,8 +32,11 @@ func testStore(t *testing.T, b testenv.Backend) {
 		t.Errorf("Get = %q, %v", v, err)
 	}
 	list, err := s.List(ctx, b.SecretPrefix+"/")
-	if err != nil || len(list) != 1 || list[0].Name != name || list[0].Tags[module.TagModule] != "m1" || list[0].CreatedAt.IsZero() {
-		t.Errorf("List = %+v, %v", list, err)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("List = %+v, %v; want the one hash", list, err)
+	}
+	if got := list[0]; got.Name != name || got.Tags[module.TagModule] != "m1" || got.CreatedAt.IsZero() {
+		t.Errorf("listed %q, module tag %q, created %v; want %q, m1 and a time", got.Name, got.Tags[module.TagModule], got.CreatedAt, name)
 	}
 	if err := s.Delete(ctx, name); err != nil {
 		t.Fatal(err)
