@@ -4,8 +4,10 @@
 #   1. the end-to-end suite against the deployed API, which must pass with
 #      the same count as against the local gateway;
 #   2. a signing-key rotation through Secrets Manager's RotateSecret;
-#   3. a second deploy that changes TokenLifetimeSeconds (UPDATE_COMPLETE),
-#      and tokens that live that long.
+#   3. a second deploy that changes TokenLifetimeSeconds and
+#      AccessTokenAlgorithm to ES256 (UPDATE_COMPLETE), tokens that live that
+#      long, and a rotation after which new tokens are ES256 and RS256
+#      tokens from before still pass.
 # Prints each step with its time. README.md, "Deployment layer", lists what
 # the emulator cannot check and what covers it instead.
 set -euo pipefail
@@ -43,11 +45,17 @@ out=$(DEPLOYED=$LOCAL_DEPLOY_STATE go test -tags deployed -count=1 -v -run '^Tes
 printf '%-28s %s\n' "key rotation" "$(since "$t") (RotateSecret; old tokens pass, new kid)"
 
 t=$(now)
-line=$(infra/deploy-local.sh TokenLifetimeSeconds=600 | sed -n '/^sam deploy/p')
+line=$(infra/deploy-local.sh TokenLifetimeSeconds=600 AccessTokenAlgorithm=ES256 | sed -n '/^sam deploy/p')
 echo "$line"
 [[ $line == *UPDATE_COMPLETE\)* ]] || { echo "the redeploy did not update the stack" >&2; exit 1; }
 out=$(DEPLOYED=$LOCAL_DEPLOY_STATE WANT_TOKEN_LIFETIME=600 go test -tags deployed -count=1 -v -run '^TestDeployedTokenLifetime$' ./internal/localgateway 2>&1) ||
   { failures <<<"$out"; exit 1; }
 [[ $(passes <<<"$out") == 1 ]] || { echo "$out"; exit 1; }
 printf '%-28s %s\n' "redeploy, changed parameter" "$(since "$t") (TokenLifetimeSeconds=600 in effect)"
+
+t=$(now)
+out=$(DEPLOYED=$LOCAL_DEPLOY_STATE WANT_TOKEN_ALG=ES256 go test -tags deployed -count=1 -v -run '^TestDeployedKeyRotation$' ./internal/localgateway 2>&1) ||
+  { failures <<<"$out"; exit 1; }
+[[ $(passes <<<"$out") == 1 ]] || { echo "$out"; exit 1; }
+printf '%-28s %s\n' "change of algorithm" "$(since "$t") (AccessTokenAlgorithm=ES256, rotation: new tokens ES256, RS256 ones pass)"
 printf '%-28s %s\n' "deployment layer" "$(since "$start")"

@@ -6,9 +6,15 @@ package accesstoken
 
 import (
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -34,9 +40,6 @@ func (c Claims) Scopes() []string { return strings.Fields(c.Scope) }
 const (
 	// Type is the typ header of an access token (RFC 9068 §2.1).
 	Type = "at+jwt"
-	// Algorithm signs every access token: RS256 is what RFC 9068 requires
-	// verifiers to support and what API Gateway's JWT authorizers accept.
-	Algorithm = jose.RS256
 	// DefaultLifetime of a token when none is configured.
 	DefaultLifetime = time.Hour
 	// Leeway tolerates clock skew on exp and nbf.
@@ -51,59 +54,126 @@ func Audience(configured, issuer string) string {
 	return issuer
 }
 
-// Issue signs a token for a client of a tenant with the given scopes.
+// issued is what Issue writes, member for member what Claims reads (a
+// test holds them together): flat, so that encoding it is one
+// allocation-light json.Marshal rather than go-jose's builder, which
+// encodes the claims, decodes them into a map and encodes that again.
+type issued struct {
+	Issuer    string `json:"iss"`
+	Subject   string `json:"sub"`
+	Audience  string `json:"aud"`
+	Expiry    int64  `json:"exp"`
+	NotBefore int64  `json:"nbf"`
+	IssuedAt  int64  `json:"iat"`
+	ID        string `json:"jti"`
+	ClientID  string `json:"client_id"`
+	Scope     string `json:"scope,omitempty"`
+	TenantID  string `json:"tenant_id"`
+}
+
+// Issue signs a token for a client of a tenant with the given scopes, with
+// the key's algorithm.
+//
+// The compact JWS (RFC 7515 §7.1) is put together here rather than by
+// go-jose: it is three base64url parts and one signature, and the warm
+// token path was spending most of its allocations in the library's
+// generic JSON handling. Verification stays with go-jose, and the tests
+// check issued tokens with two independent JOSE libraries.
 func Issue(key signing.Key, iss, aud, clientID, tenantID string, scopes []string, now time.Time, lifetime time.Duration) (string, error) {
-	s, err := signerFor(key)
+	header, err := headerOf(key)
 	if err != nil {
 		return "", err
 	}
-	c := Claims{
-		Claims: jwt.Claims{
-			Issuer: iss, Subject: clientID, Audience: jwt.Audience{aud},
-			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now),
-			Expiry: jwt.NewNumericDate(now.Add(lifetime)),
-			ID:     rand.Text(),
-		},
-		ClientID: clientID, TenantID: tenantID, Scope: strings.Join(scopes, " "),
+	payload, err := json.Marshal(issued{
+		Issuer: iss, Subject: clientID, Audience: aud,
+		Expiry: now.Add(lifetime).Unix(), NotBefore: now.Unix(), IssuedAt: now.Unix(), ID: rand.Text(),
+		ClientID: clientID, Scope: strings.Join(scopes, " "), TenantID: tenantID,
+	})
+	if err != nil {
+		return "", fmt.Errorf("encode claims: %w", err)
 	}
-	return jwt.Signed(s).Claims(c).Serialize()
+	b64 := base64.RawURLEncoding
+	tok := make([]byte, 0, len(header)+b64.EncodedLen(len(payload))+b64.EncodedLen(maxSignature)+2)
+	tok = append(tok, header...)
+	tok = append(tok, '.')
+	tok = b64.AppendEncode(tok, payload)
+	digest := sha256.Sum256(tok)
+	var sig [maxSignature]byte
+	n, err := signDigest(key, digest[:], sig[:])
+	if err != nil {
+		return "", fmt.Errorf("sign token: %w", err)
+	}
+	tok = append(tok, '.')
+	tok = b64.AppendEncode(tok, sig[:n])
+	return string(tok), nil
 }
 
-// signers caches one jose.Signer per key ID.
-var (
-	signerMu sync.Mutex
-	signers  = map[string]jose.Signer{}
-)
+// maxSignature is the longest signature of a key signing.Parse accepts
+// for issuing: RSA-4096.
+const maxSignature = 512
 
-func signerFor(k signing.Key) (jose.Signer, error) {
-	signerMu.Lock()
-	defer signerMu.Unlock()
-	if s, ok := signers[k.ID]; ok {
-		return s, nil
+// signDigest signs a SHA-256 digest into sig as JWS wants it (RFC 7518
+// §3.3, §3.4): PKCS #1 v1.5 for RS256, R || S of 32 bytes each for ES256.
+func signDigest(key signing.Key, digest, sig []byte) (int, error) {
+	switch priv := key.Private.(type) {
+	case *rsa.PrivateKey:
+		if priv.Size() > len(sig) {
+			return 0, fmt.Errorf("RSA key of %d bits is too large", priv.N.BitLen())
+		}
+		out, err := rsa.SignPKCS1v15(nil, priv, crypto.SHA256, digest)
+		return copy(sig, out), err
+	case *ecdsa.PrivateKey:
+		r, s, err := ecdsa.Sign(rand.Reader, priv, digest)
+		if err != nil {
+			return 0, err
+		}
+		r.FillBytes(sig[:32])
+		s.FillBytes(sig[32:64])
+		return 64, nil
 	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: Algorithm, Key: jose.JSONWebKey{Key: k.Private, KeyID: k.ID}},
-		(&jose.SignerOptions{}).WithType(Type))
+	return 0, fmt.Errorf("unsupported key %T", key.Private)
+}
+
+// headers caches each key's encoded JOSE header by key ID.
+var headers sync.Map
+
+func headerOf(k signing.Key) (string, error) {
+	if h, ok := headers.Load(k.ID); ok {
+		return h.(string), nil
+	}
+	if k.ID == "" || !slices.Contains(signing.Algorithms, k.Algorithm) {
+		return "", fmt.Errorf("signing key %q for %q: want a key ID and RS256 or ES256", k.ID, k.Algorithm)
+	}
+	b, err := json.Marshal(struct {
+		Alg string `json:"alg"`
+		Kid string `json:"kid"`
+		Typ string `json:"typ"`
+	}{string(k.Algorithm), k.ID, Type})
 	if err != nil {
-		return nil, fmt.Errorf("signer: %w", err)
+		return "", err
 	}
-	signers[k.ID] = s
-	return s, nil
+	h := base64.RawURLEncoding.EncodeToString(b)
+	headers.Store(k.ID, h)
+	return h, nil
 }
 
 // ErrInvalid wraps every reason a token is refused; the reason is for logs.
 var ErrInvalid = errors.New("invalid access token")
 
-// Verify checks a parsed token against the public key its kid names, the
-// expected issuer and audience and the time, and returns its claims.
-func Verify(tok *jwt.JSONWebToken, key crypto.PublicKey, iss, aud string, now time.Time) (Claims, error) {
+// Verify checks a parsed token against the published key its kid names,
+// the expected issuer and audience and the time, and returns its claims.
+// The token must name the key's algorithm, one of signing.Algorithms: a
+// token cannot choose how it is checked.
+func Verify(tok *jwt.JSONWebToken, key jose.JSONWebKey, iss, aud string, now time.Time) (Claims, error) {
 	var c Claims
-	if len(tok.Headers) != 1 || tok.Headers[0].Algorithm != string(Algorithm) {
-		return c, fmt.Errorf("%w: not %s", ErrInvalid, Algorithm)
+	alg := jose.SignatureAlgorithm(key.Algorithm)
+	if len(tok.Headers) != 1 || tok.Headers[0].Algorithm != string(alg) || !slices.Contains(signing.Algorithms, alg) {
+		return c, fmt.Errorf("%w: alg is not its key's (%s)", ErrInvalid, key.Algorithm)
 	}
 	if typ, _ := tok.Headers[0].ExtraHeaders[jose.HeaderType].(string); !strings.EqualFold(strings.TrimPrefix(strings.ToLower(typ), "application/"), Type) {
 		return c, fmt.Errorf("%w: typ is not %s", ErrInvalid, Type)
 	}
-	if err := tok.Claims(key, &c); err != nil {
+	if err := tok.Claims(key.Key, &c); err != nil {
 		return c, fmt.Errorf("%w: bad signature", ErrInvalid)
 	}
 	if err := c.ValidateWithLeeway(jwt.Expected{Issuer: iss, AnyAudience: jwt.Audience{aud}, Time: now}, Leeway); err != nil {

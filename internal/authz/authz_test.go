@@ -52,12 +52,16 @@ type fixture struct {
 	idpFetches int
 }
 
-func newFixture(t testing.TB) *fixture {
+func newFixture(t testing.TB) *fixture { return newFixtureFor(t, signing.RS256) }
+
+// newFixtureFor is a token endpoint and an authorizer whose signing key is
+// of alg.
+func newFixtureFor(t testing.TB, alg jose.SignatureAlgorithm) *fixture {
 	t.Helper()
 	f := &fixture{backend: testenv.Embedded(t), clock: testenv.NewClock()}
 	f.svc = f.backend.Service()
 	var err error
-	if f.key, err = signing.Generate(); err != nil {
+	if f.key, err = signing.Generate(alg); err != nil {
 		t.Fatal(err)
 	}
 	keys := &signing.Cache[signing.KeySet]{Source: signing.Fixed(signing.KeySet{Current: f.key}), MaxAge: time.Hour, MinRefresh: time.Minute}
@@ -166,13 +170,27 @@ func with(m map[string]any, kv ...any) map[string]any {
 	return c
 }
 
+// TestOwnTokens runs with a signing key of each algorithm: a token must
+// name its key's algorithm, so one of the other, even under the key's kid,
+// is refused.
 func TestOwnTokens(t *testing.T) {
-	f := newFixture(t)
+	for _, alg := range signing.Algorithms {
+		t.Run(string(alg), func(t *testing.T) { testOwnTokens(t, alg) })
+	}
+}
+
+func testOwnTokens(t *testing.T, alg jose.SignatureAlgorithm) {
+	f := newFixtureFor(t, alg)
 	manager := f.module(t, "manager", module.ScopeManage, "orders.read")
 	client := f.module(t, "client", "orders.read")
 	now := f.clock.Now()
-	pemless, _ := signing.Generate() // a key of another issuer
-	pubDER, _ := x509.MarshalPKIXPublicKey(&f.key.Private.PublicKey)
+	pemless, _ := signing.Generate(alg) // a key of another issuer
+	otherAlg := signing.ES256
+	if alg == signing.ES256 {
+		otherAlg = signing.RS256
+	}
+	other, _ := signing.Generate(otherAlg)
+	pubDER, _ := x509.MarshalPKIXPublicKey(f.key.Private.Public())
 	good := ownClaims(now, client, "orders.read")
 
 	tests := []struct {
@@ -191,18 +209,19 @@ func TestOwnTokens(t *testing.T) {
 		{"garbage", "Bearer %%%", false, ""},
 		{"alg none", "Bearer " + noneToken(good), false, ""},
 		{"HS256 with the public key as secret", "Bearer " + sign(t, jose.HS256, pubDER, f.key.ID, "at+jwt", good), false, ""},
-		{"key of another issuer, same kid", "Bearer " + sign(t, jose.RS256, pemless.Private, f.key.ID, "at+jwt", good), false, ""},
+		{"key of another issuer, same kid", "Bearer " + sign(t, alg, pemless.Private, f.key.ID, "at+jwt", good), false, ""},
+		{"the other algorithm, same kid", "Bearer " + sign(t, otherAlg, other.Private, f.key.ID, "at+jwt", good), false, ""},
 		{"tampered payload", "Bearer " + tamper(t, f.issue(t, client, ""), "tenant_id", "globex"), false, ""},
-		{"unknown kid", "Bearer " + sign(t, jose.RS256, f.key.Private, "kid-nobody-has", "at+jwt", good), false, ""},
-		{"typ JWT instead of at+jwt", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "JWT", good), false, ""},
-		{"wrong issuer", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "at+jwt", with(good, "iss", "https://evil.test")), false, ""},
-		{"wrong audience", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "at+jwt", with(good, "aud", "someone-else")), false, ""},
-		{"expired", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "at+jwt", with(good, "exp", now.Add(-time.Hour).Unix())), false, ""},
-		{"no exp", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "at+jwt", with(good, "exp", nil)), false, ""},
-		{"not yet valid", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "at+jwt", with(good, "nbf", now.Add(time.Hour).Unix())), false, ""},
-		{"unknown client", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "at+jwt", with(good, "client_id", "ghost", "sub", "ghost")), false, ""},
-		{"tenant differs from the module's", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "at+jwt", with(good, "tenant_id", "globex")), false, ""},
-		{"validly signed with our key", "Bearer " + sign(t, jose.RS256, f.key.Private, f.key.ID, "at+jwt", good), true, caller.Client},
+		{"unknown kid", "Bearer " + sign(t, alg, f.key.Private, "kid-nobody-has", "at+jwt", good), false, ""},
+		{"typ JWT instead of at+jwt", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "JWT", good), false, ""},
+		{"wrong issuer", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", with(good, "iss", "https://evil.test")), false, ""},
+		{"wrong audience", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", with(good, "aud", "someone-else")), false, ""},
+		{"expired", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", with(good, "exp", now.Add(-time.Hour).Unix())), false, ""},
+		{"no exp", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", with(good, "exp", nil)), false, ""},
+		{"not yet valid", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", with(good, "nbf", now.Add(time.Hour).Unix())), false, ""},
+		{"unknown client", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", with(good, "client_id", "ghost", "sub", "ghost")), false, ""},
+		{"tenant differs from the module's", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", with(good, "tenant_id", "globex")), false, ""},
+		{"validly signed with our key", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", good), true, caller.Client},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -338,11 +357,13 @@ func TestKeyRotationIsPickedUpOnUnknownKid(t *testing.T) {
 	if !f.decide(t, "Bearer "+f.issue(t, c, "")).IsAuthorized {
 		t.Fatal("token of the current key refused")
 	}
-	next, _ := signing.Generate()
+	// the rotation also changes the algorithm, RS256 to ES256: both keys
+	// are published, so tokens of either verify
+	next, _ := signing.Generate(signing.ES256)
 	src.mu.Lock()
 	src.set = signing.KeySet{Current: next, Previous: &f.key}
 	src.mu.Unlock()
-	tok := sign(t, jose.RS256, next.Private, next.ID, "at+jwt", ownClaims(f.clock.Now(), c, ""))
+	tok := sign(t, jose.ES256, next.Private, next.ID, "at+jwt", ownClaims(f.clock.Now(), c, ""))
 	if f.decide(t, "Bearer "+tok).IsAuthorized {
 		t.Fatal("accepted a new kid within MinRefresh of the last load: refreshes are not bounded")
 	}

@@ -31,6 +31,7 @@ const (
 	EnvIdPManagerRole = "IDP_MANAGER_ROLE"
 	EnvPortalClientID = "PORTAL_CLIENT_ID"
 	EnvAuditRetention = "AUDIT_RETENTION_DAYS"
+	EnvTokenAlgorithm = "ACCESS_TOKEN_ALGORITHM"
 )
 
 // DefaultAuditRetention is AuditRetention when AUDIT_RETENTION_DAYS is
@@ -57,6 +58,9 @@ type Config struct {
 	Issuer           string        // iss of access tokens; empty: https://<API domain>
 	Audience         string        // aud of access tokens; empty: the issuer
 	TokenLifetime    time.Duration // zero: the token endpoint's default
+	// TokenAlgorithm is what the rotation function makes new signing keys
+	// for (signing.ParseAlgorithm checks it); empty: RS256.
+	TokenAlgorithm string
 	// ClientCacheTTL is how long the token endpoint and the authorizer
 	// trust what they read of a module: the one bound on how long a
 	// disabled, deleted or narrowed module keeps working. Zero: no cache.
@@ -93,6 +97,7 @@ func FromEnv(required ...string) (Config, error) {
 		PortalClientID:   os.Getenv(EnvPortalClientID),
 		Issuer:           strings.TrimSuffix(os.Getenv(EnvIssuer), "/"),
 		Audience:         os.Getenv(EnvAudience),
+		TokenAlgorithm:   os.Getenv(EnvTokenAlgorithm),
 		ClientCacheTTL:   DefaultClientCache,
 		KeyCacheTTL:      DefaultKeyCache,
 		AuditRetention:   DefaultAuditRetention,

@@ -3,6 +3,7 @@
 package localgateway_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -39,8 +40,9 @@ func jwtHeaderAndClaims(t *testing.T, tok string) (header, claims map[string]any
 
 // TestDeployedKeyRotation rotates the signing key through Secrets Manager,
 // as its schedule does: tokens signed before still pass the authorizer,
-// new tokens carry the new kid (within KeyCacheSeconds), the JWKS lists
-// both, and the secret's stages are AWS's.
+// new tokens carry the new kid (within KeyCacheSeconds) and the algorithm
+// of the stack's AccessTokenAlgorithm (WANT_TOKEN_ALG, default RS256), the
+// JWKS lists both keys, and the secret's stages are AWS's.
 func TestDeployedKeyRotation(t *testing.T) {
 	d := deployed(t)
 	base := "http://" + d.Host
@@ -68,6 +70,10 @@ func TestDeployedKeyRotation(t *testing.T) {
 		after = token(t, base, d.ManagerClientID, d.ManagerClientSecret, oauth2.AuthStyleInHeader)
 		h, _ := jwtHeaderAndClaims(t, after)
 		newKid, _ = h["kid"].(string)
+	}
+	wantAlg := cmp.Or(os.Getenv("WANT_TOKEN_ALG"), "RS256")
+	if h, _ := jwtHeaderAndClaims(t, after); h["alg"] != wantAlg {
+		t.Errorf("token after the rotation signed with %v, want %s", h["alg"], wantAlg)
 	}
 	for name, tok := range map[string]string{"signed before the rotation": before, "signed after": after} {
 		if a := call(t, "GET", modules, tok, ""); a.status != 200 {

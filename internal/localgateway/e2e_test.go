@@ -2,6 +2,7 @@ package localgateway_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -31,7 +32,9 @@ func serve(t *testing.T, o localgateway.Options) (*localgateway.Stack, string) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
 	o.Template = "../../template.yaml"
-	o.Issuer = srv.URL
+	if o.Issuer == "" {
+		o.Issuer = srv.URL
+	}
 	if o.Table == "" {
 		o.Table, o.SecretPrefix = "modules-local", "modules-local/modules"
 	}
@@ -216,7 +219,9 @@ func refused(t *testing.T, url, tok string) bool {
 
 func TestDataDirKeepsDataAcrossRestarts(t *testing.T) {
 	dir := t.TempDir()
-	opts := localgateway.Options{DataDir: dir, Bootstrap: localgateway.Bootstrap{Tenant: "acme"}}
+	// one issuer across the restarts, as a deployment has, so that tokens
+	// of one run are good in the next
+	opts := localgateway.Options{DataDir: dir, Issuer: "https://modules.example.test", Bootstrap: localgateway.Bootstrap{Tenant: "acme"}}
 	s1, base1 := serve(t, opts)
 	secret1 := s1.Manager.ClientSecret
 	mgr := token(t, base1, s1.Manager.ClientID, secret1, oauth2.AuthStyleInHeader)
@@ -242,8 +247,33 @@ func TestDataDirKeepsDataAcrossRestarts(t *testing.T) {
 	if info, err := os.Stat(dir + "/secrets.json"); err != nil || info.Mode().Perm() != 0o600 {
 		t.Errorf("secrets.json: %v, mode %v; want 0600", err, info.Mode().Perm())
 	}
-	// a wrong bootstrap secret for the existing manager is refused
 	s2.Close()
+
+	// a change of algorithm, as AccessTokenAlgorithm ES256 and a rotation:
+	// the new key signs, the old stays published, a token of each is let in
+	es := opts
+	es.TokenAlgorithm = "ES256"
+	s3, base3 := serve(t, es)
+	jwks := call(t, "GET", base3+"/.well-known/jwks.json", "", "")
+	var algs []string
+	for _, k := range jwks.body["keys"].([]any) {
+		algs = append(algs, fmt.Sprint(k.(map[string]any)["alg"]))
+	}
+	if got := strings.Join(algs, " "); got != "ES256 RS256" {
+		t.Errorf("JWKS after the change holds %s; want ES256 (current) and RS256 (previous)", got)
+	}
+	mgr3 := token(t, base3, s1.Manager.ClientID, secret1, oauth2.AuthStyleInHeader)
+	if alg := headerAlg(t, mgr3); alg != "ES256" {
+		t.Errorf("token after the change signed with %s, want ES256", alg)
+	}
+	for name, tok := range map[string]string{"RS256 (before)": mgr2, "ES256 (after)": mgr3} {
+		if a := call(t, "GET", base3+"/tenants/acme/modules", tok, ""); a.status != 200 {
+			t.Errorf("%s token after the change: %d, want 200", name, a.status)
+		}
+	}
+	s3.Close()
+
+	// a wrong bootstrap secret for the existing manager is refused
 	o := opts
 	o.Bootstrap.ClientSecret = "not-the-managers-secret"
 	if _, err := localgateway.Start(context.Background(), withTemplate(o)); err == nil || !strings.Contains(err.Error(), "not the secret") {
@@ -272,6 +302,17 @@ func withTemplate(o localgateway.Options) localgateway.Options {
 	o.Template, o.Table, o.SecretPrefix = "../../template.yaml", "modules-local", "modules-local/modules"
 	o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	return o
+}
+
+// headerAlg is the alg a compact JWS names.
+func headerAlg(t *testing.T, tok string) string {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(strings.SplitN(tok, ".", 2)[0])
+	var h struct{ Alg string }
+	if err != nil || json.Unmarshal(b, &h) != nil {
+		t.Fatalf("token header %v", err)
+	}
+	return h.Alg
 }
 
 // kid is the first key ID of the served JWKS.

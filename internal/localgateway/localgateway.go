@@ -10,8 +10,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/modules-service/modules/internal/accesstoken"
 	"log/slog"
 	"net/http"
 	"os"
@@ -19,8 +17,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/go-jose/go-jose/v4"
 	"golang.org/x/time/rate"
 
+	"github.com/modules-service/modules/internal/accesstoken"
 	"github.com/modules-service/modules/internal/apigw"
 	"github.com/modules-service/modules/internal/config"
 	"github.com/modules-service/modules/internal/dynamo"
@@ -50,7 +51,11 @@ type Options struct {
 	// empty: a key generated at start.
 	SigningKeySecret string
 	PublicKeysSecret string
-	ClientCacheTTL   time.Duration
+	// TokenAlgorithm of the generated or kept signing key, as the
+	// template's AccessTokenAlgorithm; empty: RS256. A kept key of the
+	// other algorithm is replaced and stays published as the previous one.
+	TokenAlgorithm string
+	ClientCacheTTL time.Duration
 	// CORSOrigins replaces the origins CORS allows. Empty: the template's
 	// PortalOrigins and any http://localhost:<port> or
 	// http://127.0.0.1:<port> (a frontend's dev server).
@@ -153,8 +158,12 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 // env builds the functions' environment: embedded or on AWS.
 func (s *Stack) env(ctx context.Context, o Options) (wiring.Env, error) {
 	cfg := config.Config{Table: o.Table, SecretPrefix: o.SecretPrefix, Issuer: o.Issuer, ClientCacheTTL: o.ClientCacheTTL, IdP: o.IdP, PortalClientID: o.PortalClientID,
-		SigningKeySecret: o.SigningKeySecret, PublicKeysSecret: o.PublicKeysSecret, IdempotencyKey: o.Table + "/idempotency-key"}
+		SigningKeySecret: o.SigningKeySecret, PublicKeysSecret: o.PublicKeysSecret, IdempotencyKey: o.Table + "/idempotency-key", TokenAlgorithm: o.TokenAlgorithm}
 	env := wiring.Env{Config: cfg, Log: o.Log}
+	alg, err := signing.ParseAlgorithm(o.TokenAlgorithm)
+	if err != nil {
+		return env, err
+	}
 	if o.AWS {
 		s.Mode = "AWS services (default SDK configuration)"
 		awsCfg, note, err := wiring.ToolAWSConfig(ctx)
@@ -171,11 +180,11 @@ func (s *Stack) env(ctx context.Context, o Options) (wiring.Env, error) {
 		}
 		switch {
 		case o.SigningKeySecret == "":
-			k, err := signing.Generate()
+			k, err := signing.Generate(alg)
 			if err != nil {
 				return env, err
 			}
-			env.SigningKeys, env.PublicKeys = fixedKeys(k)
+			env.SigningKeys, env.PublicKeys = fixedKeys(signing.KeySet{Current: k})
 		case o.PublicKeysSecret == "":
 			return env, errors.New("with a signing-key secret, name the public keys secret the rotation publishes to as well")
 		}
@@ -188,11 +197,11 @@ func (s *Stack) env(ctx context.Context, o Options) (wiring.Env, error) {
 	s.closers = append(s.closers, db.Close)
 	secrets := &inmem.Secrets{}
 	env.DynamoDB, env.Secrets, env.Clients = db.client, secrets, wiring.ClientCache(cfg, db.client)
-	key, err := s.persist(o, db, secrets)
+	keys, err := s.persist(o, alg, db, secrets)
 	if err != nil {
 		return env, err
 	}
-	env.SigningKeys, env.PublicKeys = fixedKeys(key)
+	env.SigningKeys, env.PublicKeys = fixedKeys(keys)
 	s.Mode = "embedded (minidyn DynamoDB server in process, in-memory secrets)"
 	if o.DataDir != "" {
 		s.Mode += ", data kept in " + o.DataDir
@@ -213,46 +222,54 @@ func ensureIdempotencyKey(ctx context.Context, env wiring.Env) error {
 	return nil
 }
 
-// fixedKeys are a generated key and its public part, as the rotation
-// function would publish it.
-func fixedKeys(k signing.Key) (signing.Source[signing.KeySet], signing.Source[signing.PublicKeys]) {
-	set := signing.KeySet{Current: k}
+// fixedKeys are a key set and its public part, as the rotation function
+// would publish it.
+func fixedKeys(set signing.KeySet) (signing.Source[signing.KeySet], signing.Source[signing.PublicKeys]) {
 	return signing.Fixed(set), signing.Fixed(set.Public())
 }
 
 // persist loads the data directory, if any, and arranges for it to be
-// saved every few seconds and on Close. It returns the signing key.
-func (s *Stack) persist(o Options, db *embeddedDB, secrets *inmem.Secrets) (signing.Key, error) {
+// saved every few seconds and on Close. It returns the signing keys: the
+// kept key, or a new one of alg that the kept one, of another algorithm,
+// stays published beside until the next restart.
+func (s *Stack) persist(o Options, alg jose.SignatureAlgorithm, db *embeddedDB, secrets *inmem.Secrets) (signing.KeySet, error) {
 	if o.DataDir == "" {
-		return signing.Generate()
+		k, err := signing.Generate(alg)
+		return signing.KeySet{Current: k}, err
 	}
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
-		return signing.Key{}, err
+		return signing.KeySet{}, err
 	}
 	var stored string
 	keyFile := filepath.Join(o.DataDir, "signing-key.json")
 	if err := readJSON(keyFile, &stored); err != nil {
-		return signing.Key{}, err
+		return signing.KeySet{}, err
 	}
+	var keys signing.KeySet
 	key, err := signing.Parse(stored)
-	if stored == "" {
-		if key, err = signing.Generate(); err == nil {
+	if stored == "" || (err == nil && key.Algorithm != alg) {
+		if stored != "" {
+			previous := key
+			keys.Previous = &previous
+		}
+		if key, err = signing.Generate(alg); err == nil {
 			stored, err = key.Marshal()
 		}
 		if err == nil {
 			err = writeJSON(keyFile, stored)
 		}
 	}
+	keys.Current = key
 	if err != nil {
-		return signing.Key{}, fmt.Errorf("signing key in %s: %w", keyFile, err)
+		return signing.KeySet{}, fmt.Errorf("signing key in %s: %w", keyFile, err)
 	}
 	snap := inmem.Snapshot{}
 	if err := readJSON(filepath.Join(o.DataDir, "secrets.json"), &snap); err != nil {
-		return signing.Key{}, err
+		return signing.KeySet{}, err
 	}
 	secrets.Import(snap)
 	if err := db.load(o.DataDir, o.Table); err != nil {
-		return signing.Key{}, fmt.Errorf("load %s: %w", o.DataDir, err)
+		return signing.KeySet{}, fmt.Errorf("load %s: %w", o.DataDir, err)
 	}
 	save := func() {
 		err := errors.Join(db.save(o.DataDir, o.Table), writeJSON(filepath.Join(o.DataDir, "secrets.json"), secrets.Export()))
@@ -275,7 +292,7 @@ func (s *Stack) persist(o Options, db *embeddedDB, secrets *inmem.Secrets) (sign
 	}()
 	// Closers run last-in first-out: save before the database stops.
 	s.closers = append(s.closers, func() { close(stop); save() })
-	return key, nil
+	return keys, nil
 }
 
 // Close saves what is to be kept and stops the embedded services.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/lestrrat-go/jwx/v3/jws"
 	"github.com/lestrrat-go/jwx/v3/jwt"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -28,72 +29,77 @@ import (
 // TestClientCredentialsFlow drives the endpoint over HTTP with
 // golang.org/x/oauth2/clientcredentials in both auth styles, and verifies the
 // token with an independent JOSE library (lestrrat-go/jwx) against the
-// served JWKS, on the embedded stack and on moto.
+// served JWKS, on the embedded stack and on moto, with a key of each
+// algorithm.
 func TestClientCredentialsFlow(t *testing.T) {
-	testenv.All(t, func(t *testing.T, b testenv.Backend) {
-		ctx := context.Background()
-		key, err := signing.Generate()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var h http.Handler
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-		defer srv.Close()
-		dummy, _ := testenv.FastHasher.Hash("dummy")
-		h = oauth.NewEndpoint(oauth.Config{Issuer: srv.URL, Audience: "https://api.example.test"}, oauth.Deps{
-			Clients: b.Clients(), Hashes: b.Hashes, Limits: b.Limits(), Verifier: testenv.FastHasher, DummyHash: dummy,
-			Keys: &signing.Cache[signing.KeySet]{Source: signing.Fixed(signing.KeySet{Current: key}), MaxAge: time.Hour},
-		}).Handler()
+	for _, alg := range signing.Algorithms {
+		t.Run(string(alg), func(t *testing.T) {
+			testenv.All(t, func(t *testing.T, b testenv.Backend) {
+				ctx := context.Background()
+				key, err := signing.Generate(alg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var h http.Handler
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+				defer srv.Close()
+				dummy, _ := testenv.FastHasher.Hash("dummy")
+				h = oauth.NewEndpoint(oauth.Config{Issuer: srv.URL, Audience: "https://api.example.test"}, oauth.Deps{
+					Clients: b.Clients(), Hashes: b.Hashes, Limits: b.Limits(), Verifier: testenv.FastHasher, DummyHash: dummy,
+					Keys: &signing.Cache[signing.KeySet]{Source: signing.Fixed(signing.KeySet{Current: key}), MaxAge: time.Hour},
+				}).Handler()
 
-		c, _, err := b.Service().Create(ctx, "acme", moduleInput("billing", trickySecret, "orders.read", "orders.write"), "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var meta oauth.Metadata
-		getJSON(t, srv.URL+"/.well-known/oauth-authorization-server", &meta)
-		want := meta
-		want.Issuer, want.TokenEndpoint, want.JWKSURI = srv.URL, srv.URL+"/oauth2/token", srv.URL+"/.well-known/jwks.json"
-		want.GrantTypesSupported = []string{"client_credentials"}
-		want.TokenEndpointAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post"}
-		if diff := cmp.Diff(want, meta); diff != "" {
-			t.Errorf("metadata (-want +got):\n%s", diff)
-		}
-		set, err := jwk.Fetch(ctx, meta.JWKSURI)
-		if err != nil {
-			t.Fatalf("fetch JWKS: %v", err)
-		}
-		if k, ok := set.Key(0); !ok || set.Len() != 1 {
-			t.Errorf("JWKS holds %d keys", set.Len())
-		} else if kid, _ := k.KeyID(); kid != key.ID {
-			t.Errorf("JWKS kid %q, want %q", kid, key.ID)
-		}
-		for _, style := range []oauth2.AuthStyle{oauth2.AuthStyleInHeader, oauth2.AuthStyleInParams} {
-			cfg := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: trickySecret, TokenURL: meta.TokenEndpoint, Scopes: []string{"orders.read"}, AuthStyle: style}
-			tok, err := cfg.Token(ctx)
-			if err != nil {
-				t.Fatalf("style %v: %v", style, err)
-			}
-			parsed, err := jwt.Parse([]byte(tok.AccessToken), jwt.WithKeySet(set), jwt.WithIssuer(meta.Issuer),
-				jwt.WithAudience("https://api.example.test"), jwt.WithSubject(c.ClientID), jwt.WithValidate(true))
-			if err != nil {
-				t.Fatalf("style %v: token does not verify against the served JWKS: %v", style, err)
-			}
-			var tenant, scope string
-			if err := parsed.Get("tenant_id", &tenant); err != nil || tenant != "acme" {
-				t.Errorf("tenant_id %q, %v", tenant, err)
-			}
-			if err := parsed.Get("scope", &scope); err != nil || scope != "orders.read" {
-				t.Errorf("scope %q, %v", scope, err)
-			}
-			if tok.Expiry.Before(time.Now().Add(59 * time.Minute)) {
-				t.Errorf("expiry %v: want about an hour", tok.Expiry)
-			}
-		}
-		wrong := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: "wrong-wrong-wrong-1", TokenURL: meta.TokenEndpoint}
-		if _, err := wrong.Token(ctx); err == nil {
-			t.Error("a wrong secret got a token")
-		}
-	})
+				c, _, err := b.Service().Create(ctx, "acme", moduleInput("billing", trickySecret, "orders.read", "orders.write"), "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				var meta oauth.Metadata
+				getJSON(t, srv.URL+"/.well-known/oauth-authorization-server", &meta)
+				want := meta
+				want.Issuer, want.TokenEndpoint, want.JWKSURI = srv.URL, srv.URL+"/oauth2/token", srv.URL+"/.well-known/jwks.json"
+				want.GrantTypesSupported = []string{"client_credentials"}
+				want.TokenEndpointAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post"}
+				if diff := cmp.Diff(want, meta); diff != "" {
+					t.Errorf("metadata (-want +got):\n%s", diff)
+				}
+				set, err := jwk.Fetch(ctx, meta.JWKSURI)
+				if err != nil {
+					t.Fatalf("fetch JWKS: %v", err)
+				}
+				if k, ok := set.Key(0); !ok || set.Len() != 1 {
+					t.Errorf("JWKS holds %d keys", set.Len())
+				} else if kid, _ := k.KeyID(); kid != key.ID {
+					t.Errorf("JWKS kid %q, want %q", kid, key.ID)
+				}
+				for _, style := range []oauth2.AuthStyle{oauth2.AuthStyleInHeader, oauth2.AuthStyleInParams} {
+					cfg := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: trickySecret, TokenURL: meta.TokenEndpoint, Scopes: []string{"orders.read"}, AuthStyle: style}
+					tok, err := cfg.Token(ctx)
+					if err != nil {
+						t.Fatalf("style %v: %v", style, err)
+					}
+					parsed, err := jwt.Parse([]byte(tok.AccessToken), jwt.WithKeySet(set), jwt.WithIssuer(meta.Issuer),
+						jwt.WithAudience("https://api.example.test"), jwt.WithSubject(c.ClientID), jwt.WithValidate(true))
+					if err != nil {
+						t.Fatalf("style %v: token does not verify against the served JWKS: %v", style, err)
+					}
+					var tenant, scope string
+					if err := parsed.Get("tenant_id", &tenant); err != nil || tenant != "acme" {
+						t.Errorf("tenant_id %q, %v", tenant, err)
+					}
+					if err := parsed.Get("scope", &scope); err != nil || scope != "orders.read" {
+						t.Errorf("scope %q, %v", scope, err)
+					}
+					if tok.Expiry.Before(time.Now().Add(59 * time.Minute)) {
+						t.Errorf("expiry %v: want about an hour", tok.Expiry)
+					}
+				}
+				wrong := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: "wrong-wrong-wrong-1", TokenURL: meta.TokenEndpoint}
+				if _, err := wrong.Token(ctx); err == nil {
+					t.Error("a wrong secret got a token")
+				}
+			})
+		})
+	}
 }
 
 func TestJWKSPublishesCurrentAndPrevious(t *testing.T) {
@@ -151,11 +157,12 @@ func jwtAuthorizer(ctx context.Context, issuer, audience string, routeScopes []s
 	if err != nil {
 		return err
 	}
-	for i := range set.Len() {
-		k, _ := set.Key(i)
-		if k.KeyType() != jwa.RSA() {
-			return fmt.Errorf("key %d is %s: API Gateway's JWT authorizer takes RSA keys only", i, k.KeyType())
-		}
+	// "Currently, only RSA-based algorithms are supported" (the HTTP API
+	// developer guide; REST API JWT authorizers take ES256 too)
+	if msg, err := jws.Parse([]byte(token)); err != nil {
+		return err
+	} else if alg, _ := msg.Signatures()[0].ProtectedHeaders().Algorithm(); alg != jwa.RS256() {
+		return fmt.Errorf("token signed with %s: HTTP API JWT authorizers take RSA algorithms only", alg)
 	}
 	tok, err := jwt.Parse([]byte(token), jwt.WithKeySet(set), jwt.WithIssuer(issuer), jwt.WithAudience(audience), jwt.WithValidate(true))
 	if err != nil {
@@ -180,7 +187,7 @@ func jwtAuthorizer(ctx context.Context, issuer, audience string, routeScopes []s
 func TestAPIGatewayJWTAuthorizerAcceptsOurTokens(t *testing.T) {
 	ctx := context.Background()
 	b := testenv.Embedded(t)
-	key, _ := signing.Generate()
+	key, _ := signing.Generate(signing.RS256)
 	var h http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	defer srv.Close()
@@ -199,8 +206,10 @@ func TestAPIGatewayJWTAuthorizerAcceptsOurTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, _ := signing.Generate()
+	other, _ := signing.Generate(signing.RS256)
 	forged, _ := accesstoken.Issue(other, srv.URL, audience, c.ClientID, "acme", []string{"orders.read"}, time.Now(), time.Hour)
+	ec, _ := signing.Generate(signing.ES256)
+	es256, _ := accesstoken.Issue(ec, srv.URL, audience, c.ClientID, "acme", []string{"orders.read"}, time.Now(), time.Hour)
 	expired, _ := accesstoken.Issue(key, srv.URL, audience, c.ClientID, "acme", []string{"orders.read"}, time.Now().Add(-2*time.Hour), time.Hour)
 	for _, tt := range []struct {
 		name, issuer, audience, token string
@@ -214,6 +223,7 @@ func TestAPIGatewayJWTAuthorizerAcceptsOurTokens(t *testing.T) {
 		{"another audience", srv.URL, "https://billing.example.test", tok.AccessToken, nil, false},
 		{"signed by a key not in the JWKS", srv.URL, audience, forged, nil, false},
 		{"expired", srv.URL, audience, expired, nil, false},
+		{"ES256 (AccessTokenAlgorithm ES256): refused by an HTTP API", srv.URL, audience, es256, nil, false},
 	} {
 		err := jwtAuthorizer(ctx, tt.issuer, tt.audience, tt.scopes, tt.token)
 		if (err == nil) != tt.ok {

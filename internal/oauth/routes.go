@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/modules-service/modules/internal/accesstoken"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/obs"
+	"github.com/modules-service/modules/internal/signing"
 )
 
 // Routes of the token function.
@@ -64,7 +64,8 @@ type Metadata struct {
 	// find jwks_uri there. No authorization endpoint and no ID tokens
 	// exist, so authorization_endpoint is left out rather than invented;
 	// sub is the client ID for everyone ("public"), and RS256 is what
-	// Discovery requires to be listed and what every token uses.
+	// Discovery requires to be listed (access tokens name their algorithm,
+	// RS256 or ES256, and the JWKS says it of each key).
 	SubjectTypesSupported []string `json:"subject_types_supported,omitempty"`
 	IDTokenSigningAlgs    []string `json:"id_token_signing_alg_values_supported,omitempty"`
 }
@@ -88,7 +89,7 @@ func (e *Endpoint) serveMetadata(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.URL.Path == "/.well-known/openid-configuration" {
 		m.SubjectTypesSupported = []string{"public"}
-		m.IDTokenSigningAlgs = []string{string(accesstoken.Algorithm)}
+		m.IDTokenSigningAlgs = []string{string(signing.RS256)}
 	}
 	_ = json.NewEncoder(w).Encode(m)
 }

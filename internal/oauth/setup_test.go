@@ -67,11 +67,11 @@ func newFixtureOn(t testing.TB, b testenv.Backend) *fixture {
 	f.svc.Now = f.clock.Now // one clock, so trails order as things happened
 	f.verifier = &countingVerifier{Verifier: testenv.FastHasher}
 	dummy, _ := testenv.FastHasher.Hash("dummy secret nobody has")
-	cur, err := signing.Generate()
+	cur, err := signing.Generate(signing.RS256)
 	if err != nil {
 		t.Fatal(err)
 	}
-	prev, _ := signing.Generate()
+	prev, _ := signing.Generate(signing.RS256)
 	f.keys = signing.KeySet{Current: cur, Previous: &prev}
 	f.dummy = dummy
 	f.handler = f.instance()

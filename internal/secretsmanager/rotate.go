@@ -47,11 +47,15 @@ type Rotation struct {
 	// PublicKeysSecret receives the JWKS of the current, pending and
 	// previous keys, which verifiers read instead of the private key.
 	PublicKeysSecret string
+	// Algorithm of the keys a rotation makes; empty: RS256. A rotation
+	// after a change publishes the new key beside the previous one of the
+	// old algorithm, so tokens of both verify until the old ones expire.
+	Algorithm jose.SignatureAlgorithm
 }
 
 // Rotate performs one step of a Secrets Manager rotation of the signing
 // key. Every step is idempotent, as Secrets Manager may retry it:
-//   - createSecret puts a new RSA key as AWSPENDING;
+//   - createSecret puts a new key of Algorithm as AWSPENDING;
 //   - setSecret publishes the public keys with the pending one, before it
 //     signs anything, so verifiers know it when it does;
 //   - testSecret checks the pending key parses;
@@ -95,7 +99,11 @@ func (r Rotation) create(ctx context.Context, e RotationEvent) error {
 	case !errors.As(err, &missing) && !isNoKey(err):
 		return err
 	}
-	k, err := signing.Generate()
+	alg := r.Algorithm
+	if alg == "" {
+		alg = signing.RS256
+	}
+	k, err := signing.Generate(alg)
 	if err != nil {
 		return err
 	}

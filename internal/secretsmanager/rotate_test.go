@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/modules-service/modules/internal/secretsmanager"
+	"github.com/modules-service/modules/internal/signing"
 	"github.com/modules-service/modules/internal/testing/testenv"
 )
 
@@ -51,6 +52,8 @@ func testRotationKeepsPreviousKey(t *testing.T, b testenv.Backend) {
 	if err != nil || first.Previous != nil {
 		t.Fatalf("after the first rotation: %+v, %v; want a current key and no previous", first, err)
 	}
+	// the operator changes AccessTokenAlgorithm: the next key is ES256
+	rotation.Algorithm = signing.ES256
 	rotate("00000000-0000-4000-8000-000000000002")
 	second, err := keys.Load(ctx)
 	if err != nil {
@@ -62,6 +65,9 @@ func testRotationKeepsPreviousKey(t *testing.T, b testenv.Backend) {
 	if second.Previous == nil || second.Previous.ID != first.Current.ID {
 		t.Fatalf("after the second rotation the previous key is %+v; want %s", second.Previous, first.Current.ID)
 	}
+	if first.Current.Algorithm != signing.RS256 || second.Current.Algorithm != signing.ES256 {
+		t.Errorf("keys for %s then %s; want RS256 (the default) then ES256", first.Current.Algorithm, second.Current.Algorithm)
+	}
 	if jwks := second.JWKS(); len(jwks.Keys) != 2 {
 		t.Errorf("JWKS has %d keys, want current and previous", len(jwks.Keys))
 	}
@@ -70,9 +76,9 @@ func testRotationKeepsPreviousKey(t *testing.T, b testenv.Backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{second.Current.ID, first.Current.ID} {
-		if _, ok := pub.Key(k); !ok {
-			t.Errorf("key %s is not published after the second rotation", k)
+	for _, k := range []signing.Key{second.Current, first.Current} { // both algorithms, while old tokens live
+		if got, ok := pub.Key(k.ID); !ok || got.Algorithm != string(k.Algorithm) {
+			t.Errorf("key %s (%s) is not published for its algorithm after the second rotation: %+v", k.ID, k.Algorithm, got)
 		}
 	}
 	for _, k := range pub.Set.Keys {

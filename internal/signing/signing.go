@@ -1,12 +1,20 @@
-// Package signing holds the RSA keys that sign this service's access
-// tokens: how a key is stored in its Secrets Manager secret, how the current
-// and previous keys are loaded and refreshed, and how their public parts
-// are published as a JWKS for verifiers that must never see a private key.
+// Package signing holds the keys that sign this service's access tokens:
+// how a key is stored in its Secrets Manager secret, how the current and
+// previous keys are loaded and refreshed, and how their public parts are
+// published as a JWKS for verifiers that must never see a private key.
+//
+// A key is RSA-2048 for RS256 (the default: RFC 9068 requires verifiers to
+// support it, and HTTP API JWT authorizers accept RSA only) or ECDSA P-256
+// for ES256 (a small fraction of RSA's signing cost). The algorithm is the
+// key's: a rotation to a key of the other algorithm changes the tokens'
+// algorithm, and the JWKS holds both keys while tokens of the old one live.
 package signing
 
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	_ "crypto/sha256" // registers crypto.SHA256 for thumbprints
@@ -16,19 +24,33 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 )
 
-// Bits is the RSA modulus size of new keys.
+// The algorithms a key may sign with.
+const (
+	RS256 = jose.RS256
+	ES256 = jose.ES256
+)
+
+// Algorithms are the signing algorithms this service issues tokens with,
+// the default first.
+var Algorithms = []jose.SignatureAlgorithm{RS256, ES256}
+
+// Bits is the RSA modulus size of new RS256 keys.
 const Bits = 2048
 
-// Key is one signing key with its key ID.
+// Key is one signing key with its key ID and the algorithm it signs with.
 type Key struct {
-	ID      string
-	Private *rsa.PrivateKey
+	ID        string
+	Algorithm jose.SignatureAlgorithm
+	// Private is an *rsa.PrivateKey for RS256, an *ecdsa.PrivateKey on
+	// P-256 for ES256.
+	Private crypto.Signer
 }
 
 // KeySet is what a verifier trusts and a signer uses: the current key signs;
@@ -39,23 +61,48 @@ type KeySet struct {
 	Previous *Key
 }
 
-// Generate makes a new key whose ID is the RFC 7638 thumbprint of its public part.
-func Generate() (Key, error) {
-	priv, err := rsa.GenerateKey(rand.Reader, Bits)
-	if err != nil {
-		return Key{}, fmt.Errorf("generate RSA key: %w", err)
+// ParseAlgorithm checks a configured algorithm name; empty is RS256.
+func ParseAlgorithm(name string) (jose.SignatureAlgorithm, error) {
+	if name == "" {
+		return RS256, nil
 	}
-	jwk := jose.JSONWebKey{Key: &priv.PublicKey}
+	for _, alg := range Algorithms {
+		if string(alg) == name {
+			return alg, nil
+		}
+	}
+	return "", fmt.Errorf("signing algorithm %q: want RS256 or ES256", name)
+}
+
+// Generate makes a new key for alg whose ID is the RFC 7638 thumbprint of
+// its public part.
+func Generate(alg jose.SignatureAlgorithm) (Key, error) {
+	var priv crypto.Signer
+	var err error
+	switch alg {
+	case RS256:
+		priv, err = rsa.GenerateKey(rand.Reader, Bits)
+	case ES256:
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	default:
+		return Key{}, fmt.Errorf("generate key: unknown algorithm %q", alg)
+	}
+	if err != nil {
+		return Key{}, fmt.Errorf("generate %s key: %w", alg, err)
+	}
+	jwk := jose.JSONWebKey{Key: priv.Public()}
 	thumb, err := jwk.Thumbprint(crypto.SHA256)
 	if err != nil {
 		return Key{}, fmt.Errorf("thumbprint: %w", err)
 	}
-	return Key{ID: base64.RawURLEncoding.EncodeToString(thumb), Private: priv}, nil
+	return Key{ID: base64.RawURLEncoding.EncodeToString(thumb), Algorithm: alg, Private: priv}, nil
 }
 
-// stored is the JSON kept in one version of the signing-key secret.
+// stored is the JSON kept in one version of the signing-key secret. Keys
+// stored before ES256 existed have no alg: their RSA key says RS256.
 type stored struct {
 	KeyID      string `json:"kid"`
+	Algorithm  string `json:"alg,omitempty"`
 	PrivateKey string `json:"privateKeyPem"`
 }
 
@@ -65,11 +112,12 @@ func (k Key) Marshal() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("encode key: %w", err)
 	}
-	b, err := json.Marshal(stored{KeyID: k.ID, PrivateKey: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))})
+	b, err := json.Marshal(stored{KeyID: k.ID, Algorithm: string(k.Algorithm), PrivateKey: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))})
 	return string(b), err
 }
 
-// Parse decodes a secret's value into a key.
+// Parse decodes a secret's value into a key, and refuses one whose type
+// does not fit its algorithm or is weaker than a new key of it.
 func Parse(value string) (Key, error) {
 	var s stored
 	if err := json.Unmarshal([]byte(value), &s); err != nil || s.KeyID == "" {
@@ -83,11 +131,25 @@ func Parse(value string) (Key, error) {
 	if err != nil {
 		return Key{}, fmt.Errorf("parse signing key: %w", err)
 	}
-	priv, ok := k.(*rsa.PrivateKey)
-	if !ok || priv.N.BitLen() < Bits {
-		return Key{}, errors.New("signing key is not an RSA key of at least 2048 bits")
+	key := Key{ID: s.KeyID, Algorithm: jose.SignatureAlgorithm(s.Algorithm)}
+	switch priv := k.(type) {
+	case *rsa.PrivateKey:
+		if key.Algorithm == "" {
+			key.Algorithm = RS256
+		}
+		if key.Algorithm != RS256 || priv.N.BitLen() < Bits {
+			return Key{}, fmt.Errorf("signing key for %s is an RSA key of %d bits; want RS256 and at least %d", key.Algorithm, priv.N.BitLen(), Bits)
+		}
+		key.Private = priv
+	case *ecdsa.PrivateKey:
+		if key.Algorithm != ES256 || priv.Curve != elliptic.P256() {
+			return Key{}, fmt.Errorf("signing key for %q is an ECDSA key on %s; want ES256 on P-256", key.Algorithm, priv.Curve.Params().Name)
+		}
+		key.Private = priv
+	default:
+		return Key{}, fmt.Errorf("signing key is a %T; want RSA or ECDSA", k)
 	}
-	return Key{ID: s.KeyID, Private: priv}, nil
+	return key, nil
 }
 
 // JWKS returns the public keys of the set (RFC 7517), current first.
@@ -103,7 +165,7 @@ func (ks KeySet) JWKS() jose.JSONWebKeySet {
 func (ks KeySet) Public() PublicKeys { return PublicKeys{Set: ks.JWKS()} }
 
 func publicJWK(k Key) jose.JSONWebKey {
-	return jose.JSONWebKey{Key: &k.Private.PublicKey, KeyID: k.ID, Algorithm: string(jose.RS256), Use: "sig"}
+	return jose.JSONWebKey{Key: k.Private.Public(), KeyID: k.ID, Algorithm: string(k.Algorithm), Use: "sig"}
 }
 
 // PublicKeys is what a verifier trusts: the public keys of the current
@@ -113,14 +175,15 @@ type PublicKeys struct {
 	Set jose.JSONWebKeySet
 }
 
-// Key returns the public key with ID kid, if the set has it.
-func (p PublicKeys) Key(kid string) (crypto.PublicKey, bool) {
+// Key returns the signing key with ID kid, if the set has it: its public
+// key and, in Algorithm, the one algorithm a token of it may name.
+func (p PublicKeys) Key(kid string) (jose.JSONWebKey, bool) {
 	for _, k := range p.Set.Key(kid) {
 		if k.Use == "" || k.Use == "sig" {
-			return k.Key, true
+			return k, true
 		}
 	}
-	return nil, false
+	return jose.JSONWebKey{}, false
 }
 
 // Marshal encodes the set as a JWKS (RFC 7517).
@@ -139,6 +202,9 @@ func ParsePublic(value string) (PublicKeys, error) {
 	for _, k := range set.Keys {
 		if !k.IsPublic() || k.KeyID == "" {
 			return PublicKeys{}, fmt.Errorf("public keys secret holds a private, symmetric or unnamed key %q", k.KeyID)
+		}
+		if !slices.Contains(Algorithms, jose.SignatureAlgorithm(k.Algorithm)) {
+			return PublicKeys{}, fmt.Errorf("public key %q is for %q; want one of %v", k.KeyID, k.Algorithm, Algorithms)
 		}
 	}
 	return PublicKeys{Set: set}, nil

@@ -3,19 +3,21 @@ package wiring
 import (
 	"context"
 	"fmt"
-	"github.com/modules-service/modules/internal/portal"
 	"net/http"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/modules-service/modules/internal/authz"
+	"github.com/modules-service/modules/internal/config"
 	"github.com/modules-service/modules/internal/dynamo"
 	"github.com/modules-service/modules/internal/httpapi"
 	"github.com/modules-service/modules/internal/oauth"
 	"github.com/modules-service/modules/internal/obs"
+	"github.com/modules-service/modules/internal/portal"
 	"github.com/modules-service/modules/internal/secrethash"
 	"github.com/modules-service/modules/internal/secretsmanager"
+	"github.com/modules-service/modules/internal/signing"
 )
 
 // proxied adapts an http.Handler to a payload 2.0 Lambda handler.
@@ -106,9 +108,14 @@ func reaper(_ context.Context, e Env) (lambda.Handler, error) {
 }
 
 func rotateSigningKey(_ context.Context, e Env) (lambda.Handler, error) {
+	alg, err := signing.ParseAlgorithm(e.Config.TokenAlgorithm)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", config.EnvTokenAlgorithm, err)
+	}
+	rotation := secretsmanager.Rotation{SM: e.Rotation, PublicKeysSecret: e.Config.PublicKeysSecret, Algorithm: alg}
 	return lambda.NewHandler(func(ctx context.Context, ev secretsmanager.RotationEvent) error {
 		ctx, line := obs.Start(ctx, "rotate-signing-key")
-		err := secretsmanager.Rotation{SM: e.Rotation, PublicKeysSecret: e.Config.PublicKeysSecret}.Rotate(ctx, ev)
+		err := rotation.Rotate(ctx, ev)
 		line.SetOutcome(outcome(err, ev.Step)) // a step, or failed: the alarm's metric
 		if err != nil {
 			line.Fail("rotation", err)

@@ -75,7 +75,7 @@ func TestEveryFunctionBuilds(t *testing.T) {
 	if _, err := fake.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("idem"), SecretString: aws.String(strings.Repeat("k", 32))}); err != nil {
 		t.Fatal(err)
 	}
-	key, err := signing.Generate()
+	key, err := signing.Generate(signing.RS256)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +97,11 @@ func TestEveryFunctionBuilds(t *testing.T) {
 	}
 	if _, ok := Lookup("no-such-function"); ok {
 		t.Error("Lookup of an unknown function succeeded")
+	}
+	rotation, _ := Lookup("rotate-signing-key")
+	e.Config.TokenAlgorithm = "HS256"
+	if _, err := rotation.New(ctx, e); err == nil || !strings.Contains(err.Error(), config.EnvTokenAlgorithm) {
+		t.Errorf("rotation with %s=HS256: %v; want a start-up error naming the variable", config.EnvTokenAlgorithm, err)
 	}
 	onAWS := FromAWS(cfg, aws.Config{Region: "us-east-1"})
 	deps := reflect.ValueOf(onAWS)

@@ -48,7 +48,7 @@ func NewFixture(ctx context.Context, url string) (*Fixture, error) {
 	if err := dynamo.CreateTable(ctx, db, table); err != nil {
 		return nil, err
 	}
-	key, err := signing.Generate()
+	key, err := signing.Generate(signing.RS256)
 	if err != nil {
 		return nil, err
 	}
