@@ -140,4 +140,3 @@ func TestIssueRefusesAKeyWithoutAlgorithm(t *testing.T) {
 		t.Error("issued with a key of no algorithm")
 	}
 }
-
