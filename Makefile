@@ -10,7 +10,7 @@ GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run deps test venv venv-ministack venv-checkov screenshots bench lambdas clean deploy-local stop-local
+.PHONY: run deps test venv venv-ministack venv-checkov screenshots bench bench-peers lambdas clean deploy-local stop-local
 
 ## run: the whole API on 127.0.0.1:3000 with embedded DynamoDB and secrets
 run:
@@ -66,6 +66,11 @@ screenshots:
 ## bench: benchmarks and measurements (README.md, "Performance")
 bench: venv
 	infra/bench.sh
+
+## bench-peers: the token endpoint beside Keycloak and Ory Hydra on this
+## machine (fetched and built first), written to bench/peers.txt
+bench-peers:
+	infra/bench-peers.sh $(ARGS)
 
 clean:
 	rm -rf .aws-sam bin

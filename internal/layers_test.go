@@ -48,7 +48,9 @@ var mayImport = map[string][]string{
 	"infra/fidelity": nil,
 	// benchmarks
 	"bench/coldstart": {"internal/testing/lambdarie"},
-	"bench/load":      {"internal/module"},
+	"bench/load":      {"internal/module", "bench/loadgen"},
+	"bench/peers":     {"bench/loadgen"},
+	"bench/loadgen":   nil,
 	"bench/hello":     nil,
 }
 

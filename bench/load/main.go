@@ -6,9 +6,7 @@
 package main
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,6 +19,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/modules-service/modules/bench/loadgen"
 	"github.com/modules-service/modules/internal/module"
 )
 
@@ -48,13 +47,13 @@ type env struct {
 }
 
 func run(gateway, addr string, duration time.Duration, mixed int) error {
-	cmd := exec.Command(gateway, "--addr", addr, "--bootstrap-tenant", "demo", "--bootstrap-client-id", managerID, "--bootstrap-client-secret", managerSecret)
+	cmd := exec.Command(gateway, "--addr", addr, "--no-throttle", "--bootstrap-tenant", "demo", "--bootstrap-client-id", managerID, "--bootstrap-client-secret", managerSecret)
 	if err := cmd.Start(); err != nil {
 		return err
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	e := env{base: "http://" + addr}
-	if err := waitFor(e.base + "/.well-known/jwks.json"); err != nil {
+	if err := loadgen.WaitFor(e.base+"/.well-known/jwks.json", 20*time.Second); err != nil {
 		return err
 	}
 	var err error
@@ -83,31 +82,20 @@ func run(gateway, addr string, duration time.Duration, mixed int) error {
 			Header: http.Header{"Authorization": {e.basic}, "Content-Type": {"application/x-www-form-urlencoded"}}}},
 		{"list", vegeta.Target{Method: "GET", URL: e.base + "/tenants/demo/modules?limit=20", Header: http.Header{"Authorization": {e.bearer}}}},
 	} {
-		for _, workers := range []uint64{1, 16, 64} {
-			m := attack(vegeta.NewStaticTargeter(sc.target), workers, duration)
-			fmt.Printf("%-12s %8d %10.0f %10s %10s %8d\n", sc.name, workers, m.Throughput, round(m.Latencies.P50), round(m.Latencies.P99), int(m.Requests)-m.StatusCodes["200"])
+		for _, workers := range []int{1, 16, 64} {
+			r := loadgen.Closed(sc.target, workers, duration)
+			fmt.Printf("%-12s %8d %10.0f %10s %10s %8d\n", sc.name, workers, r.Throughput(), round(r.Quantile(0.5)), round(r.Quantile(0.99)), r.ErrorCount())
 		}
 	}
 	if err := e.mixedRun(mixed); err != nil {
 		return err
 	}
-	rss, err := peakRSS(cmd.Process.Pid)
+	rss, err := loadgen.PeakRSS(cmd.Process.Pid)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("peak RSS of the gateway (VmHWM): %.0f MiB\n", float64(rss)/1024)
+	fmt.Printf("peak RSS of the gateway (VmHWM): %.0f MiB\n", rss)
 	return nil
-}
-
-// attack runs workers concurrent requesters as fast as they go.
-func attack(tr vegeta.Targeter, workers uint64, d time.Duration) *vegeta.Metrics {
-	a := vegeta.NewAttacker(vegeta.Workers(workers), vegeta.MaxWorkers(workers), vegeta.Connections(int(workers)), vegeta.KeepAlive(true))
-	var m vegeta.Metrics
-	for res := range a.Attack(tr, vegeta.ConstantPacer{Freq: 0}, d, "") {
-		m.Add(res)
-	}
-	m.Close()
-	return &m
 }
 
 // mixedRun sends n requests, one create in ten, four lists, two updates and
@@ -182,7 +170,7 @@ func (e *env) create(name, extra string) (module.Credentials, error) {
 	req.Header.Set("Authorization", e.bearer)
 	req.Header.Set("Content-Type", "application/json")
 	var c module.Credentials
-	return c, do(req, 201, &c)
+	return c, loadgen.Do(req, 201, &c)
 }
 
 func (e *env) listAll() ([]module.Module, error) {
@@ -192,7 +180,7 @@ func (e *env) listAll() ([]module.Module, error) {
 		req, _ := http.NewRequest("GET", e.base+"/tenants/demo/modules?limit=100&cursor="+cursor, nil)
 		req.Header.Set("Authorization", e.bearer)
 		var page module.Page
-		if err := do(req, 200, &page); err != nil {
+		if err := loadgen.Do(req, 200, &page); err != nil {
 			return nil, err
 		}
 		all = append(all, page.Items...)
@@ -210,48 +198,8 @@ func token(base, id, secret string) (string, error) {
 	var t struct {
 		AccessToken string `json:"access_token"`
 	}
-	err := do(req, 200, &t)
+	err := loadgen.Do(req, 200, &t)
 	return "Bearer " + t.AccessToken, err
-}
-
-func do(req *http.Request, want int, v any) error {
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	var buf bytes.Buffer
-	_, _ = buf.ReadFrom(resp.Body)
-	if resp.StatusCode != want {
-		return fmt.Errorf("%s %s: %d %s", req.Method, req.URL, resp.StatusCode, buf.String())
-	}
-	return json.Unmarshal(buf.Bytes(), v)
-}
-
-func waitFor(url string) error {
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			return nil
-		}
-	}
-	return fmt.Errorf("%s did not answer", url)
-}
-
-// peakRSS is the process's high-water mark of resident memory, in KiB.
-func peakRSS(pid int) (int, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			var kb int
-			_, err := fmt.Sscanf(strings.TrimPrefix(line, "VmHWM:"), "%d", &kb)
-			return kb, err
-		}
-	}
-	return 0, errors.New("no VmHWM")
 }
 
 func round(d time.Duration) string { return d.Round(10 * time.Microsecond).String() }

@@ -67,8 +67,12 @@ type Options struct {
 	// NoPortalSession turns GET /portal/session off, so that the page asks
 	// for a manager's client credentials as it does deployed.
 	NoPortalSession bool
-	Bootstrap       Bootstrap
-	Log             *slog.Logger
+	// NoThrottle turns API Gateway's route throttling off, so that load
+	// measurements find the functions' capacity rather than the
+	// template's TokenRateLimit.
+	NoThrottle bool
+	Bootstrap  Bootstrap
+	Log        *slog.Logger
 }
 
 // Stack is a running local API.
@@ -143,7 +147,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		}
 		for _, r := range f.Routes {
 			route := apigw.Route{Key: r.Key(), Function: h, Authorized: r.Authorized}
-			if r.Throttle != nil {
+			if r.Throttle != nil && !o.NoThrottle {
 				route.Limit = rate.NewLimiter(rate.Limit(r.Throttle.Rate), r.Throttle.Burst)
 			}
 			gw.Routes = append(gw.Routes, route)

@@ -42,7 +42,12 @@ type LimitStore interface {
 //     attempt is counted before argon2id, by one atomic increment, and
 //     given back when it succeeds; so even concurrent guesses get at most
 //     MaxPerSource verifications, and the 11th on gets 429 with no
-//     verification at all.
+//     verification at all. A refused attempt proved nothing and is not
+//     counted (a read finds the source over its limit, or the increment
+//     that went over is given back): else a burst of the owner's own
+//     requests to fresh instances, more than MaxPerSource at once, would
+//     lock its address out for the rest of the window though no secret
+//     was ever wrong. A guesser's failures stay counted either way.
 //   - Across sources, GuardThreshold failures of one client ID in a window
 //     mean distributed guessing: the client is guarded for the rest of the
 //     window, and only sources it authenticated from within KnownSourceTTL
@@ -70,11 +75,15 @@ type throttle struct {
 	// remembered is (client, source) pairs this instance recorded as known
 	// today, so a busy client costs no write per token.
 	remembered ttl.Cache[string, struct{}]
+	// refused is (client, source, window) triples this instance refused,
+	// so that it logs and records each once, however often it is asked.
+	refused ttl.Cache[string, struct{}]
 }
 
 func newThrottle(store LimitStore, u *usage, log *slog.Logger, now func() time.Time) *throttle {
 	return &throttle{store: store, usage: u, log: log, now: now,
-		remembered: ttl.Cache[string, struct{}]{TTL: 24 * time.Hour, Max: cacheMax, Now: now}}
+		remembered: ttl.Cache[string, struct{}]{TTL: 24 * time.Hour, Max: cacheMax, Now: now},
+		refused:    ttl.Cache[string, struct{}]{TTL: FailureWindow, Max: cacheMax, Now: now}}
 }
 
 // attempt is one admitted authentication attempt, counted against its
@@ -92,15 +101,23 @@ type attempt struct {
 func (t *throttle) admit(ctx context.Context, clientID, source string) (attempt, error) {
 	now := t.now()
 	a := attempt{t: t, clientID: clientID, source: source, window: now.Truncate(FailureWindow)}
-	n, err := t.store.Add(ctx, clientID, source, a.window, 1)
+	n, err := t.store.Count(ctx, clientID, source, a.window)
 	if err != nil {
 		return a, err
 	}
-	if n > MaxPerSource {
-		if n == MaxPerSource+1 { // once per source and window
-			t.log.WarnContext(ctx, "client authentication throttled", "clientId", clientID, "source", source, "reason", "source over limit")
-			t.usage.event(ctx, audit.ClientThrottled, clientID, source, audit.Refused, reasonSource, a.window)
+	admitted := false
+	if n < MaxPerSource {
+		if n, err = t.store.Add(ctx, clientID, source, a.window, 1); err != nil {
+			return a, err
 		}
+		if admitted = n <= MaxPerSource; !admitted { // others got there first
+			if err := a.forgive(ctx); err != nil {
+				return a, err
+			}
+		}
+	}
+	if !admitted {
+		t.refuse(ctx, a)
 		return a, a.slowDown(now, "too many failed authentications from your address for this client")
 	}
 	total, err := t.store.Count(ctx, clientID, "", a.window)
@@ -119,6 +136,18 @@ func (t *throttle) admit(ctx context.Context, clientID, source string) (attempt,
 	}
 	a.guarded = true
 	return a, nil
+}
+
+// refuse logs a source over its limit and records the client.throttled
+// event, once per instance and window (the event once across instances).
+func (t *throttle) refuse(ctx context.Context, a attempt) {
+	k := a.clientID + " " + a.source + " " + a.window.String()
+	if _, ok := t.refused.Get(k); ok {
+		return
+	}
+	t.refused.Put(k, struct{}{})
+	t.log.WarnContext(ctx, "client authentication throttled", "clientId", a.clientID, "source", a.source, "reason", "source over limit")
+	t.usage.event(ctx, audit.ClientThrottled, a.clientID, a.source, audit.Refused, reasonSource, a.window)
 }
 
 func (a attempt) slowDown(now time.Time, why string) *Error {

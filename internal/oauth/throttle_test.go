@@ -93,6 +93,63 @@ func TestParallelGuessesAreCountedBeforeVerifying(t *testing.T) {
 	})
 }
 
+// gate holds every verification until release is closed, so that a test
+// can have many attempts in flight at once.
+type gate struct {
+	oauth.Verifier
+	release chan struct{}
+}
+
+func (g gate) Verify(secret, hash string) (bool, error) {
+	<-g.release
+	return g.Verifier.Verify(secret, hash)
+}
+
+// TestOwnersBurstDoesNotLockItsAddress: the owner's own burst to fresh
+// instances, three times MaxPerSource at once from one address, gets
+// MaxPerSource verifications and slow_down for the rest; but the refused
+// attempts proved nothing, so once the admitted ones succeed the next
+// fresh instance verifies again instead of the address being locked out
+// for the rest of the window.
+func TestOwnersBurstDoesNotLockItsAddress(t *testing.T) {
+	testenv.All(t, func(t *testing.T, b testenv.Backend) {
+		f := newFixtureOn(t, b)
+		c := f.module(t, "billing", plainSecret)
+		release := make(chan struct{})
+		f.verifier.Verifier = gate{testenv.FastHasher, release}
+		const burst = 3 * oauth.MaxPerSource
+		statuses := make(chan int, burst)
+		var wg sync.WaitGroup
+		for range burst {
+			wg.Go(func() {
+				statuses <- f.postTo(t, f.instance(), basicGrant, []string{c.ClientID, plainSecret}, from("198.51.100.7")).status
+			})
+		}
+		count := map[int]int{}
+		for timeout := time.After(10 * time.Second); count[429] < burst-oauth.MaxPerSource; {
+			select {
+			case s := <-statuses:
+				count[s]++
+			case <-timeout:
+				t.Fatalf("answers before the verifications ran: %v; want %d slow_down", count, burst-oauth.MaxPerSource)
+			}
+		}
+		close(release)
+		wg.Wait()
+		close(statuses)
+		for s := range statuses {
+			count[s]++
+		}
+		if count[200] != oauth.MaxPerSource || count[429] != burst-oauth.MaxPerSource {
+			t.Errorf("answers %v: want %d 200 and %d 429", count, oauth.MaxPerSource, burst-oauth.MaxPerSource)
+		}
+		f.verifier.Verifier = testenv.FastHasher
+		if r := f.postTo(t, f.instance(), basicGrant, []string{c.ClientID, plainSecret}, from("198.51.100.7")); r.status != 200 {
+			t.Errorf("a fresh instance after the burst: %d %s; want 200 (the refused attempts must not count)", r.status, r.raw)
+		}
+	})
+}
+
 // TestDisabledClientIsNotLockedOut: a client that keeps asking while its
 // module is disabled gets the same 401 as a wrong secret, and gets tokens
 // again within the client cache bound once the module is enabled.

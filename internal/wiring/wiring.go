@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -89,6 +90,7 @@ func All() []Function {
 // Main is the whole of a function's main: read the environment, build the
 // AWS clients once, build the handler (its warm-up included) and start.
 func Main(f Function) {
+	tuneGC(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), os.Getenv("GOMEMLIMIT"), os.Getenv("GOGC"))
 	cfg, err := config.FromEnv(f.Required...)
 	if err != nil {
 		log.Fatal(err)

@@ -1,0 +1,196 @@
+// Package loadgen is what the load benchmarks share: vegeta runs in a
+// closed loop (a fixed number of connections, each sending its next request
+// when the last is answered) or an open loop (a fixed request rate, however
+// the system keeps up), exact latency quantiles, and a process's peak
+// memory.
+package loadgen
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// Run is what one attack measured.
+type Run struct {
+	Duration  time.Duration
+	OK        int             // 200 answers
+	Errors    map[string]int  // every other answer, by status or error text
+	Latencies []time.Duration // of every request, sorted
+}
+
+// Throughput is 200 answers per second.
+func (r Run) Throughput() float64 { return float64(r.OK) / r.Duration.Seconds() }
+
+// ErrorCount is the number of requests not answered 200.
+func (r Run) ErrorCount() (n int) {
+	for _, c := range r.Errors {
+		n += c
+	}
+	return n
+}
+
+// Quantile is the exact q-quantile (0 < q ≤ 1) of the latencies.
+func (r Run) Quantile(q float64) time.Duration {
+	if len(r.Latencies) == 0 {
+		return 0
+	}
+	i := int(q*float64(len(r.Latencies))+0.5) - 1
+	return r.Latencies[min(max(i, 0), len(r.Latencies)-1)]
+}
+
+// Merge pools runs of the same load, for quantiles over all of them.
+func Merge(runs ...Run) Run {
+	m := Run{Errors: map[string]int{}}
+	for _, r := range runs {
+		m.Duration += r.Duration
+		m.OK += r.OK
+		for k, v := range r.Errors {
+			m.Errors[k] += v
+		}
+		m.Latencies = append(m.Latencies, r.Latencies...)
+	}
+	slices.Sort(m.Latencies)
+	return m
+}
+
+// Closed sends target from conns connections for d, each waiting for its
+// answer before the next request.
+func Closed(target vegeta.Target, conns int, d time.Duration) Run {
+	a := vegeta.NewAttacker(vegeta.Workers(uint64(conns)), vegeta.MaxWorkers(uint64(conns)), vegeta.Connections(conns),
+		vegeta.KeepAlive(true), vegeta.Timeout(30*time.Second))
+	return collect(a, target, vegeta.ConstantPacer{Freq: 0}, d)
+}
+
+// Open sends target at rate requests per second for d, whether or not the
+// earlier ones are answered (vegeta adds workers as needed), so a slow
+// answer cannot hold back the next request and hide the queue it causes.
+func Open(target vegeta.Target, rate int, d time.Duration) Run {
+	a := vegeta.NewAttacker(vegeta.Workers(16), vegeta.MaxWorkers(4096), vegeta.KeepAlive(true), vegeta.Timeout(30*time.Second))
+	return collect(a, target, vegeta.ConstantPacer{Freq: rate, Per: time.Second}, d)
+}
+
+func collect(a *vegeta.Attacker, target vegeta.Target, p vegeta.Pacer, d time.Duration) Run {
+	r := Run{Errors: map[string]int{}}
+	start := time.Now()
+	for res := range a.Attack(vegeta.NewStaticTargeter(target), p, d, "") {
+		r.Latencies = append(r.Latencies, res.Latency)
+		switch {
+		case res.Code == http.StatusOK && res.Error == "":
+			r.OK++
+		case res.Code != 0: // an answer: vegeta also puts its status line in Error
+			r.Errors[strconv.Itoa(int(res.Code))]++
+		default:
+			r.Errors[res.Error]++
+		}
+	}
+	r.Duration = time.Since(start)
+	slices.Sort(r.Latencies)
+	return r
+}
+
+// tree is pid and its descendants: a JVM started by a script, say.
+func tree(pid int) []int {
+	pids := []int{pid}
+	entries, _ := os.ReadDir("/proc")
+	for i := 0; i < len(pids); i++ {
+		for _, e := range entries {
+			child, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+			if err != nil {
+				continue
+			}
+			// pid (comm) state ppid …: comm may hold spaces, so read after ')'
+			fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+			if len(fields) > 1 && fields[1] == strconv.Itoa(pids[i]) {
+				pids = append(pids, child)
+			}
+		}
+	}
+	return pids
+}
+
+// PeakRSS is the high-water mark of resident memory (VmHWM) of pid and its
+// descendants, in MiB, since they started or since ResetPeakRSS.
+func PeakRSS(pid int) (float64, error) {
+	var kib int
+	for _, p := range tree(pid) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p))
+		if err != nil {
+			return 0, err
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+				if err != nil {
+					return 0, err
+				}
+				kib += n
+			}
+		}
+	}
+	return float64(kib) / 1024, nil
+}
+
+// ResetPeakRSS starts the high-water mark of pid and its descendants
+// afresh (proc(5), clear_refs "5"), so that start-up does not count.
+func ResetPeakRSS(pid int) error {
+	var errs []error
+	for _, p := range tree(pid) {
+		errs = append(errs, os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", p), []byte("5"), 0))
+	}
+	return errors.Join(errs...)
+}
+
+// WaitFor polls url until it answers, for up to limit.
+func WaitFor(url string, limit time.Duration) error {
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode < 500 {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("%s did not answer within %s", url, limit)
+}
+
+// Do sends req, wants status want, and decodes the JSON answer into v
+// (when v is not nil).
+func Do(req *http.Request, want int, v any) error {
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	_, _ = buf.ReadFrom(resp.Body)
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s %s: %d %s", req.Method, req.URL, resp.StatusCode, buf.String())
+	}
+	if v == nil {
+		return nil
+	}
+	return json.Unmarshal(buf.Bytes(), v)
+}
+
+// TokenTarget is a client credentials request with HTTP Basic
+// authentication (RFC 6749 §2.3.1), as every system measured takes it.
+func TokenTarget(url, clientID, secret string) vegeta.Target {
+	req, _ := http.NewRequest("POST", url, nil)
+	req.SetBasicAuth(clientID, secret)
+	return vegeta.Target{Method: "POST", URL: url, Body: []byte("grant_type=client_credentials"),
+		Header: http.Header{"Authorization": req.Header["Authorization"], "Content-Type": {"application/x-www-form-urlencoded"}}}
+}

@@ -1,0 +1,356 @@
+// Command peers measures the token endpoint's warm path (valid client
+// credentials, the client known to the instance) of this service, through
+// the local gateway, with each signing algorithm, beside Keycloak and Ory
+// Hydra on the same machine, with the same load generator and the same
+// load: a closed loop at 1, 16 and 64 connections, then an open loop at
+// 25, 50 and 75 % of the slowest system's closed-loop capacity. Systems take
+// turns within each load (A B C D A B C D), so that a noisy minute falls on
+// all of them. Any answer other than 200 makes the comparison invalid: the
+// command fails. make bench-peers runs it (infra/bench-peers.sh fetches and
+// builds the peers).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/modules-service/modules/bench/loadgen"
+)
+
+const secret = "bench-client-secret-0123456789"
+
+func main() {
+	var o options
+	flag.StringVar(&o.gateway, "gateway", "bin/local", "this service's local gateway binary")
+	flag.StringVar(&o.keycloak, "keycloak", "", "Keycloak's home (the unpacked keycloak-quarkus-dist); empty: leave Keycloak out")
+	flag.StringVar(&o.javaHome, "java-home", "/usr/lib/jvm/temurin-25-jdk-amd64", "JAVA_HOME for Keycloak")
+	flag.StringVar(&o.hydra, "hydra", "", "Ory Hydra binary; empty: leave Hydra out")
+	flag.StringVar(&o.logs, "logs", "bin/peers", "directory for the systems' logs")
+	flag.DurationVar(&o.warmup, "warmup", 16*time.Second, "closed-loop warm-up per system, half at 16 and half at 64 connections, not measured")
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each measured run")
+	flag.IntVar(&o.rounds, "rounds", 2, "runs of each load per system")
+	flag.Parse()
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "peers:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	gateway, keycloak, javaHome, hydra, logs string
+	warmup, duration                         time.Duration
+	rounds                                   int
+}
+
+// system is one token endpoint under test.
+type system struct {
+	name   string
+	cmd    *exec.Cmd
+	target vegeta.Target
+}
+
+func run(o options) error {
+	if err := os.MkdirAll(o.logs, 0o755); err != nil {
+		return err
+	}
+	var systems []*system
+	defer func() {
+		for _, s := range systems {
+			stop(s.cmd)
+		}
+	}()
+	starters := []func() (*system, error){
+		func() (*system, error) { return startOurs(o, "RS256") },
+		func() (*system, error) { return startOurs(o, "ES256") },
+	}
+	if o.keycloak != "" {
+		starters = append(starters, func() (*system, error) { return startKeycloak(o) })
+	}
+	if o.hydra != "" {
+		starters = append(starters, func() (*system, error) { return startHydra(o) })
+	}
+	for _, start := range starters {
+		s, err := start()
+		if s != nil {
+			systems = append(systems, s)
+		}
+		if err != nil {
+			return err
+		}
+	}
+
+	fmt.Printf("# make bench-peers, %s\n", time.Now().UTC().Format("2006-01-02T15:04Z"))
+	fmt.Printf("# %d vCPU %s, %s; load generator: vegeta in this process, on the same cores\n", runtime.NumCPU(), cpuModel(), runtime.Version())
+	fmt.Printf("# each system warmed up %s at 16 then 64 connections (not measured); each run %s; %d rounds, systems alternating within each load; quantiles pooled over the rounds\n",
+		o.warmup, o.duration, o.rounds)
+	for _, s := range systems {
+		// Up to the most connections measured, so that every instance the
+		// local gateway starts is warm. A fresh instance verifies the secret
+		// once (argon2id); more than oauth.MaxPerSource such verifications
+		// at once from one address get slow_down (429): the brute-force
+		// guard, which the warm-up may meet and the measured runs must not.
+		warm := loadgen.Merge(loadgen.Closed(s.target, 16, o.warmup/2), loadgen.Closed(s.target, 64, o.warmup/2))
+		if n := warm.ErrorCount() - warm.Errors["429"]; n > 0 {
+			return fmt.Errorf("%s failed during warm-up: %v", s.name, warm.Errors)
+		}
+		if n := warm.Errors["429"]; n > 0 {
+			fmt.Printf("# %s: %d slow_down answers during warm-up, while fresh instances verified at once\n", s.name, n)
+		}
+		if err := loadgen.ResetPeakRSS(s.cmd.Process.Pid); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+
+	measure := func(load func(vegeta.Target) loadgen.Run) (map[*system]loadgen.Run, error) {
+		rounds := map[*system][]loadgen.Run{}
+		for range o.rounds {
+			for _, s := range systems {
+				r := load(s.target)
+				if r.ErrorCount() > 0 {
+					return nil, fmt.Errorf("%s answered %d requests with errors %v: the comparison is invalid", s.name, r.ErrorCount(), r.Errors)
+				}
+				rounds[s] = append(rounds[s], r)
+			}
+		}
+		pooled := map[*system]loadgen.Run{}
+		for s, rs := range rounds {
+			pooled[s] = loadgen.Merge(rs...)
+		}
+		return pooled, nil
+	}
+
+	fmt.Println("\n## closed loop: each connection sends its next request when the last is answered")
+	fmt.Printf("%-22s %6s %9s %9s %9s %9s %7s\n", "system", "conns", "req/s", "p50", "p99", "p99.9", "errors")
+	capacity := map[*system]float64{}
+	closed := map[int]map[*system]loadgen.Run{}
+	for _, conns := range []int{1, 16, 64} {
+		runs, err := measure(func(t vegeta.Target) loadgen.Run { return loadgen.Closed(t, conns, o.duration) })
+		if err != nil {
+			return err
+		}
+		closed[conns] = runs
+		for _, s := range systems {
+			r := runs[s]
+			capacity[s] = max(capacity[s], r.Throughput())
+			fmt.Printf("%-22s %6d %9.0f %9s %9s %9s %7d\n", s.name, conns, r.Throughput(), ms(r.Quantile(0.5)), ms(r.Quantile(0.99)), ms(r.Quantile(0.999)), r.ErrorCount())
+		}
+	}
+	slowest := systems[0]
+	for _, s := range systems {
+		if capacity[s] < capacity[slowest] {
+			slowest = s
+		}
+	}
+
+	fmt.Printf("\n## open loop: a fixed request rate, a share of the slowest system's capacity (%s, %.0f req/s)\n", slowest.name, capacity[slowest])
+	fmt.Printf("%-22s %6s %9s %9s %9s %9s %7s\n", "system", "rate", "req/s", "p50", "p99", "p99.9", "errors")
+	open := map[int]map[*system]loadgen.Run{}
+	for _, pct := range []int{25, 50, 75} {
+		rate := max(1, int(capacity[slowest]*float64(pct)/100))
+		runs, err := measure(func(t vegeta.Target) loadgen.Run { return loadgen.Open(t, rate, o.duration) })
+		if err != nil {
+			return err
+		}
+		open[pct] = runs
+		for _, s := range systems {
+			r := runs[s]
+			fmt.Printf("%-22s %5d%% %9.0f %9s %9s %9s %7d\n", s.name, pct, r.Throughput(), ms(r.Quantile(0.5)), ms(r.Quantile(0.99)), ms(r.Quantile(0.999)), r.ErrorCount())
+		}
+	}
+
+	fmt.Println("\n## peak resident memory during the measured runs (VmHWM of the process and its children)")
+	for _, s := range systems {
+		rss, err := loadgen.PeakRSS(s.cmd.Process.Pid)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		fmt.Printf("%-22s %7.0f MiB\n", s.name, rss)
+	}
+
+	fmt.Println("\n## ratios (this service over each peer)")
+	for _, ours := range systems[:2] {
+		for _, peer := range systems[2:] {
+			fmt.Printf("%s / %s: closed-loop capacity %.1fx", ours.name, peer.name, capacity[ours]/capacity[peer])
+			for _, conns := range []int{1, 16, 64} {
+				fmt.Printf(", %d conns %.1fx", conns, closed[conns][ours].Throughput()/closed[conns][peer].Throughput())
+			}
+			p99o, p99p := open[50][ours].Quantile(0.99), open[50][peer].Quantile(0.99)
+			fmt.Printf("; open loop at 50%%: p99 %s vs %s\n", ms(p99o), ms(p99p))
+		}
+	}
+	return nil
+}
+
+// startOurs starts the local gateway with a signing key of alg and a
+// module whose credentials the load uses.
+func startOurs(o options, alg string) (*system, error) {
+	base, port := loopback()
+	const managerID, managerSecret = "bench-manager", "bench-manager-secret-0123456789"
+	cmd := exec.Command(o.gateway, "--addr", "127.0.0.1:"+port, "--token-alg", alg, "--no-throttle", "--credentials-file", "",
+		"--bootstrap-tenant", "bench", "--bootstrap-client-id", managerID, "--bootstrap-client-secret", managerSecret)
+	s := &system{name: "this service " + alg, cmd: cmd}
+	if err := startLogged(cmd, filepath.Join(o.logs, "ours-"+alg+".log")); err != nil {
+		return nil, err
+	}
+	if err := loadgen.WaitFor(base+"/.well-known/jwks.json", 30*time.Second); err != nil {
+		return s, err
+	}
+	tokenReq, _ := http.NewRequest("POST", base+"/oauth2/token", strings.NewReader("grant_type=client_credentials"))
+	tokenReq.SetBasicAuth(managerID, managerSecret)
+	tokenReq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := loadgen.Do(tokenReq, 200, &tok); err != nil {
+		return s, err
+	}
+	create, _ := http.NewRequest("POST", base+"/tenants/bench/modules",
+		strings.NewReader(`{"name":"bench-client","displayName":"Bench client","clientSecret":"`+secret+`","scopes":["orders.read"]}`))
+	create.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	create.Header.Set("Content-Type", "application/json")
+	var m struct {
+		ClientID string `json:"clientId"`
+	}
+	if err := loadgen.Do(create, 201, &m); err != nil {
+		return s, err
+	}
+	s.target = loadgen.TokenTarget(base+"/oauth2/token", m.ClientID, secret)
+	return s, nil
+}
+
+// startKeycloak starts Keycloak in development mode with its in-memory
+// database, and a realm with a confidential client that may use the client
+// credentials grant (a service account).
+func startKeycloak(o options) (*system, error) {
+	base, port := loopback()
+	const admin, adminPassword = "admin", "bench-admin-password-0123456789"
+	cmd := exec.Command(filepath.Join(o.keycloak, "bin/kc.sh"), "start-dev", "--http-host", "127.0.0.1", "--http-port", port, "--db", "dev-mem")
+	cmd.Env = append(os.Environ(), "JAVA_HOME="+o.javaHome, "KC_BOOTSTRAP_ADMIN_USERNAME="+admin, "KC_BOOTSTRAP_ADMIN_PASSWORD="+adminPassword)
+	s := &system{name: "Keycloak 26.7.3", cmd: cmd}
+	if err := startLogged(cmd, filepath.Join(o.logs, "keycloak.log")); err != nil {
+		return nil, err
+	}
+	if err := loadgen.WaitFor(base+"/realms/master", 5*time.Minute); err != nil {
+		return s, err
+	}
+	login, _ := http.NewRequest("POST", base+"/realms/master/protocol/openid-connect/token",
+		strings.NewReader("grant_type=password&client_id=admin-cli&username="+admin+"&password="+adminPassword))
+	login.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := loadgen.Do(login, 200, &tok); err != nil {
+		return s, err
+	}
+	for _, c := range []struct{ path, body string }{
+		{"/admin/realms", `{"realm":"bench","enabled":true}`},
+		{"/admin/realms/bench/clients", `{"clientId":"bench-client","secret":"` + secret + `","publicClient":false,"serviceAccountsEnabled":true,` +
+			`"standardFlowEnabled":false,"directAccessGrantsEnabled":false,"clientAuthenticatorType":"client-secret"}`},
+	} {
+		req, _ := http.NewRequest("POST", base+c.path, strings.NewReader(c.body))
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		req.Header.Set("Content-Type", "application/json")
+		if err := loadgen.Do(req, 201, nil); err != nil {
+			return s, err
+		}
+	}
+	s.target = loadgen.TokenTarget(base+"/realms/bench/protocol/openid-connect/token", "bench-client", secret)
+	return s, nil
+}
+
+// startHydra starts Ory Hydra with its in-memory SQLite database and JWT
+// access tokens (signed, as ours and Keycloak's are), and a client for the
+// client credentials grant.
+func startHydra(o options) (*system, error) {
+	base, port := loopback()
+	admin, adminPort := loopback()
+	cmd := exec.Command(o.hydra, "serve", "all", "--dev")
+	cmd.Env = append(os.Environ(), "DSN=memory", "SECRETS_SYSTEM=bench-system-secret-0123456789abcdef", "URLS_SELF_ISSUER="+base,
+		"SERVE_PUBLIC_HOST=127.0.0.1", "SERVE_PUBLIC_PORT="+port, "SERVE_ADMIN_HOST=127.0.0.1", "SERVE_ADMIN_PORT="+adminPort,
+		"STRATEGIES_ACCESS_TOKEN=jwt", "LOG_LEVEL=warn")
+	s := &system{name: "Ory Hydra v2.3.0", cmd: cmd}
+	if err := startLogged(cmd, filepath.Join(o.logs, "hydra.log")); err != nil {
+		return nil, err
+	}
+	if err := loadgen.WaitFor(admin+"/health/ready", time.Minute); err != nil {
+		return s, err
+	}
+	req, _ := http.NewRequest("POST", admin+"/admin/clients", strings.NewReader(
+		`{"client_secret":"`+secret+`","grant_types":["client_credentials"],"token_endpoint_auth_method":"client_secret_basic"}`))
+	req.Header.Set("Content-Type", "application/json")
+	var c struct {
+		ClientID string `json:"client_id"`
+	}
+	if err := loadgen.Do(req, 201, &c); err != nil {
+		return s, err
+	}
+	s.target = loadgen.TokenTarget(base+"/oauth2/token", c.ClientID, secret)
+	return s, nil
+}
+
+// loopback is a free port on 127.0.0.1 and its base URL.
+func loopback() (base, port string) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	_, port, _ = net.SplitHostPort(l.Addr().String())
+	return "http://127.0.0.1:" + port, port
+}
+
+// startLogged starts cmd in a process group of its own (so that stop ends
+// a JVM a script started too), its output to a log file.
+func startLogged(cmd *exec.Cmd, log string) error {
+	f, err := os.Create(log)
+	if err != nil {
+		return err
+	}
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", cmd.Path, err)
+	}
+	go func() { _ = cmd.Wait(); f.Close() }()
+	return nil
+}
+
+func stop(cmd *exec.Cmd) {
+	if cmd.Process == nil {
+		return
+	}
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+	for i := 0; i < 100 && syscall.Kill(cmd.Process.Pid, 0) == nil; i++ {
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+}
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	b, _ := io.ReadAll(f)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "model name"); ok {
+			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+		}
+	}
+	return ""
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }

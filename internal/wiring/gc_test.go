@@ -1,0 +1,38 @@
+package wiring
+
+import (
+	"runtime/debug"
+	"testing"
+)
+
+// TestTuneGC: in Lambda the limit is 90 % of the function's memory and
+// GOGC 400; the environment's GOMEMLIMIT and GOGC win; outside Lambda
+// nothing changes.
+func TestTuneGC(t *testing.T) {
+	limit0, percent0 := debug.SetMemoryLimit(-1), debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetMemoryLimit(limit0); debug.SetGCPercent(percent0) })
+	reset := func() { debug.SetMemoryLimit(1 << 62); debug.SetGCPercent(100) }
+
+	reset()
+	tuneGC("1024", "", "")
+	if got, want := debug.SetMemoryLimit(-1), int64(966367641); got != want { // 0.9 × 1024 MiB
+		t.Errorf("limit at 1024 MB: %d, want %d (90 %%)", got, want)
+	}
+	if got := debug.SetGCPercent(100); got != 400 {
+		t.Errorf("GOGC at 1024 MB: %d, want 400", got)
+	}
+
+	reset()
+	tuneGC("1024", "900MiB", "50")
+	if got := debug.SetMemoryLimit(-1); got != 1<<62 {
+		t.Errorf("with GOMEMLIMIT set the limit was changed to %d", got)
+	}
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("with GOGC set GOGC was changed to %d", got)
+	}
+
+	reset()
+	if limit, percent := tuneGC("", "", ""); limit != -1 || percent != -1 || debug.SetGCPercent(100) != 100 {
+		t.Errorf("outside Lambda: set %d, %d; want nothing", limit, percent)
+	}
+}
