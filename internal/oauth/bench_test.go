@@ -178,27 +178,32 @@ func BenchmarkTokenThrottled(b *testing.B) {
 
 // BenchmarkTokenWarmHandler is the warm path as a function serves it: the
 // handler with its JSON log line and metrics (to io.Discard) and the
-// hourly last-use record, which a warm instance skips.
+// hourly last-use record, which a warm instance skips; with a key of each
+// algorithm.
 func BenchmarkTokenWarmHandler(b *testing.B) {
-	s := newBenchStack(b)
-	h := oauth.NewEndpoint(oauth.Config{Issuer: issuer}, oauth.Deps{
-		Clients: module.NewClientCache(s.b.Clients(), clientTTL, nil), Hashes: s.b.Hashes, Limits: s.b.Limits(),
-		Verifier: secrethash.New(), DummyHash: s.dummy, Keys: s.keys, Usage: s.b.Clients(),
-		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-	}).Handler()
-	serve := func() {
-		r := httptest.NewRequest("POST", "/oauth2/token", strings.NewReader("grant_type=client_credentials"))
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		r.SetBasicAuth(s.client.ClientID, plainSecret)
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		if w.Code != 200 {
-			b.Fatalf("status %d: %s", w.Code, w.Body)
-		}
-	}
-	serve()
-	b.ReportAllocs()
-	for b.Loop() {
-		serve()
+	for _, alg := range signing.Algorithms {
+		b.Run(string(alg), func(b *testing.B) {
+			s := newBenchStackFor(b, alg)
+			h := oauth.NewEndpoint(oauth.Config{Issuer: issuer}, oauth.Deps{
+				Clients: module.NewClientCache(s.b.Clients(), clientTTL, nil), Hashes: s.b.Hashes, Limits: s.b.Limits(),
+				Verifier: secrethash.New(), DummyHash: s.dummy, Keys: s.keys, Usage: s.b.Clients(),
+				Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+			}).Handler()
+			serve := func() {
+				r := httptest.NewRequest("POST", "/oauth2/token", strings.NewReader("grant_type=client_credentials"))
+				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				r.SetBasicAuth(s.client.ClientID, plainSecret)
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				if w.Code != 200 {
+					b.Fatalf("status %d: %s", w.Code, w.Body)
+				}
+			}
+			serve()
+			b.ReportAllocs()
+			for b.Loop() {
+				serve()
+			}
+		})
 	}
 }
