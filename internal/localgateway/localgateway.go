@@ -71,8 +71,12 @@ type Options struct {
 	// measurements find the functions' capacity rather than the
 	// template's TokenRateLimit.
 	NoThrottle bool
-	Bootstrap  Bootstrap
-	Log        *slog.Logger
+	// FunctionMemoryMB, when set, gives the process the collector settings
+	// of a function of that memory in Lambda (wiring.TuneGC), so that the
+	// handlers run as they are tuned there; 0 leaves Go's defaults.
+	FunctionMemoryMB int
+	Bootstrap        Bootstrap
+	Log              *slog.Logger
 }
 
 // Stack is a running local API.
@@ -97,6 +101,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	wiring.TuneGC(o.FunctionMemoryMB)
 	tpl, err := samtemplate.Load(o.Template)
 	if err != nil {
 		return nil, err

@@ -1,8 +1,8 @@
 package wiring
 
 import (
+	"os"
 	"runtime/debug"
-	"strconv"
 )
 
 // GC settings of a function, from the memory Lambda gives it.
@@ -19,23 +19,22 @@ const (
 	gcPercent = 400
 )
 
-// tuneGC sets the collector for a Lambda instance of memoryMB
+// TuneGC sets the collector for a Lambda instance of memoryMB
 // (AWS_LAMBDA_FUNCTION_MEMORY_SIZE): the soft memory limit at
 // memoryLimitShare of it and GOGC at gcPercent. GOMEMLIMIT and GOGC in the
-// function's environment win, so an operator can override either; without
-// a memory size (not in Lambda) nothing changes. It returns what it set
+// environment win, so an operator can override either; without a memory
+// size (memoryMB 0: not in Lambda) nothing changes. It returns what it set
 // (-1: left as it was).
-func tuneGC(memoryMB, gomemlimit, gogc string) (limit int64, percent int) {
+func TuneGC(memoryMB int) (limit int64, percent int) {
 	limit, percent = -1, -1
-	mb, err := strconv.Atoi(memoryMB)
-	if err != nil || mb <= 0 {
+	if memoryMB <= 0 {
 		return limit, percent
 	}
-	if gomemlimit == "" {
-		limit = int64(float64(mb) * memoryLimitShare * (1 << 20))
+	if os.Getenv("GOMEMLIMIT") == "" {
+		limit = int64(float64(memoryMB) * memoryLimitShare * (1 << 20))
 		debug.SetMemoryLimit(limit)
 	}
-	if gogc == "" {
+	if os.Getenv("GOGC") == "" {
 		percent = gcPercent
 		debug.SetGCPercent(percent)
 	}

@@ -13,8 +13,10 @@ func TestTuneGC(t *testing.T) {
 	t.Cleanup(func() { debug.SetMemoryLimit(limit0); debug.SetGCPercent(percent0) })
 	reset := func() { debug.SetMemoryLimit(1 << 62); debug.SetGCPercent(100) }
 
+	t.Setenv("GOMEMLIMIT", "")
+	t.Setenv("GOGC", "")
 	reset()
-	tuneGC("1024", "", "")
+	TuneGC(1024)
 	if got, want := debug.SetMemoryLimit(-1), int64(966367641); got != want { // 0.9 × 1024 MiB
 		t.Errorf("limit at 1024 MB: %d, want %d (90 %%)", got, want)
 	}
@@ -22,8 +24,10 @@ func TestTuneGC(t *testing.T) {
 		t.Errorf("GOGC at 1024 MB: %d, want 400", got)
 	}
 
+	t.Setenv("GOMEMLIMIT", "900MiB")
+	t.Setenv("GOGC", "50")
 	reset()
-	tuneGC("1024", "900MiB", "50")
+	TuneGC(1024)
 	if got := debug.SetMemoryLimit(-1); got != 1<<62 {
 		t.Errorf("with GOMEMLIMIT set the limit was changed to %d", got)
 	}
@@ -31,8 +35,10 @@ func TestTuneGC(t *testing.T) {
 		t.Errorf("with GOGC set GOGC was changed to %d", got)
 	}
 
+	t.Setenv("GOMEMLIMIT", "")
+	t.Setenv("GOGC", "")
 	reset()
-	if limit, percent := tuneGC("", "", ""); limit != -1 || percent != -1 || debug.SetGCPercent(100) != 100 {
+	if limit, percent := TuneGC(0); limit != -1 || percent != -1 || debug.SetGCPercent(100) != 100 {
 		t.Errorf("outside Lambda: set %d, %d; want nothing", limit, percent)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"log"
 	"log/slog"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -90,7 +91,8 @@ func All() []Function {
 // Main is the whole of a function's main: read the environment, build the
 // AWS clients once, build the handler (its warm-up included) and start.
 func Main(f Function) {
-	tuneGC(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), os.Getenv("GOMEMLIMIT"), os.Getenv("GOGC"))
+	memoryMB, _ := strconv.Atoi(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"))
+	TuneGC(memoryMB)
 	cfg, err := config.FromEnv(f.Required...)
 	if err != nil {
 		log.Fatal(err)
