@@ -186,6 +186,19 @@ func Do(req *http.Request, want int, v any) error {
 	return json.Unmarshal(buf.Bytes(), v)
 }
 
+// Post sends body to url with headers given as name, value pairs, wants
+// status want, and decodes the JSON answer into v (when v is not nil).
+func Post(url, body string, want int, v any, headers ...string) error {
+	req, err := http.NewRequest("POST", url, strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return Do(req, want, v)
+}
+
 // TokenTarget is a client credentials request with HTTP Basic
 // authentication (RFC 6749 §2.3.1), as every system measured takes it.
 func TokenTarget(url, clientID, secret string) vegeta.Target {

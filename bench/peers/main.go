@@ -11,15 +11,16 @@
 package main
 
 import (
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -142,8 +143,15 @@ func run(o options) error {
 		return pooled, nil
 	}
 
+	header := func(load string) {
+		fmt.Printf("%-22s %6s %9s %9s %9s %9s %7s\n", "system", load, "req/s", "p50", "p99", "p99.9", "errors")
+	}
+	row := func(s *system, load string, r loadgen.Run) {
+		fmt.Printf("%-22s %6s %9.0f %9s %9s %9s %7d\n", s.name, load, r.Throughput(), ms(r.Quantile(0.5)), ms(r.Quantile(0.99)), ms(r.Quantile(0.999)), r.ErrorCount())
+	}
+
 	fmt.Println("\n## closed loop: each connection sends its next request when the last is answered")
-	fmt.Printf("%-22s %6s %9s %9s %9s %9s %7s\n", "system", "conns", "req/s", "p50", "p99", "p99.9", "errors")
+	header("conns")
 	capacity := map[*system]float64{}
 	closed := map[int]map[*system]loadgen.Run{}
 	for _, conns := range []int{1, 16, 64} {
@@ -153,9 +161,8 @@ func run(o options) error {
 		}
 		closed[conns] = runs
 		for _, s := range systems {
-			r := runs[s]
-			capacity[s] = max(capacity[s], r.Throughput())
-			fmt.Printf("%-22s %6d %9.0f %9s %9s %9s %7d\n", s.name, conns, r.Throughput(), ms(r.Quantile(0.5)), ms(r.Quantile(0.99)), ms(r.Quantile(0.999)), r.ErrorCount())
+			capacity[s] = max(capacity[s], runs[s].Throughput())
+			row(s, strconv.Itoa(conns), runs[s])
 		}
 	}
 	slowest := systems[0]
@@ -166,7 +173,7 @@ func run(o options) error {
 	}
 
 	fmt.Printf("\n## open loop: a fixed request rate, a share of the slowest system's capacity (%s, %.0f req/s)\n", slowest.name, capacity[slowest])
-	fmt.Printf("%-22s %6s %9s %9s %9s %9s %7s\n", "system", "rate", "req/s", "p50", "p99", "p99.9", "errors")
+	header("rate")
 	open := map[int]map[*system]loadgen.Run{}
 	for _, pct := range []int{25, 50, 75} {
 		rate := max(1, int(capacity[slowest]*float64(pct)/100))
@@ -176,8 +183,7 @@ func run(o options) error {
 		}
 		open[pct] = runs
 		for _, s := range systems {
-			r := runs[s]
-			fmt.Printf("%-22s %5d%% %9.0f %9s %9s %9s %7d\n", s.name, pct, r.Throughput(), ms(r.Quantile(0.5)), ms(r.Quantile(0.99)), ms(r.Quantile(0.999)), r.ErrorCount())
+			row(s, strconv.Itoa(pct)+"%", runs[s])
 		}
 	}
 
@@ -218,23 +224,19 @@ func startOurs(o options, alg string) (*system, error) {
 	if err := loadgen.WaitFor(base+"/.well-known/jwks.json", 30*time.Second); err != nil {
 		return s, err
 	}
-	tokenReq, _ := http.NewRequest("POST", base+"/oauth2/token", strings.NewReader("grant_type=client_credentials"))
-	tokenReq.SetBasicAuth(managerID, managerSecret)
-	tokenReq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
-	if err := loadgen.Do(tokenReq, 200, &tok); err != nil {
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(managerID+":"+managerSecret))
+	if err := loadgen.Post(base+"/oauth2/token", "grant_type=client_credentials", 200, &tok,
+		"Authorization", basic, "Content-Type", "application/x-www-form-urlencoded"); err != nil {
 		return s, err
 	}
-	create, _ := http.NewRequest("POST", base+"/tenants/bench/modules",
-		strings.NewReader(`{"name":"bench-client","displayName":"Bench client","clientSecret":"`+secret+`","scopes":["orders.read"]}`))
-	create.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	create.Header.Set("Content-Type", "application/json")
 	var m struct {
 		ClientID string `json:"clientId"`
 	}
-	if err := loadgen.Do(create, 201, &m); err != nil {
+	if err := loadgen.Post(base+"/tenants/bench/modules", `{"name":"bench-client","displayName":"Bench client","clientSecret":"`+secret+`","scopes":["orders.read"]}`,
+		201, &m, "Authorization", "Bearer "+tok.AccessToken, "Content-Type", "application/json"); err != nil {
 		return s, err
 	}
 	s.target = loadgen.TokenTarget(base+"/oauth2/token", m.ClientID, secret)
@@ -256,13 +258,11 @@ func startKeycloak(o options) (*system, error) {
 	if err := loadgen.WaitFor(base+"/realms/master", 5*time.Minute); err != nil {
 		return s, err
 	}
-	login, _ := http.NewRequest("POST", base+"/realms/master/protocol/openid-connect/token",
-		strings.NewReader("grant_type=password&client_id=admin-cli&username="+admin+"&password="+adminPassword))
-	login.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
-	if err := loadgen.Do(login, 200, &tok); err != nil {
+	if err := loadgen.Post(base+"/realms/master/protocol/openid-connect/token", "grant_type=password&client_id=admin-cli&username="+admin+"&password="+adminPassword,
+		200, &tok, "Content-Type", "application/x-www-form-urlencoded"); err != nil {
 		return s, err
 	}
 	for _, c := range []struct{ path, body string }{
@@ -270,10 +270,7 @@ func startKeycloak(o options) (*system, error) {
 		{"/admin/realms/bench/clients", `{"clientId":"bench-client","secret":"` + secret + `","publicClient":false,"serviceAccountsEnabled":true,` +
 			`"standardFlowEnabled":false,"directAccessGrantsEnabled":false,"clientAuthenticatorType":"client-secret"}`},
 	} {
-		req, _ := http.NewRequest("POST", base+c.path, strings.NewReader(c.body))
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-		req.Header.Set("Content-Type", "application/json")
-		if err := loadgen.Do(req, 201, nil); err != nil {
+		if err := loadgen.Post(base+c.path, c.body, 201, nil, "Authorization", "Bearer "+tok.AccessToken, "Content-Type", "application/json"); err != nil {
 			return s, err
 		}
 	}
@@ -298,13 +295,11 @@ func startHydra(o options) (*system, error) {
 	if err := loadgen.WaitFor(admin+"/health/ready", time.Minute); err != nil {
 		return s, err
 	}
-	req, _ := http.NewRequest("POST", admin+"/admin/clients", strings.NewReader(
-		`{"client_secret":"`+secret+`","grant_types":["client_credentials"],"token_endpoint_auth_method":"client_secret_basic"}`))
-	req.Header.Set("Content-Type", "application/json")
 	var c struct {
 		ClientID string `json:"client_id"`
 	}
-	if err := loadgen.Do(req, 201, &c); err != nil {
+	if err := loadgen.Post(admin+"/admin/clients", `{"client_secret":"`+secret+`","grant_types":["client_credentials"],"token_endpoint_auth_method":"client_secret_basic"}`,
+		201, &c, "Content-Type", "application/json"); err != nil {
 		return s, err
 	}
 	s.target = loadgen.TokenTarget(base+"/oauth2/token", c.ClientID, secret)
