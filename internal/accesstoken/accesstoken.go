@@ -7,6 +7,7 @@ package accesstoken
 import (
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -115,14 +116,19 @@ const maxSignature = 512
 // signDigest signs a SHA-256 digest into sig as JWS wants it (RFC 7518
 // §3.3, §3.4): PKCS #1 v1.5 for RS256, R || S of 32 bytes each for ES256.
 func signDigest(key signing.Key, digest, sig []byte) (int, error) {
+	// signing.Parse and Generate make only such keys; a key put together
+	// otherwise must not sign under a header that names another algorithm.
 	switch priv := key.Private.(type) {
 	case *rsa.PrivateKey:
-		if priv.Size() > len(sig) {
-			return 0, fmt.Errorf("RSA key of %d bits is too large", priv.N.BitLen())
+		if key.Algorithm != signing.RS256 || priv.Size() > len(sig) {
+			return 0, fmt.Errorf("an RSA key of %d bits does not sign %s", priv.N.BitLen(), key.Algorithm)
 		}
 		out, err := rsa.SignPKCS1v15(nil, priv, crypto.SHA256, digest)
 		return copy(sig, out), err
 	case *ecdsa.PrivateKey:
+		if key.Algorithm != signing.ES256 || priv.Curve != elliptic.P256() {
+			return 0, fmt.Errorf("an ECDSA key on %s does not sign %s", priv.Curve.Params().Name, key.Algorithm)
+		}
 		r, s, err := ecdsa.Sign(rand.Reader, priv, digest)
 		if err != nil {
 			return 0, err

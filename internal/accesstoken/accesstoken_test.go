@@ -132,11 +132,20 @@ func TestVerifyHoldsTheKeysAlgorithm(t *testing.T) {
 	}
 }
 
-// TestIssueRefusesAKeyWithoutAlgorithm: a key must say what it signs with.
-func TestIssueRefusesAKeyWithoutAlgorithm(t *testing.T) {
-	k, _ := signing.Generate(signing.ES256)
-	k.Algorithm, k.ID = "", "no-alg"
-	if _, err := accesstoken.Issue(k, "i", "a", "c", "t", nil, now, time.Hour); err == nil {
-		t.Error("issued with a key of no algorithm")
+// TestIssueRefusesAKeyThatDoesNotFit: a key must say what it signs with,
+// and be a key of that algorithm.
+func TestIssueRefusesAKeyThatDoesNotFit(t *testing.T) {
+	rs, _ := signing.Generate(signing.RS256)
+	es, _ := signing.Generate(signing.ES256)
+	noAlg := es
+	noAlg.Algorithm, noAlg.ID = "", "no-alg"
+	rsAsES := rs
+	rsAsES.Algorithm, rsAsES.ID = signing.ES256, "rsa-named-es256"
+	esAsRS := es
+	esAsRS.Algorithm, esAsRS.ID = signing.RS256, "ec-named-rs256"
+	for name, k := range map[string]signing.Key{"no algorithm": noAlg, "RSA named ES256": rsAsES, "ECDSA named RS256": esAsRS} {
+		if tok, err := accesstoken.Issue(k, "i", "a", "c", "t", nil, now, time.Hour); err == nil {
+			t.Errorf("%s: issued %s", name, tok)
+		}
 	}
 }
