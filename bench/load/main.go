@@ -6,7 +6,6 @@
 package main
 
 import (
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -64,7 +63,7 @@ func run(gateway, addr string, duration time.Duration, mixed int) error {
 	if err != nil {
 		return err
 	}
-	e.basic = "Basic " + base64.StdEncoding.EncodeToString([]byte(client.ClientID+":"+clientSecret))
+	e.basic = loadgen.Basic(client.ClientID, clientSecret)
 	for i := range 100 {
 		m, err := e.create(fmt.Sprintf("pool-%03d", i), "")
 		if err != nil {
@@ -192,13 +191,11 @@ func (e *env) listAll() ([]module.Module, error) {
 }
 
 func token(base, id, secret string) (string, error) {
-	req, _ := http.NewRequest("POST", base+"/oauth2/token", strings.NewReader("grant_type=client_credentials"))
-	req.SetBasicAuth(id, secret)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	var t struct {
 		AccessToken string `json:"access_token"`
 	}
-	err := loadgen.Do(req, 200, &t)
+	err := loadgen.Post(base+"/oauth2/token", "grant_type=client_credentials", 200, &t,
+		"Authorization", loadgen.Basic(id, secret), "Content-Type", "application/x-www-form-urlencoded")
 	return "Bearer " + t.AccessToken, err
 }
 

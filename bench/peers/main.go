@@ -11,7 +11,6 @@
 package main
 
 import (
-	"encoding/base64"
 	"flag"
 	"fmt"
 	"io"
@@ -227,9 +226,8 @@ func startOurs(o options, alg string) (*system, error) {
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
-	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(managerID+":"+managerSecret))
 	if err := loadgen.Post(base+"/oauth2/token", "grant_type=client_credentials", 200, &tok,
-		"Authorization", basic, "Content-Type", "application/x-www-form-urlencoded"); err != nil {
+		"Authorization", loadgen.Basic(managerID, managerSecret), "Content-Type", "application/x-www-form-urlencoded"); err != nil {
 		return s, err
 	}
 	var m struct {

@@ -109,8 +109,8 @@ func Issue(key signing.Key, iss, aud, clientID, tenantID string, scopes []string
 	return string(tok), nil
 }
 
-// maxSignature is the longest signature of a key signing.Parse accepts
-// for issuing: RSA-4096.
+// maxSignature is the longest signature Issue makes: RSA-4096's. signing
+// makes 2048-bit keys; a larger one parsed from a secret is refused.
 const maxSignature = 512
 
 // signDigest signs a SHA-256 digest into sig as JWS wants it (RFC 7518
