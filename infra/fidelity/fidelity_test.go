@@ -17,11 +17,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/modules-service/modules/internal/config"
 	"github.com/modules-service/modules/internal/samtemplate"
 	"github.com/modules-service/modules/internal/testing/lambdarie"
 )
@@ -144,44 +146,14 @@ func TestEveryBootstrapUnderTheEmulator(t *testing.T) {
 	}
 	fmt.Fprintf(&report, "%-26s %12s %10s %12s\n", "function", "binary (B)", "init (ms)", "1st inv (ms)")
 	for _, p := range plan {
-		bootstrap := filepath.Join(e.buildDir, p.logicalID, "bootstrap")
-		info, err := os.Stat(bootstrap)
-		if err != nil {
-			t.Fatalf("%s: %v (run sam build or make lambdas)", p.logicalID, err)
-		}
-		checkArch(t, bootstrap, e.runner)
-		m, err := lambdarie.Start(e.rie, e.runner, bootstrap, e.fixture.Environ)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(m.Close)
+		m, size := e.start(t, p.logicalID)
 		for _, s := range p.steps {
-			raw, err := os.ReadFile("../../events/" + s.event)
-			if err != nil {
-				t.Fatal(err)
-			}
+			raw := readEvent(t, s.event)
 			if s.event == "rotate-create-secret.json" {
 				// Secrets Manager first makes the pending version, then calls the function.
 				raw = rotationEvent(t, e, raw)
 			}
-			out, err := m.Invoke(subst(s.event, raw))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if s.status != 0 {
-				var resp struct {
-					StatusCode      int    `json:"statusCode"`
-					Body            string `json:"body"`
-					IsBase64Encoded bool   `json:"isBase64Encoded"`
-				}
-				if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode != s.status {
-					t.Fatalf("%s %s: %s\nemulator log:\n%s", p.logicalID, s.event, out, m.Output())
-				}
-				out = []byte(resp.Body)
-				if resp.IsBase64Encoded {
-					out, _ = base64.StdEncoding.DecodeString(resp.Body)
-				}
-			}
+			out := invoke(t, m, p.logicalID+" "+s.event, subst(s.event, raw), s.status)
 			if s.check != nil {
 				if err := s.check(out); err != nil {
 					t.Fatalf("%s %s: %v\nemulator log:\n%s", p.logicalID, s.event, err, m.Output())
@@ -196,12 +168,152 @@ func TestEveryBootstrapUnderTheEmulator(t *testing.T) {
 		if err != nil {
 			t.Errorf("%s: %v", p.logicalID, err)
 		}
-		fmt.Fprintf(&report, "%-26s %12d %10.1f %12.1f\n", p.logicalID, info.Size(), initMs, firstMs)
+		fmt.Fprintf(&report, "%-26s %12d %10.1f %12.1f\n", p.logicalID, size, initMs, firstMs)
 	}
 	t.Log("\n" + report.String())
 	if path := os.Getenv("FIDELITY_REPORT"); path != "" {
 		_ = os.WriteFile(path, []byte(report.String()), 0o644)
 	}
+}
+
+// invoke sends event to the emulator; with a status, the event is API
+// Gateway's and the answer's body is returned, its status checked.
+func invoke(t *testing.T, m *lambdarie.Emulator, what string, event []byte, status int) []byte {
+	t.Helper()
+	out, err := m.Invoke(event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status == 0 {
+		return out
+	}
+	var resp struct {
+		StatusCode      int    `json:"statusCode"`
+		Body            string `json:"body"`
+		IsBase64Encoded bool   `json:"isBase64Encoded"`
+	}
+	if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode != status {
+		t.Fatalf("%s: %s, want status %d\nemulator log:\n%s", what, out, status, m.Output())
+	}
+	if resp.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(resp.Body)
+		if err != nil {
+			t.Fatalf("%s: body: %v", what, err)
+		}
+		return b
+	}
+	return []byte(resp.Body)
+}
+
+// TestChangeOfAlgorithmUnderTheEmulator takes the built bootstraps through
+// a change of AccessTokenAlgorithm from RS256 to ES256, as an operator
+// does it (redeploy, then rotate): a token from the RS256 key, a whole
+// rotation by the rotation function with ACCESS_TOKEN_ALGORITHM=ES256, then
+// fresh instances, as Lambda starts after a rotation: the token function
+// signs with ES256 and publishes both keys, and the authorizer takes the
+// new token and the one from before the change.
+func TestChangeOfAlgorithmUnderTheEmulator(t *testing.T) {
+	e := setup(t)
+	before := e.token(t)
+	if alg := tokenAlg(t, before); alg != "RS256" {
+		t.Fatalf("the fixture's key signs %s, want RS256", alg)
+	}
+
+	rot, _ := e.start(t, "RotateSigningKeyFunction", config.EnvTokenAlgorithm+"=ES256")
+	raw := readEvent(t, "rotate-create-secret.json")
+	for _, step := range []string{"createSecret", "setSecret", "testSecret", "finishSecret"} {
+		ev := rotationEvent(t, e, raw)
+		ev = []byte(strings.Replace(string(ev), `"createSecret"`, `"`+step+`"`, 1))
+		ev = []byte(strings.ReplaceAll(string(ev), "00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-0000000000e5"))
+		if out := invoke(t, rot, "rotation "+step, ev, 0); strings.TrimSpace(string(out)) != "null" {
+			t.Fatalf("rotation %s answered %s\nemulator log:\n%s", step, out, rot.Output())
+		}
+	}
+
+	after := e.token(t)
+	if alg := tokenAlg(t, after); alg != "ES256" {
+		t.Fatalf("after the rotation the token function signs %s, want ES256", alg)
+	}
+	tok, _ := e.start(t, "TokenFunction")
+	var jwks struct {
+		Keys []struct{ Kty, Alg, Crv string }
+	}
+	if err := json.Unmarshal(invoke(t, tok, "jwks.json", readEvent(t, "jwks.json"), 200), &jwks); err != nil {
+		t.Fatal(err)
+	}
+	var published []string
+	for _, k := range jwks.Keys {
+		published = append(published, k.Kty+"/"+k.Alg+"/"+k.Crv)
+	}
+	slices.Sort(published)
+	if want := []string{"EC/ES256/P-256", "RSA/RS256/"}; !slices.Equal(published, want) {
+		t.Errorf("JWKS during the change publishes %v, want %v", published, want)
+	}
+
+	authz, _ := e.start(t, "AuthorizerFunction")
+	bearer := readEvent(t, "authorizer-bearer.json")
+	for name, token := range map[string]string{"RS256 token from before the change": before, "ES256 token": after} {
+		ev := regexp.MustCompile(`Bearer eyJ[A-Za-z0-9_.-]*`).ReplaceAll(bearer, []byte("Bearer "+token))
+		if err := authorized(true)(invoke(t, authz, name, ev, 0)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// start runs the function's built bootstrap under the emulator, with the
+// fixture's environment and extra variables; it returns the binary's size.
+func (e env) start(t *testing.T, logicalID string, extra ...string) (*lambdarie.Emulator, int64) {
+	t.Helper()
+	bootstrap := filepath.Join(e.buildDir, logicalID, "bootstrap")
+	info, err := os.Stat(bootstrap)
+	if err != nil {
+		t.Fatalf("%s: %v (run sam build or make lambdas)", logicalID, err)
+	}
+	checkArch(t, bootstrap, e.runner)
+	m, err := lambdarie.Start(e.rie, e.runner, bootstrap, append(slices.Clone(e.fixture.Environ), extra...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	return m, info.Size()
+}
+
+// token is an access token for the example client from a fresh instance of
+// the token function.
+func (e env) token(t *testing.T) string {
+	t.Helper()
+	m, _ := e.start(t, "TokenFunction")
+	defer m.Close()
+	var r struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal(invoke(t, m, "token-basic.json", readEvent(t, "token-basic.json"), 200), &r); err != nil || r.AccessToken == "" {
+		t.Fatalf("no access token: %v", err)
+	}
+	return r.AccessToken
+}
+
+// tokenAlg is the alg of a compact JWS's protected header.
+func tokenAlg(t *testing.T, token string) string {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[0])
+	if err != nil {
+		t.Fatalf("token header: %v", err)
+	}
+	var h struct{ Alg string }
+	if err := json.Unmarshal(b, &h); err != nil {
+		t.Fatalf("token header: %v", err)
+	}
+	return h.Alg
+}
+
+func readEvent(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../../events/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func authorized(want bool) func([]byte) error {
