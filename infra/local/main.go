@@ -43,7 +43,7 @@ func main() {
 	flag.StringVar(&o.SigningKeySecret, "signing-key-secret", "", "with --aws: the signing-key secret; empty: a key generated at start")
 	flag.StringVar(&o.PublicKeysSecret, "public-keys-secret", "", "with --signing-key-secret: the secret its rotation publishes the public keys to")
 	flag.StringVar(&o.TokenAlgorithm, "token-alg", "RS256", "access-token signing algorithm, RS256 or ES256, as the template's AccessTokenAlgorithm")
-	flag.IntVar(&o.FunctionMemoryMB, "function-memory", 1024, "run the handlers with the collector settings of a function of this many MB (GOGC 400, a soft limit of 90 %), as the token and create functions have in Lambda; 0: Go's defaults")
+	flag.IntVar(&o.MemoryLimitMiB, "memory-limit", 256, "run the handlers with the functions' collector setting (GOGC 400) under a soft memory limit of this many MiB for the whole process, which holds every instance; 0: Go's defaults")
 	flag.BoolVar(&o.NoThrottle, "no-throttle", false, "turn API Gateway's route throttling (TokenRateLimit, ManagementRateLimit) off, for load measurements")
 	flag.DurationVar(&o.ClientCacheTTL, "client-cache", config.DefaultClientCache, "how long the token endpoint and the authorizer trust what they read of a module (0: no cache), as ClientCacheSeconds")
 	flag.StringVar(&o.Bootstrap.Tenant, "bootstrap-tenant", envOr("BOOTSTRAP_TENANT", "demo"), "tenant whose first manager is ensured at start")

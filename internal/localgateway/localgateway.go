@@ -71,12 +71,17 @@ type Options struct {
 	// measurements find the functions' capacity rather than the
 	// template's TokenRateLimit.
 	NoThrottle bool
-	// FunctionMemoryMB, when set, gives the process the collector settings
-	// of a function of that memory in Lambda (wiring.TuneGC), so that the
-	// handlers run as they are tuned there; 0 leaves Go's defaults.
-	FunctionMemoryMB int
-	Bootstrap        Bootstrap
-	Log              *slog.Logger
+	// MemoryLimitMiB, when set, runs the process with the functions' GOGC
+	// (wiring.SetGC) under a soft limit of this many MiB for the whole
+	// process: in Lambda the limit is 90 % of one instance's memory
+	// (wiring.TuneGC), but this process holds every instance it started,
+	// and at GOGC 400 a burst of fresh instances' argon2id verifications
+	// (19 MiB each) would leave a heap goal near that limit for as long as
+	// the warm path takes to allocate it again (README.md, "The garbage
+	// collector in a function"). 0 leaves Go's defaults.
+	MemoryLimitMiB int
+	Bootstrap      Bootstrap
+	Log            *slog.Logger
 }
 
 // Stack is a running local API.
@@ -101,7 +106,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	wiring.TuneGC(o.FunctionMemoryMB)
+	if o.MemoryLimitMiB > 0 {
+		wiring.SetGC(int64(o.MemoryLimitMiB) << 20)
+	}
 	tpl, err := samtemplate.Load(o.Template)
 	if err != nil {
 		return nil, err

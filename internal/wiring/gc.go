@@ -20,19 +20,26 @@ const (
 )
 
 // TuneGC sets the collector for a Lambda instance of memoryMB
-// (AWS_LAMBDA_FUNCTION_MEMORY_SIZE): the soft memory limit at
-// memoryLimitShare of it and GOGC at gcPercent. GOMEMLIMIT and GOGC in the
-// environment win, so an operator can override either; without a memory
-// size (memoryMB 0: not in Lambda) nothing changes. It returns what it set
-// (-1: left as it was).
+// (AWS_LAMBDA_FUNCTION_MEMORY_SIZE): SetGC with a limit of
+// memoryLimitShare of it. Without a memory size (memoryMB 0: not in
+// Lambda) nothing changes. It returns what it set (-1: left as it was).
 func TuneGC(memoryMB int) (limit int64, percent int) {
-	limit, percent = -1, -1
 	if memoryMB <= 0 {
-		return limit, percent
+		return -1, -1
 	}
+	return SetGC(int64(float64(memoryMB) * memoryLimitShare * (1 << 20)))
+}
+
+// SetGC gives the process the functions' GOGC (gcPercent) under a soft
+// memory limit of limit bytes. GOMEMLIMIT and GOGC in the environment win,
+// so an operator can override either. It returns what it set (-1: left as
+// it was).
+func SetGC(limit int64) (int64, int) {
+	percent := -1
 	if os.Getenv("GOMEMLIMIT") == "" {
-		limit = int64(float64(memoryMB) * memoryLimitShare * (1 << 20))
 		debug.SetMemoryLimit(limit)
+	} else {
+		limit = -1
 	}
 	if os.Getenv("GOGC") == "" {
 		percent = gcPercent

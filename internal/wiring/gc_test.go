@@ -7,7 +7,7 @@ import (
 
 // TestTuneGC: in Lambda the limit is 90 % of the function's memory and
 // GOGC 400; the environment's GOMEMLIMIT and GOGC win; outside Lambda
-// nothing changes.
+// nothing changes; SetGC (the local gateway's) takes the limit it is given.
 func TestTuneGC(t *testing.T) {
 	limit0, percent0 := debug.SetMemoryLimit(-1), debug.SetGCPercent(100)
 	t.Cleanup(func() { debug.SetMemoryLimit(limit0); debug.SetGCPercent(percent0) })
@@ -40,5 +40,13 @@ func TestTuneGC(t *testing.T) {
 	reset()
 	if limit, percent := TuneGC(0); limit != -1 || percent != -1 || debug.SetGCPercent(100) != 100 {
 		t.Errorf("outside Lambda: set %d, %d; want nothing", limit, percent)
+	}
+
+	reset()
+	if limit, percent := SetGC(256 << 20); limit != 256<<20 || percent != 400 {
+		t.Errorf("SetGC(256 MiB) says it set %d, %d; want %d, 400", limit, percent, 256<<20)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 256<<20 {
+		t.Errorf("limit after SetGC(256 MiB): %d", got)
 	}
 }
