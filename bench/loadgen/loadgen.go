@@ -27,6 +27,19 @@ type Run struct {
 	OK        int             // 200 answers
 	Errors    map[string]int  // every other answer, by status or error text
 	Latencies []time.Duration // of every request, sorted
+	// CPU the system under test spent during the run (user and system
+	// time of its processes), when the caller measured it with CPUTime.
+	CPU time.Duration
+}
+
+// CPUPerRequest is the system's CPU time per request answered: its cost
+// apart from the load generator's, which shares the machine.
+func (r Run) CPUPerRequest() time.Duration {
+	n := r.OK + r.ErrorCount()
+	if n == 0 {
+		return 0
+	}
+	return r.CPU / time.Duration(n)
 }
 
 // Throughput is 200 answers per second.
@@ -59,6 +72,7 @@ func Merge(runs ...Run) Run {
 			m.Errors[k] += v
 		}
 		m.Latencies = append(m.Latencies, r.Latencies...)
+		m.CPU += r.CPU
 	}
 	slices.Sort(m.Latencies)
 	return m
@@ -153,6 +167,35 @@ func ResetPeakRSS(pid int) error {
 		errs = append(errs, os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", p), []byte("5"), 0))
 	}
 	return errors.Join(errs...)
+}
+
+// userHZ is the unit of the CPU times in /proc/<pid>/stat: USER_HZ, 100 on
+// every Linux architecture Go runs on (sysconf needs cgo to ask).
+const userHZ = 100
+
+// CPUTime is the user and system CPU time pid and its descendants have
+// spent so far (proc(5): utime and stime).
+func CPUTime(pid int) (time.Duration, error) {
+	var ticks int64
+	for _, p := range tree(pid) {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
+		if err != nil {
+			return 0, err
+		}
+		// after "pid (comm)": state is field 3, utime 14, stime 15
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) < 13 {
+			return 0, fmt.Errorf("/proc/%d/stat: %d fields", p, len(fields))
+		}
+		for _, f := range fields[11:13] {
+			n, err := strconv.ParseInt(f, 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("/proc/%d/stat: %w", p, err)
+			}
+			ticks += n
+		}
+	}
+	return time.Duration(ticks) * time.Second / userHZ, nil
 }
 
 // WaitFor polls url until it answers, for up to limit.

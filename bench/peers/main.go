@@ -3,11 +3,13 @@
 // the local gateway, with each signing algorithm, beside Keycloak and Ory
 // Hydra on the same machine, with the same load generator and the same
 // load: a closed loop at 1, 16 and 64 connections, then an open loop at
-// 25, 50 and 75 % of the slowest system's closed-loop capacity. Systems take
-// turns within each load (A B C D A B C D), so that a noisy minute falls on
-// all of them. Any answer other than 200 makes the comparison invalid: the
-// command fails. make bench-peers runs it (infra/bench-peers.sh fetches and
-// builds the peers).
+// 25, 50 and 75 % of the slowest system's closed-loop capacity. Each
+// system is warmed up until its throughput settles, and the CPU time each
+// system itself spends per request is counted apart from the load
+// generator's. Systems take turns within each load (A B C D A B C D), so
+// that a noisy minute falls on all of them. Any answer other than 200
+// makes the comparison invalid: the command fails. make bench-peers runs
+// it (infra/bench-peers.sh fetches and builds the peers).
 package main
 
 import (
@@ -19,12 +21,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+	"golang.org/x/sys/unix"
 
 	"github.com/modules-service/modules/bench/loadgen"
 )
@@ -39,8 +43,10 @@ func main() {
 	flag.StringVar(&o.hydra, "hydra", "", "Ory Hydra binary; empty: leave Hydra out")
 	flag.StringVar(&o.logs, "logs", "bin/peers", "directory for the systems' logs")
 	flag.DurationVar(&o.warmup, "warmup", 20*time.Second, "closed-loop warm-up per system, half at 16 connections, then runs of a quarter at 64 until one has no error; not measured")
+	flag.DurationVar(&o.settle, "settle", 3*time.Minute, "after the warm-up, runs of 5 s at 16 connections until three in a row agree within 5 %, for at most this long; not measured")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each measured run")
 	flag.IntVar(&o.rounds, "rounds", 2, "runs of each load per system")
+	flag.IntVar(&o.systemCPUs, "system-cpus", 0, "run each system on CPUs 0 to n-1 and the load generator on the others, so that it takes no CPU from the system: a diagnosis of where latency comes from, not a fair comparison (a JVM compiles on the cores it serves with); 0: systems and generator share every CPU")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "peers:", err)
@@ -50,7 +56,8 @@ func main() {
 
 type options struct {
 	gateway, keycloak, javaHome, hydra, logs string
-	warmup, duration                         time.Duration
+	systemCPUs                               int
+	warmup, settle, duration                 time.Duration
 	rounds                                   int
 }
 
@@ -91,10 +98,18 @@ func run(o options) error {
 		}
 	}
 
+	if o.systemCPUs > 0 {
+		if err := pinGenerator(o.systemCPUs); err != nil {
+			return err
+		}
+	}
 	fmt.Printf("# make bench-peers, %s\n", time.Now().UTC().Format("2006-01-02T15:04Z"))
 	fmt.Printf("# %d vCPU %s, %s; load generator: vegeta in this process, on the same cores\n", runtime.NumCPU(), cpuModel(), runtime.Version())
-	fmt.Printf("# each system warmed up %s at 16 then 64 connections (not measured); each run %s; %d rounds, systems alternating within each load; quantiles pooled over the rounds\n",
-		o.warmup, o.duration, o.rounds)
+	if o.systemCPUs > 0 {
+		fmt.Printf("# diagnosis (-system-cpus): each system on CPUs 0-%d, the load generator on the others\n", o.systemCPUs-1)
+	}
+	fmt.Printf("# each system warmed up %s at 16 then 64 connections, then until three %s runs at 16 in a row agree within 5 %% (at most %s; not measured); each run %s; %d rounds, systems alternating within each load; quantiles pooled over the rounds\n",
+		o.warmup, settleRun, o.settle, o.duration, o.rounds)
 	for _, s := range systems {
 		// Up to the most connections measured, so that every instance the
 		// local gateway starts is warm. A fresh instance verifies the secret
@@ -119,6 +134,14 @@ func run(o options) error {
 		if n := warm.Errors["429"]; n > 0 {
 			fmt.Printf("# %s: %d slow_down answers during warm-up, while more than %d fresh instances verified at once\n", s.name, n, 10)
 		}
+		// A JVM compiles its hot code during its first minutes under
+		// load, so a warm-up of fixed length would measure Keycloak
+		// before it is at its best: go on until three runs in a row agree.
+		runs, err := settle(s, o.settle)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("# %s: warm-up runs of %s at 16 connections: %s req/s\n", s.name, settleRun, strings.Join(runs, " "))
 		if err := loadgen.ResetPeakRSS(s.cmd.Process.Pid); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
@@ -128,7 +151,16 @@ func run(o options) error {
 		rounds := map[*system][]loadgen.Run{}
 		for range o.rounds {
 			for _, s := range systems {
+				cpu0, err := loadgen.CPUTime(s.cmd.Process.Pid)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", s.name, err)
+				}
 				r := load(s.target)
+				cpu1, err := loadgen.CPUTime(s.cmd.Process.Pid)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", s.name, err)
+				}
+				r.CPU = cpu1 - cpu0
 				if r.ErrorCount() > 0 {
 					return nil, fmt.Errorf("%s answered %d requests with errors %v: the comparison is invalid", s.name, r.ErrorCount(), r.Errors)
 				}
@@ -143,13 +175,13 @@ func run(o options) error {
 	}
 
 	header := func(load string) {
-		fmt.Printf("%-22s %6s %9s %9s %9s %9s %7s\n", "system", load, "req/s", "p50", "p99", "p99.9", "errors")
+		fmt.Printf("%-22s %6s %9s %9s %9s %9s %7s %9s\n", "system", load, "req/s", "p50", "p99", "p99.9", "errors", "CPU/req")
 	}
 	row := func(s *system, load string, r loadgen.Run) {
-		fmt.Printf("%-22s %6s %9.0f %9s %9s %9s %7d\n", s.name, load, r.Throughput(), ms(r.Quantile(0.5)), ms(r.Quantile(0.99)), ms(r.Quantile(0.999)), r.ErrorCount())
+		fmt.Printf("%-22s %6s %9.0f %9s %9s %9s %7d %9s\n", s.name, load, r.Throughput(), ms(r.Quantile(0.5)), ms(r.Quantile(0.99)), ms(r.Quantile(0.999)), r.ErrorCount(), ms(r.CPUPerRequest()))
 	}
 
-	fmt.Println("\n## closed loop: each connection sends its next request when the last is answered")
+	fmt.Println("\n## closed loop: each connection sends its next request when the last is answered; CPU/req: the system's own CPU time (user + system, its process tree) per request, apart from the load generator's")
 	header("conns")
 	capacity := map[*system]float64{}
 	closed := map[int]map[*system]loadgen.Run{}
@@ -203,10 +235,46 @@ func run(o options) error {
 				fmt.Printf(", %d conns %.1fx", conns, closed[conns][ours].Throughput()/closed[conns][peer].Throughput())
 			}
 			p99o, p99p := open[50][ours].Quantile(0.99), open[50][peer].Quantile(0.99)
-			fmt.Printf("; open loop at 50%%: p99 %s vs %s\n", ms(p99o), ms(p99p))
+			fmt.Printf("; open loop at 50%%: p99 %s vs %s", ms(p99o), ms(p99p))
+			cpuo, cpup := closed[16][ours].CPUPerRequest(), closed[16][peer].CPUPerRequest()
+			fmt.Printf("; CPU per token at 16 conns %s vs %s (%.1fx)\n", ms(cpuo), ms(cpup), float64(cpup)/float64(cpuo))
 		}
 	}
 	return nil
+}
+
+// settleRun is the length of a run of the settling part of the warm-up.
+const settleRun = 5 * time.Second
+
+// settle runs s at 16 connections until the last three runs agree on the
+// throughput within 5 % of their mean, or for at most limit; it returns
+// the throughputs.
+func settle(s *system, limit time.Duration) ([]string, error) {
+	var rates []float64
+	out := func(note string) []string {
+		var ss []string
+		for _, r := range rates {
+			ss = append(ss, fmt.Sprintf("%.0f", r))
+		}
+		return append(ss, note)
+	}
+	for start := time.Now(); ; {
+		r := loadgen.Closed(s.target, 16, settleRun)
+		if r.ErrorCount() > 0 {
+			return nil, fmt.Errorf("%s failed during warm-up: %v", s.name, r.Errors)
+		}
+		rates = append(rates, r.Throughput())
+		if n := len(rates); n >= 3 {
+			last := rates[n-3:]
+			lo, hi := slices.Min(last), slices.Max(last)
+			if hi-lo <= 0.05*(last[0]+last[1]+last[2])/3 {
+				return out("(settled)"), nil
+			}
+		}
+		if time.Since(start) >= limit {
+			return out("(not settled)"), nil
+		}
+	}
 }
 
 // startOurs starts the local gateway with a signing key of alg and a
@@ -214,7 +282,7 @@ func run(o options) error {
 func startOurs(o options, alg string) (*system, error) {
 	base, port := loopback()
 	const managerID, managerSecret = "bench-manager", "bench-manager-secret-0123456789"
-	cmd := exec.Command(o.gateway, "--addr", "127.0.0.1:"+port, "--token-alg", alg, "--no-throttle", "--credentials-file", "",
+	cmd := o.command(o.gateway, "--addr", "127.0.0.1:"+port, "--token-alg", alg, "--no-throttle", "--credentials-file", "",
 		"--bootstrap-tenant", "bench", "--bootstrap-client-id", managerID, "--bootstrap-client-secret", managerSecret)
 	s := &system{name: "this service " + alg, cmd: cmd}
 	if err := startLogged(cmd, filepath.Join(o.logs, "ours-"+alg+".log")); err != nil {
@@ -247,7 +315,7 @@ func startOurs(o options, alg string) (*system, error) {
 func startKeycloak(o options) (*system, error) {
 	base, port := loopback()
 	const admin, adminPassword = "admin", "bench-admin-password-0123456789"
-	cmd := exec.Command(filepath.Join(o.keycloak, "bin/kc.sh"), "start-dev", "--http-host", "127.0.0.1", "--http-port", port, "--db", "dev-mem")
+	cmd := o.command(filepath.Join(o.keycloak, "bin/kc.sh"), "start-dev", "--http-host", "127.0.0.1", "--http-port", port, "--db", "dev-mem")
 	cmd.Env = append(os.Environ(), "JAVA_HOME="+o.javaHome, "KC_BOOTSTRAP_ADMIN_USERNAME="+admin, "KC_BOOTSTRAP_ADMIN_PASSWORD="+adminPassword)
 	s := &system{name: "Keycloak 26.7.3", cmd: cmd}
 	if err := startLogged(cmd, filepath.Join(o.logs, "keycloak.log")); err != nil {
@@ -282,7 +350,7 @@ func startKeycloak(o options) (*system, error) {
 func startHydra(o options) (*system, error) {
 	base, port := loopback()
 	admin, adminPort := loopback()
-	cmd := exec.Command(o.hydra, "serve", "all", "--dev")
+	cmd := o.command(o.hydra, "serve", "all", "--dev")
 	cmd.Env = append(os.Environ(), "DSN=memory", "SECRETS_SYSTEM=bench-system-secret-0123456789abcdef", "URLS_SELF_ISSUER="+base,
 		"SERVE_PUBLIC_HOST=127.0.0.1", "SERVE_PUBLIC_PORT="+port, "SERVE_ADMIN_HOST=127.0.0.1", "SERVE_ADMIN_PORT="+adminPort,
 		"STRATEGIES_ACCESS_TOKEN=jwt", "LOG_LEVEL=warn")
@@ -358,3 +426,37 @@ func cpuModel() string {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+
+// command runs name with args, on the systems' CPUs when they are set.
+func (o options) command(name string, args ...string) *exec.Cmd {
+	if o.systemCPUs == 0 {
+		return exec.Command(name, args...)
+	}
+	return exec.Command("taskset", append([]string{"-c", fmt.Sprintf("0-%d", o.systemCPUs-1), name}, args...)...)
+}
+
+// pinGenerator moves every thread of this process, the load generator, to
+// the CPUs from first on (threads it starts later inherit it).
+func pinGenerator(first int) error {
+	var set unix.CPUSet
+	for c := first; c < runtime.NumCPU(); c++ {
+		set.Set(c)
+	}
+	if set.Count() == 0 {
+		return fmt.Errorf("-system-cpus %d leaves no CPU of %d for the load generator", first, runtime.NumCPU())
+	}
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return err
+	}
+	for _, t := range tasks {
+		tid, err := strconv.Atoi(t.Name())
+		if err != nil {
+			continue
+		}
+		if err := unix.SchedSetaffinity(tid, &set); err != nil {
+			return fmt.Errorf("pin thread %d: %w", tid, err)
+		}
+	}
+	return nil
+}
