@@ -77,7 +77,7 @@ func TestEveryBootstrapUnderTheEmulator(t *testing.T) {
 			s = strings.ReplaceAll(s, exampleModuleID, moduleID)
 		}
 		if clientToken != "" && name == "authorizer-bearer.json" {
-			s = regexp.MustCompile(`Bearer eyJ[A-Za-z0-9_.-]*`).ReplaceAllString(s, "Bearer "+clientToken)
+			s = bearerToken.ReplaceAllString(s, "Bearer "+clientToken)
 		}
 		return []byte(strings.ReplaceAll(s, exampleSecretID, e.fixture.SigningSecret))
 	}
@@ -151,7 +151,7 @@ func TestEveryBootstrapUnderTheEmulator(t *testing.T) {
 			raw := readEvent(t, s.event)
 			if s.event == "rotate-create-secret.json" {
 				// Secrets Manager first makes the pending version, then calls the function.
-				raw = rotationEvent(t, e, raw)
+				raw = rotationEvent(t, e, raw, "")
 			}
 			out := invoke(t, m, p.logicalID+" "+s.event, subst(s.event, raw), s.status)
 			if s.check != nil {
@@ -222,9 +222,7 @@ func TestChangeOfAlgorithmUnderTheEmulator(t *testing.T) {
 	rot, _ := e.start(t, "RotateSigningKeyFunction", config.EnvTokenAlgorithm+"=ES256")
 	raw := readEvent(t, "rotate-create-secret.json")
 	for _, step := range []string{"createSecret", "setSecret", "testSecret", "finishSecret"} {
-		ev := rotationEvent(t, e, raw)
-		ev = []byte(strings.Replace(string(ev), `"createSecret"`, `"`+step+`"`, 1))
-		ev = []byte(strings.ReplaceAll(string(ev), "00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-0000000000e5"))
+		ev := rotationEvent(t, e, raw, step)
 		if out := invoke(t, rot, "rotation "+step, ev, 0); strings.TrimSpace(string(out)) != "null" {
 			t.Fatalf("rotation %s answered %s\nemulator log:\n%s", step, out, rot.Output())
 		}
@@ -253,7 +251,7 @@ func TestChangeOfAlgorithmUnderTheEmulator(t *testing.T) {
 	authz, _ := e.start(t, "AuthorizerFunction")
 	bearer := readEvent(t, "authorizer-bearer.json")
 	for name, token := range map[string]string{"RS256 token from before the change": before, "ES256 token": after} {
-		ev := regexp.MustCompile(`Bearer eyJ[A-Za-z0-9_.-]*`).ReplaceAll(bearer, []byte("Bearer "+token))
+		ev := bearerToken.ReplaceAll(bearer, []byte("Bearer "+token))
 		if err := authorized(true)(invoke(t, authz, name, ev, 0)); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -332,18 +330,25 @@ func authorized(want bool) func([]byte) error {
 	}
 }
 
-// rotationEvent points the event at the test's signing-key secret. The
-// version named by ClientRequestToken does not exist yet, as when Secrets
-// Manager starts a rotation.
-func rotationEvent(t *testing.T, e env, raw []byte) []byte {
+// rotationEvent points the event at the test's signing-key secret and,
+// unless step is empty, sets its step. The version named by
+// ClientRequestToken does not exist in a fresh fixture, as when Secrets
+// Manager starts a rotation; every step of one rotation names it.
+func rotationEvent(t *testing.T, e env, raw []byte, step string) []byte {
 	var ev map[string]string
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		t.Fatal(err)
 	}
 	ev["SecretId"] = e.fixture.SigningSecret
+	if step != "" {
+		ev["Step"] = step
+	}
 	b, _ := json.Marshal(ev)
 	return b
 }
+
+// bearerToken is the example token in events/authorizer-bearer.json.
+var bearerToken = regexp.MustCompile(`Bearer eyJ[A-Za-z0-9_.-]*`)
 
 // checkArch fails early when a binary cannot run here.
 func checkArch(t *testing.T, path, runner string) {
