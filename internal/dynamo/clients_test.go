@@ -43,46 +43,120 @@ func TestClientPointerFollowsTheModule(t *testing.T) {
 	})
 }
 
-func TestLimitCountersAreAtomicAndApart(t *testing.T) {
+// TestLimitCountersAreAtomicAndSliding: concurrent reservations never
+// pass the limit, a give-back makes room, counters are apart per client,
+// source and the unknown-client counter, and the window slides: the limit
+// holds over any five-minute span, not per fixed window.
+func TestLimitCountersAreAtomicAndSliding(t *testing.T) {
 	testenv.All(t, func(t *testing.T, b testenv.Backend) {
 		ctx := context.Background()
 		limits := b.Limits()
-		window := time.Unix(1_800_000_000, 0)
+		const span, limit = 5 * time.Minute, 10
+		t0 := time.Unix(1_800_000_000, 0).Truncate(time.Minute).Add(50 * time.Second) // late in a minute
 		var wg sync.WaitGroup
-		seen := make(chan int, 20)
-		for range 20 {
+		var mu sync.Mutex
+		counted := 0
+		for range 3 * limit {
 			wg.Go(func() {
-				n, err := limits.Add(ctx, "client-1", "198.51.100.7", window, 1)
+				ok, _, err := limits.Reserve(ctx, "client-1", "198.51.100.7", t0, span, limit, 0)
 				if err != nil {
 					t.Error(err)
 				}
-				seen <- n
+				if ok {
+					mu.Lock()
+					counted++
+					mu.Unlock()
+				}
 			})
 		}
 		wg.Wait()
-		close(seen)
-		distinct := map[int]bool{}
-		for n := range seen {
-			distinct[n] = true
+		if counted > limit || counted < limit-2 { // a reservation may lose every race: refused, never over
+			t.Fatalf("%d of %d concurrent reservations counted, want %d", counted, 3*limit, limit)
 		}
-		if len(distinct) != 20 {
-			t.Errorf("20 concurrent increments returned %d distinct counts, want 20 (each attempt its own number)", len(distinct))
+		for counted < limit { // fill what contention left
+			if ok, _, err := limits.Reserve(ctx, "client-1", "198.51.100.7", t0, span, limit, 0); err != nil || !ok {
+				t.Fatalf("filling the window: %v, %v", ok, err)
+			}
+			counted++
 		}
-		if n, err := limits.Add(ctx, "client-1", "198.51.100.7", window, -1); err != nil || n != 19 {
-			t.Errorf("giving one back: %d, %v; want 19", n, err)
+		ok, frees, err := limits.Reserve(ctx, "client-1", "198.51.100.7", t0.Add(20*time.Second), span, limit, 0)
+		if err != nil || ok {
+			t.Fatalf("a full window counted another: %v, %v", ok, err)
 		}
-		for name, got := range map[string]func() (int, error){
-			"next window":     func() (int, error) { return limits.Count(ctx, "client-1", "198.51.100.7", window.Add(5*time.Minute)) },
-			"another source":  func() (int, error) { return limits.Count(ctx, "client-1", "198.51.100.8", window) },
-			"another client":  func() (int, error) { return limits.Count(ctx, "client-2", "198.51.100.7", window) },
-			"the all-sources": func() (int, error) { return limits.Count(ctx, "client-1", "", window) },
+		if want := t0.Truncate(time.Minute).Add(time.Minute + span); !frees.Equal(want) {
+			t.Errorf("the window frees at %v, want %v (when the oldest minute leaves it)", frees, want)
+		}
+		// across the fixed-window boundary, still within five minutes: full
+		if ok, _, _ := limits.Reserve(ctx, "client-1", "198.51.100.7", t0.Add(4*time.Minute), span, limit, 0); ok {
+			t.Error("four minutes later the window counted another: the limit must hold over any five-minute span")
+		}
+		if err := limits.Release(ctx, "client-1", "198.51.100.7", t0); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _, _ := limits.Reserve(ctx, "client-1", "198.51.100.7", t0.Add(time.Minute), span, limit, 0); !ok {
+			t.Error("after a give-back the window did not count one more")
+		}
+		if ok, _, _ := limits.Reserve(ctx, "client-1", "198.51.100.7", frees, span, limit, 0); !ok {
+			t.Error("when the oldest minute left the window it still refused")
+		}
+		for name, src := range map[string][2]string{
+			"another source":  {"client-1", "198.51.100.8"},
+			"another client":  {"client-2", "198.51.100.7"},
+			"the all-sources": {"client-1", ""},
+			"unknown clients": {"", "198.51.100.7"},
 		} {
-			if n, err := got(); err != nil || n != 0 {
-				t.Errorf("%s counter: %d, %v; want 0", name, n, err)
+			if ok, _, err := limits.Reserve(ctx, src[0], src[1], t0, span, 1, 0); err != nil || !ok {
+				t.Errorf("%s counter: %v, %v; want a fresh counter", name, ok, err)
 			}
 		}
-		if n, _ := limits.Add(ctx, "client-1", "", window, 1); n != 1 {
-			t.Errorf("all-sources counter after one failure: %d", n)
+		// failures: a counter may admit while it holds fewer than maxFailures
+		for range 2 {
+			if err := limits.Fail(ctx, "client-3", "198.51.100.7", t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ok, _, _ := limits.Reserve(ctx, "client-3", "198.51.100.7", t0, span, 100, 2); ok {
+			t.Error("two failures, at most two allowed: counted")
+		}
+		if ok, _, _ := limits.Reserve(ctx, "client-3", "198.51.100.7", t0, span, 100, 3); !ok {
+			t.Error("two failures, three allowed: refused")
+		}
+	})
+}
+
+// TestSlowPathIsOneSlotAtATime: the first call opens the slow path and
+// waits; then one slot every period, whoever asks.
+func TestSlowPathIsOneSlotAtATime(t *testing.T) {
+	testenv.All(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		limits := b.Limits()
+		const every = 6 * time.Second
+		t0 := time.Unix(1_800_000_000, 0)
+		ok, next, err := limits.Slot(ctx, "client-1", t0, every)
+		if err != nil || ok || !next.Equal(t0.Add(every)) {
+			t.Fatalf("first call: %v %v %v; want no slot, the next at +6 s", ok, next, err)
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		got := 0
+		for range 10 {
+			wg.Go(func() {
+				if ok, _, err := limits.Slot(ctx, "client-1", t0.Add(every), every); err == nil && ok {
+					mu.Lock()
+					got++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if got != 1 {
+			t.Errorf("10 concurrent callers at the slot's time got %d slots, want 1", got)
+		}
+		if ok, next, _ := limits.Slot(ctx, "client-1", t0.Add(every+time.Second), every); ok || !next.Equal(t0.Add(2*every)) {
+			t.Errorf("a second later: %v, next %v; want none until %v", ok, next, t0.Add(2*every))
+		}
+		if ok, _, _ := limits.Slot(ctx, "client-2", t0.Add(every), every); ok {
+			t.Error("another client's first call got a slot; it must open its own slow path")
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -65,17 +66,29 @@ func TestClientAuthenticationUnderAttack(t *testing.T) {
 	t.Run("the guesser is throttled, the owner is not", func(t *testing.T) {
 		_, id := create("billing")
 		var got []int
+		start := time.Now()
 		for range 30 {
 			got = append(got, tokenStatus(t, guesser, base, id, "guess-guess-guess-guess"))
 			if st := tokenStatus(t, owner, base, id, secret); st != 200 {
 				t.Fatalf("owner after %d guesses: %d", len(got), st)
 			}
 		}
+		// past its limit the guesser may only take the slow path's slots:
+		// one every SlowEvery, the first SlowEvery after it was needed
+		slots := int(time.Since(start) / oauth.SlowEvery)
+		late := 0
 		for i, st := range got {
-			if want := map[bool]int{true: 401, false: 429}[i < oauth.MaxPerSource]; st != want {
-				t.Errorf("guess %d: %d, want %d (all: %v)", i, st, want, got)
-				break
+			switch {
+			case i < oauth.MaxPerSource && st != 401:
+				t.Errorf("guess %d: %d, want 401 (all: %v)", i, st, got)
+			case i >= oauth.MaxPerSource && st == 401:
+				late++
+			case i >= oauth.MaxPerSource && st != 429:
+				t.Errorf("guess %d: %d, want 429 (all: %v)", i, st, got)
 			}
+		}
+		if late > slots {
+			t.Errorf("%d guesses past the limit were verified in %v, want at most %d (all: %v)", late, time.Since(start), slots, got)
 		}
 	})
 
@@ -141,14 +154,51 @@ func TestClientAuthenticationUnderAttack(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		// (the right secret from a new source would be served from the warm
-		// instance's cache of verified secrets; oauth's tests show a cold
-		// instance refusing it too)
+		// the right secret from a new address meets the slow path, not a
+		// wall: honouring Retry-After it gets its token within seconds
+		// (a fresh instance, since the warm ones know this secret already)
 		if st := tokenStatus(t, from("127.0.2.1"), base, id, "first-guess-of-a-new-source"); st != 429 {
 			t.Errorf("a new source while guarded: %d, want 429 before any verification", st)
 		}
+		if waited := untilToken(t, from("127.0.2.2"), base, id, secret); waited > 15*time.Second {
+			t.Errorf("the owner from a new address while guarded waited %v, want at most 15 s", waited)
+		}
 		if st := tokenStatus(t, known, base, id, secret); st != 200 {
 			t.Errorf("the known source while guarded: %d, want 200", st)
+		}
+	})
+
+	t.Run("the owner sharing the guesser's address gets its token", func(t *testing.T) {
+		_, id := create("invoices")
+		shared := from("127.0.0.9")
+		for range oauth.MaxPerSource + 1 {
+			tokenStatus(t, shared, base, id, "guess-guess-guess-guess")
+		}
+		if waited := untilToken(t, shared, base, id, secret); waited > 15*time.Second {
+			t.Errorf("the owner behind the guesser's address waited %v, want at most 15 s", waited)
+		}
+	})
+
+	t.Run("a known address's burst to fresh instances passes", func(t *testing.T) {
+		_, id := create("ledger")
+		c := from("127.0.0.10")
+		if st := tokenStatus(t, c, base, id, secret); st != 200 {
+			t.Fatalf("first token: %d", st)
+		}
+		// 50 at once: the one warm instance serves one, the rest start
+		// fresh instances that verify with argon2id
+		if count := concurrently(50, func(int) int { return tokenStatus(t, c, base, id, secret) }); count[200] != 50 {
+			t.Errorf("50 valid requests at once from a known address: %v, want all 200", count)
+		}
+	})
+
+	t.Run("190 guesses at once from 19 addresses stay within the guard", func(t *testing.T) {
+		_, id := create("assets")
+		count := concurrently(190, func(i int) int {
+			return tokenStatus(t, from(fmt.Sprintf("127.0.3.%d", i%19+1)), base, id, "guess-guess-guess-guess")
+		})
+		if count[401] > oauth.GuardThreshold || count[401]+count[429] != 190 {
+			t.Errorf("answers %v: want at most %d verifications (401) and 429 for the rest", count, oauth.GuardThreshold)
 		}
 	})
 
@@ -168,6 +218,112 @@ func TestClientAuthenticationUnderAttack(t *testing.T) {
 			t.Errorf("table went from %d to %d items", before, after)
 		}
 	})
+}
+
+// untilToken asks for a token until it gets one, honouring Retry-After,
+// and returns how long it waited.
+func untilToken(t *testing.T, c *http.Client, base, id, secret string) time.Duration {
+	t.Helper()
+	var waited time.Duration
+	for range 10 {
+		req, _ := http.NewRequest("POST", base+"/oauth2/token", strings.NewReader("grant_type=client_credentials"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		switch resp.StatusCode {
+		case 200:
+			return waited
+		case 429:
+			n, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+			if err != nil || n < 1 {
+				t.Fatalf("429 with Retry-After %q", resp.Header.Get("Retry-After"))
+			}
+			waited += time.Duration(n) * time.Second
+			time.Sleep(time.Duration(n) * time.Second)
+		default:
+			t.Fatalf("token: %d", resp.StatusCode)
+		}
+	}
+	t.Fatalf("no token after waiting %v", waited)
+	return waited
+}
+
+// concurrently runs n calls of f at once and counts what they return.
+func concurrently(n int, f func(i int) int) map[int]int {
+	var mu sync.Mutex
+	count := map[int]int{}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			st := f(i)
+			mu.Lock()
+			count[st]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return count
+}
+
+// TestSwappedCredentialsLeaveNoTrace: a client that sends its secret as
+// client_id and its client ID as client_secret (or any unknown client ID)
+// gets 401, and neither value is in a log line or the table afterwards.
+func TestSwappedCredentialsLeaveNoTrace(t *testing.T) {
+	var logs syncBuffer
+	s, base := serve(t, localgateway.Options{Bootstrap: localgateway.Bootstrap{Tenant: "acme"},
+		Log: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	mgr := token(t, base, s.Manager.ClientID, s.Manager.ClientSecret, 0)
+	a := call(t, "POST", base+"/tenants/acme/modules", mgr, `{"name":"billing","displayName":"billing","clientSecret":"`+secret+`"}`)
+	if a.status != 201 {
+		t.Fatalf("create: %d %v", a.status, a.body)
+	}
+	clientID := a.body["clientId"].(string)
+	// a secret as the wizard's Generate button makes them, so it passes the
+	// client ID's shape check
+	generated := "Zq8xV3mK9pL2wR7tY4uN6bH1cJ5dF0gA"
+	for _, creds := range [][2]string{{generated, clientID}, {generated, generated}} {
+		if st := tokenStatus(t, from("127.0.0.1"), base, creds[0], creds[1]); st != 401 {
+			t.Fatalf("swapped credentials: %d, want 401", st)
+		}
+	}
+	if strings.Contains(logs.String(), generated) {
+		t.Errorf("a log line holds what was sent as client_id: %s", logs.String())
+	}
+	db := s.DynamoDB.(interface {
+		Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+	})
+	out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: ptr("modules-local")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, item := range out.Items {
+		raw, _ := json.Marshal(item)
+		if strings.Contains(string(raw), generated) {
+			t.Errorf("an item holds what was sent as client_id: %s", raw)
+		}
+	}
+}
+
+// syncBuffer is a log sink that instances may write to at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func tableItems(t *testing.T, s *localgateway.Stack) int {

@@ -38,7 +38,9 @@ func serve(t *testing.T, o localgateway.Options) (*localgateway.Stack, string) {
 	if o.Table == "" {
 		o.Table, o.SecretPrefix = "modules-local", "modules-local/modules"
 	}
-	o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	s, err := localgateway.Start(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)

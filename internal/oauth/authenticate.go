@@ -96,13 +96,20 @@ func (a *authenticator) authenticate(ctx context.Context, clientID, secret, sour
 		if !found || !c.Enabled {
 			return module.Client{}, ErrInvalidClient
 		}
+		obs.Set(ctx, obs.Client, clientID)
 		return c, nil
 	}
-	try, err := a.throttle.admit(ctx, clientID, source)
+	// The client pointer first: a client ID that names no client is
+	// counted by its source alone and never logged, since it may be a
+	// secret typed into the wrong field.
+	c, found, err := a.client(ctx, clientID)
 	if err != nil {
 		return module.Client{}, err
 	}
-	c, found, err := a.client(ctx, clientID)
+	if found {
+		obs.Set(ctx, obs.Client, clientID)
+	}
+	try, err := a.throttle.admit(ctx, clientID, found, source)
 	if err != nil {
 		return module.Client{}, err
 	}
@@ -111,35 +118,29 @@ func (a *authenticator) authenticate(ctx context.Context, clientID, secret, sour
 		if hash, err = a.hash(ctx, c.SecretName); errors.Is(err, derrors.ErrNotFound) {
 			found, hash = false, a.dummyHash
 		} else if err != nil {
+			a.throttle.record(ctx, try.release(ctx)) // nothing was tried
 			return module.Client{}, err
 		}
 	}
 	obs.Count(ctx, obs.MetricArgon2, 1)
 	ok, err := a.verifier.Verify(secret, hash)
 	if err != nil {
+		a.throttle.record(ctx, try.release(ctx))
 		return module.Client{}, err
 	}
 	if !ok || !found {
-		a.record(ctx, try.failed(ctx))
+		a.throttle.record(ctx, try.failed(ctx))
 		return module.Client{}, ErrInvalidClient
 	}
 	// The right secret: never a failure, even for a disabled module, whose
 	// owner must not find it locked once it is enabled again.
 	a.verified.Put(seen, struct{}{})
 	if !c.Enabled {
-		a.record(ctx, try.forgive(ctx))
+		a.throttle.record(ctx, try.forgive(ctx))
 		return module.Client{}, ErrInvalidClient
 	}
-	a.record(ctx, try.succeeded(ctx))
+	a.throttle.record(ctx, try.succeeded(ctx))
 	return c, nil
-}
-
-// record logs a failed counter write after the decision was made: the
-// answer stands, and the counter is at worst one off.
-func (a *authenticator) record(ctx context.Context, err error) {
-	if err != nil {
-		a.log.ErrorContext(ctx, "update authentication counters", "error", err.Error())
-	}
 }
 
 // client reads the client pointer (through the shared cache).

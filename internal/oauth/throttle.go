@@ -18,11 +18,22 @@ import (
 // LimitStore keeps the brute-force counters and the sources each client
 // authenticated from. Implemented by dynamo.Limits.
 type LimitStore interface {
-	// Add adds delta to the counter of (clientID, source, window) atomically
-	// and returns the new value; an empty source counts across sources.
-	Add(ctx context.Context, clientID, source string, window time.Time, delta int) (int, error)
-	// Count reads such a counter; 0 when there is none.
-	Count(ctx context.Context, clientID, source string, window time.Time) (int, error)
+	// Reserve counts one attempt of clientID at source in the sliding
+	// window of span ending at now, atomically across instances, if the
+	// window then holds at most limit attempts and it held fewer than
+	// maxFailures failures (0: no such check). An empty source is the
+	// client's counter across sources; an empty clientID the source's
+	// counter of client IDs that name no client. It reports whether the
+	// attempt was counted and, if not, when the window frees one (zero:
+	// unknown, as when it lost every race for the counter).
+	Reserve(ctx context.Context, clientID, source string, now time.Time, span time.Duration, limit, maxFailures int) (bool, time.Time, error)
+	// Release gives back an attempt that Reserve counted at at.
+	Release(ctx context.Context, clientID, source string, at time.Time) error
+	// Fail records a failed attempt at now (counted already by Reserve).
+	Fail(ctx context.Context, clientID, source string, now time.Time) error
+	// Slot takes the client's next slow-path slot, one every every; it
+	// reports whether one was free and when the next one is.
+	Slot(ctx context.Context, clientID string, now time.Time, every time.Duration) (bool, time.Time, error)
 	// LastSuccess is when clientID last authenticated from source; zero
 	// when never within KnownSourceTTL.
 	LastSuccess(ctx context.Context, clientID, source string) (time.Time, error)
@@ -33,37 +44,44 @@ type LimitStore interface {
 	Once(ctx context.Context, clientID, what string, window time.Time) (bool, error)
 }
 
-// Brute-force protection (RFC 6749 §2.3.1), README.md "Client
-// authentication under attack". Client IDs are public, so nothing is keyed by
-// the client ID alone, which would let anyone lock the owner out:
+// Brute-force protection (RFC 6749 §2.3.1); README.md, "Client
+// authentication under attack", says what it promises. Client IDs are
+// public and addresses are shared, so no limit may be a switch that locks
+// the owner out. Every count is a sliding window: it holds over any
+// FailureWindow-long span, not per fixed window.
 //
-//   - Each source (an IPv4 address, an IPv6 /64) may make MaxPerSource
-//     attempts per client ID and FailureWindow that do not succeed. The
-//     attempt is counted before argon2id, by one atomic increment, and
-//     given back when it succeeds; so even concurrent guesses get at most
-//     MaxPerSource verifications, and the 11th on gets 429 with no
-//     verification at all. A refused attempt proved nothing and is not
-//     counted (a read finds the source over its limit, or the increment
-//     that went over is given back): else a burst of the owner's own
-//     requests to fresh instances, more than MaxPerSource at once, would
-//     lock its address out for the rest of the window though no secret
-//     was ever wrong. A guesser's failures stay counted either way.
-//   - Across sources, GuardThreshold failures of one client ID in a window
-//     mean distributed guessing: the client is guarded for the rest of the
-//     window, and only sources it authenticated from within KnownSourceTTL
-//     still reach verification. The owner's running clients keep working.
+//   - A source (an IPv4 address, an IPv6 /64) that never authenticated
+//     this client has MaxPerSource attempts per FailureWindow, counted
+//     atomically before argon2id and given back when they succeed; and
+//     all such sources together have GuardThreshold. Concurrent guesses
+//     get no more verifications than that.
+//   - A known source (it authenticated within KnownSourceTTL) is refused
+//     for failures, never for attempts in flight: it is admitted while it
+//     has fewer than MaxPerSource failures in the window, with up to
+//     KnownBurst attempts in flight on top, so the owner's fleet starting
+//     at once on fresh instances gets its tokens.
+//   - Past any of these limits a request does not meet a wall: it may
+//     take the client's slow-path slot, one verification every SlowEvery
+//     shared by all such requests, and otherwise gets 429 with the real
+//     wait for the next slot in Retry-After. So the owner on a new or a
+//     shared address gets through within seconds, and guesses through
+//     the slow path stay at 3600/SlowEvery an hour.
+//   - A client ID that names no client is counted by its source alone
+//     (MaxPerSource), never under what was typed, which may be a secret.
 const (
 	MaxPerSource   = 10
+	KnownBurst     = 64
 	GuardThreshold = 100
 	FailureWindow  = 5 * time.Minute
+	SlowEvery      = 6 * time.Second
 	KnownSourceTTL = 30 * 24 * time.Hour
 )
 
-// The reasons of client.throttled events. The event is written at most
-// once per client and window, whichever limit is hit first.
+// Why a request was sent to the slow path; each is a client.throttled
+// event's reason, recorded at most once per client, reason and window.
 const (
 	reasonSource  = "a source reached the limit of failed authentications"
-	reasonGuarded = "failures from many sources: the client is guarded, only known sources are admitted"
+	reasonGuarded = "failures from many sources: new sources are limited to the slow path"
 )
 
 // throttle applies those limits.
@@ -75,7 +93,7 @@ type throttle struct {
 	// remembered is (client, source) pairs this instance recorded as known
 	// today, so a busy client costs no write per token.
 	remembered ttl.Cache[string, struct{}]
-	// refused is (client, source, window) triples this instance refused,
+	// refused is (client, source, reason, window) this instance refused,
 	// so that it logs and records each once, however often it is asked.
 	refused ttl.Cache[string, struct{}]
 }
@@ -86,84 +104,125 @@ func newThrottle(store LimitStore, u *usage, log *slog.Logger, now func() time.T
 		refused:    ttl.Cache[string, struct{}]{TTL: FailureWindow, Max: cacheMax, Now: now}}
 }
 
-// attempt is one admitted authentication attempt, counted against its
-// source until it is known to have succeeded.
+// attempt is one admitted authentication attempt and the counters it
+// holds until its outcome is known.
 type attempt struct {
 	t                *throttle
-	clientID, source string
-	window           time.Time
-	guarded          bool // admitted as a known source of a guarded client
+	clientID, source string // clientID is empty for one that names no client
+	at               time.Time
+	reserved         []string // the sources of the counters it holds ("" is the client's)
+	known            bool     // from a known source: a failure is recorded as one
+	slow             bool     // admitted through the slow path
+	guarded          bool     // the client's new sources were limited
 }
 
-// admit counts the attempt and decides, before any verification, whether
-// it may verify: ErrSlowDown (429) when its source is over the limit, or
-// when the client is guarded and the source is not one it knows.
-func (t *throttle) admit(ctx context.Context, clientID, source string) (attempt, error) {
+// admit decides, before any verification, whether this attempt may
+// verify, and counts it. exists says whether clientID names a client.
+// Refusals are ErrSlowDown (429) with the real wait in Retry-After.
+func (t *throttle) admit(ctx context.Context, clientID string, exists bool, source string) (*attempt, error) {
 	now := t.now()
-	a := attempt{t: t, clientID: clientID, source: source, window: now.Truncate(FailureWindow)}
-	n, err := t.store.Count(ctx, clientID, source, a.window)
-	if err != nil {
-		return a, err
-	}
-	admitted := false
-	if n < MaxPerSource {
-		if n, err = t.store.Add(ctx, clientID, source, a.window, 1); err != nil {
-			return a, err
+	a := &attempt{t: t, clientID: clientID, source: source, at: now}
+	if !exists {
+		a.clientID = "" // never a key, a log line or an event
+		ok, frees, err := t.store.Reserve(ctx, "", source, now, FailureWindow, MaxPerSource, 0)
+		if err != nil || !ok {
+			return a, refusal(err, now, frees, "too many failed authentications from your address")
 		}
-		if admitted = n <= MaxPerSource; !admitted { // others got there first
-			if err := a.forgive(ctx); err != nil {
-				return a, err
-			}
-		}
-	}
-	if !admitted {
-		t.refuse(ctx, a)
-		return a, a.slowDown(now, "too many failed authentications from your address for this client")
-	}
-	total, err := t.store.Count(ctx, clientID, "", a.window)
-	if err != nil {
-		return a, err
-	}
-	if total < GuardThreshold {
+		a.reserved = []string{source}
 		return a, nil
 	}
 	last, err := t.store.LastSuccess(ctx, clientID, source)
 	if err != nil {
 		return a, err
 	}
-	if last.IsZero() || now.Sub(last) > KnownSourceTTL {
-		return a, a.slowDown(now, "this client is refusing new addresses while it is under attack")
+	if a.known = !last.IsZero() && now.Sub(last) <= KnownSourceTTL; a.known {
+		ok, _, err := t.store.Reserve(ctx, clientID, source, now, FailureWindow, MaxPerSource+KnownBurst, MaxPerSource)
+		if err != nil {
+			return a, err
+		}
+		if ok {
+			a.reserved = []string{source}
+			return a, nil
+		}
+		return a, t.slowPath(ctx, a, reasonSource)
 	}
-	a.guarded = true
+	ok, _, err := t.store.Reserve(ctx, clientID, source, now, FailureWindow, MaxPerSource, 0)
+	if err != nil {
+		return a, err
+	}
+	if !ok {
+		return a, t.slowPath(ctx, a, reasonSource)
+	}
+	a.reserved = []string{source}
+	if ok, _, err = t.store.Reserve(ctx, clientID, "", now, FailureWindow, GuardThreshold, 0); err != nil || !ok {
+		t.record(ctx, a.release(ctx))
+		if err != nil {
+			return a, err
+		}
+		a.guarded = true
+		return a, t.slowPath(ctx, a, reasonGuarded)
+	}
+	a.reserved = append(a.reserved, "")
 	return a, nil
 }
 
-// refuse logs a source over its limit and records the client.throttled
-// event, once per instance and window (the event once across instances).
-func (t *throttle) refuse(ctx context.Context, a attempt) {
-	k := a.clientID + " " + a.source + " " + a.window.String()
+// slowPath admits a over a limit if the client's slow-path slot is free,
+// and otherwise refuses it with the wait for the next slot.
+func (t *throttle) slowPath(ctx context.Context, a *attempt, reason string) error {
+	ok, next, err := t.store.Slot(ctx, a.clientID, a.at, SlowEvery)
+	if err != nil {
+		return err
+	}
+	if ok {
+		a.slow = true
+		return nil
+	}
+	t.refuse(ctx, a, reason)
+	return refusal(nil, a.at, next, "too many failed authentications for this client from your address or from new addresses")
+}
+
+// refusal is err, or a slow_down whose Retry-After is the wait until at
+// (at least a second).
+func refusal(err error, now, at time.Time, why string) error {
+	if err != nil {
+		return err
+	}
+	wait := max(int(at.Sub(now).Seconds()+0.999), 1)
+	e := ErrSlowDown.with(fmt.Sprintf("%s; retry in %d s", why, wait))
+	e.retryAfter = wait
+	return e
+}
+
+// refuse logs a refusal and records the client.throttled event, once per
+// instance, reason and window (the event once across instances).
+func (t *throttle) refuse(ctx context.Context, a *attempt, reason string) {
+	window := a.at.Truncate(FailureWindow)
+	k := a.clientID + " " + a.source + " " + reason + " " + window.String()
 	if _, ok := t.refused.Get(k); ok {
 		return
 	}
 	t.refused.Put(k, struct{}{})
-	t.log.WarnContext(ctx, "client authentication throttled", "clientId", a.clientID, "source", a.source, "reason", "source over limit")
-	t.usage.event(ctx, audit.ClientThrottled, a.clientID, a.source, audit.Refused, reasonSource, a.window)
+	t.log.WarnContext(ctx, "client authentication throttled", "clientId", a.clientID, "source", a.source, "reason", reason)
+	t.usage.event(ctx, audit.ClientThrottled, markOf(reason), a.clientID, a.source, audit.Refused, reason, window)
 }
 
-func (a attempt) slowDown(now time.Time, why string) *Error {
-	end := a.window.Add(FailureWindow)
-	e := ErrSlowDown.with(fmt.Sprintf("%s; retry after %s", why, end.Format(time.RFC3339)))
-	e.retryAfter = int(end.Sub(now).Seconds()) + 1
-	return e
+// markOf names a reason's once-per-window marker: each reason has its
+// own, so a source's refusal never hides that the client was guarded.
+func markOf(reason string) string {
+	if reason == reasonGuarded {
+		return string(audit.ClientThrottled) + "/guarded"
+	}
+	return string(audit.ClientThrottled) + "/source"
 }
 
-// succeeded gives the attempt back and remembers its source as known.
-func (a attempt) succeeded(ctx context.Context) error {
-	if err := a.forgive(ctx); err != nil {
+// succeeded gives the attempt's counts back and remembers its source.
+func (a *attempt) succeeded(ctx context.Context) error {
+	if err := a.release(ctx); err != nil {
 		return err
 	}
-	if a.guarded {
-		a.t.usage.event(ctx, audit.ClientAuthenticatedAfterGuarding, a.clientID, a.source, audit.Success, "a known source authenticated while the client was guarded", a.window)
+	if a.slow {
+		a.t.usage.event(ctx, audit.ClientAuthenticatedAfterGuarding, string(audit.ClientAuthenticatedAfterGuarding), a.clientID, a.source, audit.Success,
+			"authenticated through the slow path while the client's limits were reached", a.at.Truncate(FailureWindow))
 	}
 	k := a.clientID + " " + a.source
 	if _, ok := a.t.remembered.Get(k); ok {
@@ -179,20 +238,36 @@ func (a attempt) succeeded(ctx context.Context) error {
 
 // forgive gives the attempt back: the right secret is never a failure,
 // even for a disabled module, which must work again once it is enabled.
-func (a attempt) forgive(ctx context.Context) error {
-	_, err := a.t.store.Add(ctx, a.clientID, a.source, a.window, -1)
-	return err
+func (a *attempt) forgive(ctx context.Context) error { return a.release(ctx) }
+
+// release gives back every count the attempt holds.
+func (a *attempt) release(ctx context.Context) error {
+	for len(a.reserved) > 0 {
+		src := a.reserved[0]
+		if err := a.t.store.Release(ctx, a.clientID, src, a.at); err != nil {
+			return err
+		}
+		a.reserved = a.reserved[1:]
+	}
+	return nil
 }
 
-// failed counts a failure across sources, and says so once when the
-// client becomes guarded.
-func (a attempt) failed(ctx context.Context) error {
-	n, err := a.t.store.Add(ctx, a.clientID, "", a.window, 1)
-	if n == GuardThreshold {
-		a.t.log.WarnContext(ctx, "client guarded: distributed guessing", "clientId", a.clientID, "failures", n)
-		a.t.usage.event(ctx, audit.ClientThrottled, a.clientID, a.source, audit.Refused, reasonGuarded, a.window)
+// failed keeps the attempt's counts, which now stand for a failure; a
+// known source's failure is also recorded as one, since only failures
+// refuse it.
+func (a *attempt) failed(ctx context.Context) error {
+	if a.known && len(a.reserved) > 0 {
+		return a.t.store.Fail(ctx, a.clientID, a.source, a.t.now())
 	}
-	return err
+	return nil
+}
+
+// record logs a failed counter write after the decision was made: the
+// answer stands, and the counter is at worst one off.
+func (t *throttle) record(ctx context.Context, err error) {
+	if err != nil {
+		t.log.ErrorContext(ctx, "update authentication counters", "error", err.Error())
+	}
 }
 
 // sourceOf is the address the request came from, as API Gateway saw it

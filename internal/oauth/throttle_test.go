@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/modules-service/modules/internal/audit"
 	"github.com/modules-service/modules/internal/module"
@@ -39,8 +42,8 @@ func TestGuesserIsThrottledNotTheOwner(t *testing.T) {
 				unauthorized++
 			case 429:
 				throttled++
-				if r.body["error"] != "slow_down" || r.header.Get("Retry-After") == "" {
-					t.Errorf("throttled: %s, Retry-After %q; want slow_down with Retry-After", r.raw, r.header.Get("Retry-After"))
+				if r.body["error"] != "slow_down" || retryAfter(t, r) > oauth.SlowEvery {
+					t.Errorf("throttled: %s, Retry-After %q; want slow_down with a wait of at most %v", r.raw, r.header.Get("Retry-After"), oauth.SlowEvery)
 				}
 				if f.verifier.n.Load() != before {
 					t.Errorf("attempt %d was throttled after an argon2id run", i)
@@ -52,38 +55,61 @@ func TestGuesserIsThrottledNotTheOwner(t *testing.T) {
 				t.Fatalf("owner after %d guesses: %d %s", i+1, owner.status, owner.raw)
 			}
 		}
-		// An SDK retry of an increment whose answer moto's server lost counts
-		// that attempt twice: it can only throttle sooner, by one or two.
-		if unauthorized > oauth.MaxPerSource || unauthorized < oauth.MaxPerSource-2 || unauthorized+throttled != 30 {
-			t.Errorf("%d answered 401 and %d 429; want %d (at least %d) and the rest", unauthorized, throttled, oauth.MaxPerSource, oauth.MaxPerSource-2)
+		// An SDK retry of a reservation whose answer moto's server lost
+		// counts that attempt twice: it can only throttle sooner, by one.
+		if unauthorized > oauth.MaxPerSource || unauthorized < oauth.MaxPerSource-1 || unauthorized+throttled != 30 {
+			t.Errorf("%d answered 401 and %d 429; want %d and the rest", unauthorized, throttled, oauth.MaxPerSource)
 		}
-		// the window ends, and with it the throttle
-		f.clock.Add(oauth.FailureWindow)
+		// the window slides on, and with it the throttle
+		f.clock.Add(oauth.FailureWindow + time.Minute)
 		if r := f.post(t, basicGrant, guess, from("198.51.100.7")); r.status != 401 {
-			t.Errorf("next window: %d, want 401 again", r.status)
+			t.Errorf("once the window passed: %d, want 401 again", r.status)
 		}
 	})
 }
 
-// TestParallelGuessesAreCountedBeforeVerifying: the increment comes first,
-// so 24 concurrent guesses from one source get at most 10 verifications.
+// retryAfter reads a 429's Retry-After, which must be whole seconds > 0.
+func retryAfter(t *testing.T, r result) time.Duration {
+	t.Helper()
+	n, err := strconv.Atoi(r.header.Get("Retry-After"))
+	if err != nil || n < 1 {
+		t.Fatalf("Retry-After %q: want a number of seconds", r.header.Get("Retry-After"))
+	}
+	return time.Duration(n) * time.Second
+}
+
+// untilToken is an owner honouring Retry-After: it asks fresh instances
+// until it gets a token, waiting as told, and returns how long it waited.
+func (f *fixture) untilToken(t *testing.T, creds []string, src string) time.Duration {
+	t.Helper()
+	var waited time.Duration
+	for range 20 {
+		r := f.postTo(t, f.instance(), basicGrant, creds, from(src))
+		switch r.status {
+		case 200:
+			return waited
+		case 429:
+			d := retryAfter(t, r)
+			waited += d
+			f.clock.Add(d)
+		default:
+			t.Fatalf("owner from %s: %d %s", src, r.status, r.raw)
+		}
+	}
+	t.Fatalf("owner from %s: no token after %v of waiting", src, waited)
+	return waited
+}
+
+// TestParallelGuessesAreCountedBeforeVerifying: the reservation comes
+// first, so 24 concurrent guesses from one source get at most 10
+// verifications.
 func TestParallelGuessesAreCountedBeforeVerifying(t *testing.T) {
 	testenv.All(t, func(t *testing.T, b testenv.Backend) {
 		f := newFixtureOn(t, b)
 		c := f.module(t, "billing", plainSecret)
-		statuses := make(chan int, 24)
-		var wg sync.WaitGroup
-		for i := range 24 {
-			wg.Go(func() {
-				statuses <- f.postTo(t, f.instance(), basicGrant, []string{c.ClientID, fmt.Sprintf("guess-guess-guess-%02d", i)}, from("198.51.100.7")).status
-			})
-		}
-		wg.Wait()
-		close(statuses)
-		count := map[int]int{}
-		for s := range statuses {
-			count[s]++
-		}
+		count := f.concurrently(t, 24, func(i int) ([]string, string) {
+			return []string{c.ClientID, fmt.Sprintf("guess-guess-guess-%02d", i)}, "198.51.100.7"
+		})
 		if count[401] > oauth.MaxPerSource || count[401]+count[429] != 24 {
 			t.Errorf("answers %v: want at most %d 401s and 429 for the rest", count, oauth.MaxPerSource)
 		}
@@ -91,6 +117,26 @@ func TestParallelGuessesAreCountedBeforeVerifying(t *testing.T) {
 			t.Errorf("%d argon2id verifications, want at most %d", n, oauth.MaxPerSource)
 		}
 	})
+}
+
+// concurrently sends n token requests at once, each to a fresh instance,
+// with the credentials and source req(i) gives, and counts the answers.
+func (f *fixture) concurrently(t *testing.T, n int, req func(i int) ([]string, string)) map[int]int {
+	t.Helper()
+	statuses := make(chan int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		creds, src := req(i)
+		h := f.instance()
+		wg.Go(func() { statuses <- f.postTo(t, h, basicGrant, creds, from(src)).status })
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for s := range statuses {
+		count[s]++
+	}
+	return count
 }
 
 // gate holds every verification until release is closed, so that a test
@@ -105,47 +151,64 @@ func (g gate) Verify(secret, hash string) (bool, error) {
 	return g.Verifier.Verify(secret, hash)
 }
 
-// TestOwnersBurstDoesNotLockItsAddress: the owner's own burst to fresh
-// instances, three times MaxPerSource at once from one address, gets
-// MaxPerSource verifications and slow_down for the rest; but the refused
-// attempts proved nothing, so once the admitted ones succeed the next
-// fresh instance verifies again instead of the address being locked out
-// for the rest of the window.
-func TestOwnersBurstDoesNotLockItsAddress(t *testing.T) {
+// held sends n requests at once to fresh instances, all of them in flight
+// together (verifications wait until the others were admitted or refused),
+// and counts the answers.
+func (f *fixture) held(t *testing.T, n int, creds []string, src string) map[int]int {
+	t.Helper()
+	release := make(chan struct{})
+	f.verifier.Verifier = gate{testenv.FastHasher, release}
+	defer func() { f.verifier.Verifier = testenv.FastHasher }()
+	var admitted atomic.Int64
+	statuses := make(chan int, n)
+	var wg sync.WaitGroup
+	for range n {
+		h := f.instance()
+		wg.Go(func() { statuses <- f.postTo(t, h, basicGrant, creds, from(src)).status })
+	}
+	// every request is either refused or waiting at the gate
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		admitted.Store(f.verifier.n.Load())
+		if int(admitted.Load())+len(statuses) >= n || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for s := range statuses {
+		count[s]++
+	}
+	return count
+}
+
+// TestOwnersBurstPasses: 50 valid requests at once from an address that
+// authenticated before, to fresh instances, all in flight together: all
+// 200, since attempts in flight never count against a known source. A new
+// address's first burst gets MaxPerSource verifications at once and a
+// short Retry-After for the rest; then it is known and passes.
+func TestOwnersBurstPasses(t *testing.T) {
 	testenv.All(t, func(t *testing.T, b testenv.Backend) {
 		f := newFixtureOn(t, b)
 		c := f.module(t, "billing", plainSecret)
-		release := make(chan struct{})
-		f.verifier.Verifier = gate{testenv.FastHasher, release}
-		const burst = 3 * oauth.MaxPerSource
-		statuses := make(chan int, burst)
-		var wg sync.WaitGroup
-		for range burst {
-			wg.Go(func() {
-				statuses <- f.postTo(t, f.instance(), basicGrant, []string{c.ClientID, plainSecret}, from("198.51.100.7")).status
-			})
+		good := []string{c.ClientID, plainSecret}
+		if r := f.post(t, basicGrant, good, from("198.51.100.7")); r.status != 200 {
+			t.Fatalf("first token: %d %s", r.status, r.raw)
 		}
-		count := map[int]int{}
-		for timeout := time.After(10 * time.Second); count[429] < burst-oauth.MaxPerSource; {
-			select {
-			case s := <-statuses:
-				count[s]++
-			case <-timeout:
-				t.Fatalf("answers before the verifications ran: %v; want %d slow_down", count, burst-oauth.MaxPerSource)
-			}
+		if count := f.held(t, 50, good, "198.51.100.7"); count[200] != 50 {
+			t.Errorf("50 at once from a known address: %v, want 50 200s", count)
 		}
-		close(release)
-		wg.Wait()
-		close(statuses)
-		for s := range statuses {
-			count[s]++
+		count := f.held(t, 30, good, "192.0.2.77")
+		if count[200] < oauth.MaxPerSource-1 || count[200]+count[429] != 30 {
+			t.Errorf("30 at once from a new address: %v; want %d 200s and 429 for the rest", count, oauth.MaxPerSource)
 		}
-		if count[200] != oauth.MaxPerSource || count[429] != burst-oauth.MaxPerSource {
-			t.Errorf("answers %v: want %d 200 and %d 429", count, oauth.MaxPerSource, burst-oauth.MaxPerSource)
+		if waited := f.untilToken(t, good, "192.0.2.77"); waited > oauth.SlowEvery {
+			t.Errorf("the new address waited %v after its burst, want at most %v", waited, oauth.SlowEvery)
 		}
-		f.verifier.Verifier = testenv.FastHasher
-		if r := f.postTo(t, f.instance(), basicGrant, []string{c.ClientID, plainSecret}, from("198.51.100.7")); r.status != 200 {
-			t.Errorf("a fresh instance after the burst: %d %s; want 200 (the refused attempts must not count)", r.status, r.raw)
+		if count := f.held(t, 30, good, "192.0.2.77"); count[200] != 30 {
+			t.Errorf("the next burst from the now known address: %v, want 30 200s", count)
 		}
 	})
 }
@@ -183,10 +246,12 @@ func TestDisabledClientIsNotLockedOut(t *testing.T) {
 	}
 }
 
-// TestGuardedClientAdmitsKnownSources: distributed guessing past
-// GuardThreshold guards the client; then a source it authenticated from
-// still gets tokens and a new one gets 429 without verification.
-func TestGuardedClientAdmitsKnownSources(t *testing.T) {
+// TestGuardedClientStillServesItsOwner: distributed guessing past
+// GuardThreshold guards the client: a source it authenticated from still
+// gets tokens at once, and the owner from a new address gets one within
+// seconds through the slow path, honouring Retry-After, where it used to
+// meet a wall. Both events are in the trail, each with its own marker.
+func TestGuardedClientStillServesItsOwner(t *testing.T) {
 	f := newFixture(t)
 	c := f.module(t, "billing", plainSecret)
 	good := []string{c.ClientID, plainSecret}
@@ -199,9 +264,14 @@ func TestGuardedClientAdmitsKnownSources(t *testing.T) {
 			t.Fatalf("guess %d from %s: %d", i, src, r.status)
 		}
 	}
+	// a source over its own limit first: its event must not hide the guard's
+	if r := f.post(t, basicGrant, []string{c.ClientID, "guess-guess-guess-guess"}, from("198.51.100.0")); r.status != 429 {
+		t.Fatalf("the 11th guess from one source: %d", r.status)
+	}
 	before := f.verifier.n.Load()
-	if r := f.postTo(t, f.instance(), basicGrant, good, from("192.0.2.1")); r.status != 429 || r.header.Get("Retry-After") == "" {
-		t.Errorf("the right secret from a new source while guarded: %d %s; want 429 with Retry-After", r.status, r.raw)
+	r := f.postTo(t, f.instance(), basicGrant, good, from("192.0.2.1"))
+	if r.status != 429 || retryAfter(t, r) > oauth.SlowEvery {
+		t.Errorf("the right secret from a new source while guarded: %d %s; want 429 with a wait of at most %v", r.status, r.raw, oauth.SlowEvery)
 	}
 	if f.verifier.n.Load() != before {
 		t.Error("a refused new source still ran argon2id")
@@ -209,24 +279,24 @@ func TestGuardedClientAdmitsKnownSources(t *testing.T) {
 	if r := f.postTo(t, f.instance(), basicGrant, good, from("203.0.113.9")); r.status != 200 {
 		t.Errorf("the owner's known source while guarded: %d %s; want 200", r.status, r.raw)
 	}
-	f.postTo(t, f.instance(), basicGrant, good, from("203.0.113.9")) // once per window
+	if waited := f.untilToken(t, good, "192.0.2.1"); waited > 15*time.Second {
+		t.Errorf("the owner from a new address waited %v while guarded, want at most 15 s", waited)
+	}
 	evs := f.trail(t, c.ID)
-	if got := types(evs); got != "client.authenticated_after_guarding client.throttled module.created" {
-		t.Errorf("trail %s; want the guarding and the known source's success, once each", got)
+	if got := types(evs); got != "client.authenticated_after_guarding client.throttled client.throttled module.created" {
+		t.Errorf("trail %s; want the source's and the guard's throttling and the slow path's success", got)
 	} else {
-		if e := evs[0]; e.SourceIP != "203.0.113.9" || e.Outcome != audit.Success {
-			t.Errorf("authenticated_after_guarding: source %q, outcome %q; want 203.0.113.9, success", e.SourceIP, e.Outcome)
+		if e := evs[0]; e.SourceIP != "192.0.2.1" || e.Outcome != audit.Success {
+			t.Errorf("authenticated_after_guarding: source %q, outcome %q; want 192.0.2.1, success", e.SourceIP, e.Outcome)
 		}
-		if e := evs[1]; e.SourceIP == "" || e.Outcome != audit.Refused {
-			t.Errorf("throttled: source %q, outcome %q; want a source, refused", e.SourceIP, e.Outcome)
+		reasons := evs[1].Reason + " | " + evs[2].Reason
+		if !strings.Contains(reasons, "many sources") || !strings.Contains(reasons, "a source reached") {
+			t.Errorf("throttled reasons %q: want one for the source and one for the guard", reasons)
 		}
 	}
 	// IPv6: the /64 is the source, so the owner's other address in it is known
 	v6 := newFixture(t)
 	c6 := v6.module(t, "billing", plainSecret)
-	if r := v6.post(t, basicGrant, []string{c6.ClientID, plainSecret}, from("[2001:db8:1:2::10]")); r.status != 200 {
-		t.Fatal(r.raw)
-	}
 	for i := range oauth.MaxPerSource + 1 {
 		r := v6.post(t, basicGrant, []string{c6.ClientID, "guess-guess-guess-guess"}, from(fmt.Sprintf("[2001:db8:1:2::%x]", 100+i)))
 		if i == oauth.MaxPerSource && r.status != 429 {
@@ -235,6 +305,137 @@ func TestGuardedClientAdmitsKnownSources(t *testing.T) {
 	}
 	if r := v6.post(t, basicGrant, []string{c6.ClientID, "guess-guess-guess-guess"}, from("[2001:db8:1:3::1]")); r.status != 401 {
 		t.Errorf("another /64: %d, want 401", r.status)
+	}
+}
+
+// TestOwnerSharingTheGuessersAddress: a guesser behind the owner's NAT
+// spends the address's failures; the owner's right secret from there, on
+// a fresh instance, gets a token within seconds honouring Retry-After.
+func TestOwnerSharingTheGuessersAddress(t *testing.T) {
+	testenv.All(t, func(t *testing.T, b testenv.Backend) {
+		f := newFixtureOn(t, b)
+		c := f.module(t, "billing", plainSecret)
+		good := []string{c.ClientID, plainSecret}
+		if r := f.post(t, basicGrant, good, from("198.51.100.7")); r.status != 200 {
+			t.Fatal(r.raw)
+		}
+		for range 2 * oauth.MaxPerSource {
+			f.postTo(t, f.instance(), basicGrant, []string{c.ClientID, "guess-guess-guess-guess"}, from("198.51.100.7"))
+		}
+		if waited := f.untilToken(t, good, "198.51.100.7"); waited > 15*time.Second {
+			t.Errorf("the owner behind the guesser's address waited %v, want at most 15 s", waited)
+		}
+	})
+}
+
+// TestGuardCountsAtomically: 190 guesses at once from 19 addresses, each
+// within its own limit, get at most GuardThreshold verifications: the
+// guard counts before verifying, not after.
+func TestGuardCountsAtomically(t *testing.T) {
+	f := newFixture(t)
+	c := f.module(t, "billing", plainSecret)
+	count := f.concurrently(t, 190, func(i int) ([]string, string) {
+		return []string{c.ClientID, "guess-guess-guess-guess"}, fmt.Sprintf("198.51.100.%d", i%19)
+	})
+	if n := f.verifier.n.Load(); n > oauth.GuardThreshold {
+		t.Errorf("%d verifications (answers %v), want at most %d", n, count, oauth.GuardThreshold)
+	}
+	if count[401]+count[429] != 190 {
+		t.Errorf("answers %v, want 401 or 429 only", count)
+	}
+}
+
+// TestKnownAddressBoundsGuessesInFlight: a guesser sharing a known address
+// and sending everything at once gets at most MaxPerSource+KnownBurst
+// verifications in the window, in flight or not.
+func TestKnownAddressBoundsGuessesInFlight(t *testing.T) {
+	f := newFixture(t)
+	c := f.module(t, "billing", plainSecret)
+	if r := f.post(t, basicGrant, []string{c.ClientID, plainSecret}, from("198.51.100.7")); r.status != 200 {
+		t.Fatal(r.raw)
+	}
+	before := f.verifier.n.Load()
+	count := f.held(t, 2*(oauth.MaxPerSource+oauth.KnownBurst), []string{c.ClientID, "guess-guess-guess-guess"}, "198.51.100.7")
+	if n := f.verifier.n.Load() - before; n > oauth.MaxPerSource+oauth.KnownBurst {
+		t.Errorf("%d verifications (answers %v), want at most %d", n, count, oauth.MaxPerSource+oauth.KnownBurst)
+	}
+	if r := f.postTo(t, f.instance(), basicGrant, []string{c.ClientID, "guess-guess-guess-guess"}, from("198.51.100.7")); r.status != 429 {
+		t.Errorf("after the burst failed: %d, want 429 (failures count)", r.status)
+	}
+}
+
+// TestGuessesPerHourAreBounded: the strongest attack on one client that
+// these limits allow, for an hour of simulated time: every 6 s (the slow
+// path's period), three guesses from a fresh address (more than the guard
+// admits over five minutes) and three from an address the owner shares
+// (more than its failures allow), each taking the slow path when refused. The guesses that
+// reach a verification stay within the bound README.md states:
+// 12×GuardThreshold + 3600/SlowEvery + 12×(MaxPerSource+KnownBurst) per
+// shared address.
+func TestGuessesPerHourAreBounded(t *testing.T) {
+	f := newFixture(t)
+	c := f.module(t, "billing", plainSecret)
+	if r := f.post(t, basicGrant, []string{c.ClientID, plainSecret}, from("198.51.100.7")); r.status != 200 {
+		t.Fatal(r.raw)
+	}
+	guess := []string{c.ClientID, "guess-guess-guess-guess"}
+	h := f.instance()
+	before := f.verifier.n.Load()
+	steps := int(time.Hour / oauth.SlowEvery)
+	for i := range steps {
+		for range 3 {
+			f.postTo(t, h, basicGrant, guess, from(fmt.Sprintf("10.%d.%d.1", i/250, i%250)))
+			f.postTo(t, h, basicGrant, guess, from("198.51.100.7"))
+		}
+		f.clock.Add(oauth.SlowEvery)
+	}
+	bound := 12*oauth.GuardThreshold + int(time.Hour/oauth.SlowEvery) + 12*(oauth.MaxPerSource+oauth.KnownBurst)
+	n := int(f.verifier.n.Load() - before)
+	if n > bound {
+		t.Errorf("%d guesses verified in an hour, want at most %d", n, bound)
+	}
+	t.Logf("%d guesses verified in an hour of attack (bound %d)", n, bound)
+	if r := f.postTo(t, f.instance(), basicGrant, []string{c.ClientID, plainSecret}, from("198.51.100.7")); r.status != 200 && r.status != 429 {
+		t.Errorf("owner at the end: %d", r.status)
+	}
+}
+
+// TestUnknownClientIDsAreNotKept: a secret pasted into client_id (and the
+// client ID into client_secret) never reaches a log line or a table key,
+// and random client IDs from one address are bounded by that address.
+func TestUnknownClientIDsAreNotKept(t *testing.T) {
+	f := newFixture(t)
+	c := f.module(t, "billing", plainSecret)
+	f.logs.Reset()
+	swapped := "Zq8xV3mK9pL2wR7tY4uN6bH1cJ5dF0gA" // what the wizard's Generate button makes
+	r := f.post(t, basicGrant, []string{swapped, c.ClientID}, from("198.51.100.7"))
+	if r.status != 401 {
+		t.Fatalf("swapped credentials: %d %s", r.status, r.raw)
+	}
+	if strings.Contains(f.logs.String(), swapped) {
+		t.Errorf("the log quotes what was typed as the client ID: %s", f.logs.String())
+	}
+	out, err := f.backend.DB.Scan(context.Background(), &dynamodb.ScanInput{TableName: &f.backend.Table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range out.Items {
+		for name, v := range it {
+			if s, ok := v.(*ddb.AttributeValueMemberS); ok && strings.Contains(s.Value, swapped) {
+				t.Errorf("the table keeps what was typed as the client ID in %s: %q", name, s.Value)
+			}
+		}
+	}
+	before := f.verifier.n.Load()
+	count := map[int]int{}
+	for i := range 3 * oauth.MaxPerSource {
+		count[f.post(t, basicGrant, []string{fmt.Sprintf("random-client-id-%04d", i), "guess-guess-guess-guess"}, from("198.51.100.8")).status]++
+	}
+	if n := f.verifier.n.Load() - before; n > oauth.MaxPerSource {
+		t.Errorf("%d verifications for random client IDs from one address (answers %v), want at most %d", n, count, oauth.MaxPerSource)
+	}
+	if r := f.post(t, basicGrant, []string{c.ClientID, plainSecret}, from("198.51.100.8")); r.status != 200 {
+		t.Errorf("the real client from that address: %d, want 200 (unknown IDs are counted apart)", r.status)
 	}
 }
 

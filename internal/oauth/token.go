@@ -84,9 +84,6 @@ type tokenResponse struct {
 // ServeHTTP implements the client credentials grant (RFC 6749 §4.4).
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req, oerr := parseRequest(r)
-	if oerr == nil && module.CheckClientID(req.clientID) == nil {
-		obs.Set(r.Context(), obs.Client, req.clientID) // only what can be a client ID is logged
-	}
 	switch {
 	case oerr != nil:
 		writeError(w, r, oerr)

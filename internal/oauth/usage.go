@@ -58,11 +58,11 @@ func (u *usage) used(ctx context.Context, c module.Client) {
 // event writes a credential event of type t about clientID, once per
 // window across every instance; a client ID that is no module's has no
 // trail to write to, and is only logged.
-func (u *usage) event(ctx context.Context, t audit.Type, clientID, source, outcome, reason string, window time.Time) {
+func (u *usage) event(ctx context.Context, t audit.Type, mark, clientID, source, outcome, reason string, window time.Time) {
 	if u.store == nil {
 		return
 	}
-	first, err := u.limits.Once(ctx, clientID, string(t), window)
+	first, err := u.limits.Once(ctx, clientID, mark, window)
 	if err != nil || !first {
 		if err != nil {
 			u.log.ErrorContext(ctx, "mark credential event", "clientId", clientID, "error", err.Error())
