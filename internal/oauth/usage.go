@@ -56,8 +56,8 @@ func (u *usage) used(ctx context.Context, c module.Client) {
 }
 
 // event writes a credential event of type t about clientID, once per
-// window across every instance; a client ID that is no module's has no
-// trail to write to, and is only logged.
+// mark and window across every instance; a client ID that is no module's
+// has no trail to write to (and the throttle never names one).
 func (u *usage) event(ctx context.Context, t audit.Type, mark, clientID, source, outcome, reason string, window time.Time) {
 	if u.store == nil {
 		return
