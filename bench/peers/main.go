@@ -113,9 +113,9 @@ func run(o options) error {
 	for _, s := range systems {
 		// Up to the most connections measured, so that every instance the
 		// local gateway starts is warm. A fresh instance verifies the secret
-		// once (argon2id); more than oauth.MaxPerSource such verifications
-		// at once from one address get slow_down (429): the brute-force
-		// guard, which the warm-up may meet and the measured runs must not.
+		// once (argon2id); before the address is known to the client, more
+		// than oauth.MaxPerSource such verifications at once get slow_down
+		// (429), which the warm-up may meet and the measured runs must not.
 		// It ends with a run at 64 connections without one.
 		warm := loadgen.Closed(s.target, 16, o.warmup/2)
 		for i := 0; ; i++ {
