@@ -35,6 +35,12 @@ const (
 	ClientAuthenticatedAfterGuarding Type = "client.authenticated_after_guarding"
 )
 
+// Credential reports whether t is a credential event: one the token
+// endpoint writes, to a trail of its own.
+func (t Type) Credential() bool {
+	return t == ClientThrottled || t == ClientAuthenticatedAfterGuarding
+}
+
 // Types are every event type, for validating a filter.
 var Types = []Type{ModuleCreated, ModuleUpdated, ModuleEnabled, ModuleDisabled, ModuleDeleted, ClientThrottled, ClientAuthenticatedAfterGuarding}
 
