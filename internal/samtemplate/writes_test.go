@@ -72,7 +72,7 @@ var reads = []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Quer
 // TestWhoWritesWhat holds every function's DynamoDB policy to
 // whoWritesWhat: a widened prefix, a new action, a dropped attribute or
 // return-values limit, a wildcard, a managed or SAM policy template all
-// fail it. Each writer writes only its own partitions (DESIGN.md).
+// fail it: each writer writes only its own partitions.
 func TestWhoWritesWhat(t *testing.T) {
 	got := map[string][]grant{}
 	for name, policies := range policyNodes(t) {
