@@ -12,7 +12,6 @@ import (
 	"crypto/rand"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/oklog/ulid/v2"
 )
@@ -35,6 +34,12 @@ const (
 	// window.
 	ClientAuthenticatedAfterGuarding Type = "client.authenticated_after_guarding"
 )
+
+// Credential reports whether t is a credential event: one the token
+// endpoint writes, to a trail of its own.
+func (t Type) Credential() bool {
+	return t == ClientThrottled || t == ClientAuthenticatedAfterGuarding
+}
 
 // Types are every event type, for validating a filter.
 var Types = []Type{ModuleCreated, ModuleUpdated, ModuleEnabled, ModuleDisabled, ModuleDeleted, ClientThrottled, ClientAuthenticatedAfterGuarding}
@@ -94,9 +99,9 @@ type Origin struct {
 
 type originKey struct{}
 
-// WithOrigin returns ctx carrying o.
+// WithOrigin returns ctx carrying o, its user agent made Text.
 func WithOrigin(ctx context.Context, o Origin) context.Context {
-	o.UserAgent = truncate(o.UserAgent, MaxUserAgent)
+	o.UserAgent = Text(o.UserAgent, MaxUserAgent)
 	return context.WithValue(ctx, originKey{}, o)
 }
 
@@ -110,11 +115,12 @@ func OriginOf(ctx context.Context) Origin {
 }
 
 // New returns an event of type t about module (id, name) of tenant at
-// time at, from the origin in ctx.
+// time at, from the origin in ctx. Its user agent is Text again: the one
+// place every event passes, whatever a caller put in the origin.
 func New(ctx context.Context, t Type, at time.Time, tenantID, moduleID, moduleName string) Event {
 	o := OriginOf(ctx)
 	return Event{ID: NewID(at), Type: t, Time: at.UTC(), TenantID: tenantID, ModuleID: moduleID, ModuleName: moduleName,
-		Actor: o.Actor, RequestID: o.RequestID, SourceIP: o.SourceIP, UserAgent: o.UserAgent, Outcome: Success}
+		Actor: o.Actor, RequestID: o.RequestID, SourceIP: o.SourceIP, UserAgent: Text(o.UserAgent, MaxUserAgent), Outcome: Success}
 }
 
 // KeepFor sets when the store may drop e: retention after its time; zero
@@ -123,20 +129,6 @@ func (e *Event) KeepFor(retention time.Duration) {
 	if retention > 0 {
 		e.Expires = e.Time.Add(retention)
 	}
-}
-
-// MaxUserAgent is the longest user agent kept, in bytes.
-const MaxUserAgent = 200
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s
 }
 
 var ids = &ulid.LockedMonotonicReader{MonotonicReader: ulid.Monotonic(rand.Reader, 0)}

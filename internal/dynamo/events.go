@@ -15,20 +15,35 @@ import (
 )
 
 // The audit trail lives in partitions of its own, so a module list never
-// reads past it and the token function's IAM policy can allow writing
-// events (dynamodb:LeadingKeys EVENTS#*) without allowing it to touch a
-// module. Each event is written twice, in the transaction of its change:
+// reads past it. Each event is written twice, in the transaction of its
+// change:
 //
 //	tenant trail  EVENTS#<tenantId>             <eventId>   (ttl)
 //	module trail  EVENTS#<tenantId>#<moduleId>  <eventId>   (ttl)
 //
-// Event IDs are time-ordered, so a Query backwards reads newest first, and
-// a deleted module's events stay in its tenant's trail until they expire.
-func trailPK(tenantID, moduleID string) string {
+// The token function's credential events (audit.Type.Credential) have
+// partitions of their own, so that its IAM policy allows writing them
+// (dynamodb:LeadingKeys CREDEVENTS#*) and not the module trails: it cannot
+// forge or back-date a module's history. Reads merge both kinds.
+//
+//	credential trail         CREDEVENTS#<tenantId>             <eventId>   (ttl)
+//	module credential trail  CREDEVENTS#<tenantId>#<moduleId>  <eventId>   (ttl)
+//
+// Event IDs are time-ordered and unique across both kinds, so a Query
+// backwards reads newest first, a merge of two is in time order, and a
+// deleted module's events stay in its tenant's trail until they expire.
+// Tenant and module IDs hold no '#' (module.CheckTenantID), so no trail's
+// key is another's.
+const (
+	eventsPrefix     = "EVENTS#"
+	credEventsPrefix = "CREDEVENTS#"
+)
+
+func trailPK(prefix, tenantID, moduleID string) string {
 	if moduleID == "" {
-		return "EVENTS#" + tenantID
+		return prefix + tenantID
 	}
-	return "EVENTS#" + tenantID + "#" + moduleID
+	return prefix + tenantID + "#" + moduleID
 }
 
 type eventItem struct {
@@ -51,8 +66,8 @@ type eventItem struct {
 	TTL     int64  `dynamodbav:"ttl,omitempty"`
 }
 
-// eventItems are the two copies of ev.
-func eventItems(ev audit.Event) ([2]eventItem, error) {
+// eventItems are the two copies of ev, under prefix.
+func eventItems(prefix string, ev audit.Event) ([2]eventItem, error) {
 	it := eventItem{SK: ev.ID, Type: string(ev.Type), Time: ev.Time, TenantID: ev.TenantID, ModuleID: ev.ModuleID,
 		ModuleName: ev.ModuleName, Actor: ev.Actor, RequestID: ev.RequestID, SourceIP: ev.SourceIP,
 		UserAgent: ev.UserAgent, Outcome: ev.Outcome, Reason: ev.Reason}
@@ -67,7 +82,7 @@ func eventItems(ev audit.Event) ([2]eventItem, error) {
 		it.TTL = ev.Expires.Unix()
 	}
 	tenant, mod := it, it
-	tenant.PK, mod.PK = trailPK(ev.TenantID, ""), trailPK(ev.TenantID, ev.ModuleID)
+	tenant.PK, mod.PK = trailPK(prefix, ev.TenantID, ""), trailPK(prefix, ev.TenantID, ev.ModuleID)
 	return [2]eventItem{tenant, mod}, nil
 }
 
@@ -89,7 +104,7 @@ func (it eventItem) event() (audit.Event, error) {
 // addEvent adds both copies of ev to the transaction; an event ID is new,
 // so neither has a condition.
 func (t *txn) addEvent(ev audit.Event) {
-	items, err := eventItems(ev)
+	items, err := eventItems(eventsPrefix, ev)
 	if err != nil && t.err == nil {
 		t.err = err
 	}
@@ -103,9 +118,81 @@ func (t *txn) addEvent(ev audit.Event) {
 // cursor rather than reading the whole trail in one request.
 const maxEventReads = 1000
 
-// Events implements module.Store.
+// Events implements module.Store: a merge, newest first, of the trail
+// and the credential trail (only one of them when the type filter says
+// which). A page ends at its last event, or where the read budget ran
+// out: every event above that ID, in both trails, has been considered.
 func (s *Store) Events(ctx context.Context, tenantID, moduleID string, t audit.Type, before, from string, limit int) ([]audit.Event, string, error) {
-	pk := trailPK(tenantID, moduleID)
+	if before != "" && before <= from {
+		return nil, "", nil // nothing is below the cursor and not below the start
+	}
+	var trails []*trail
+	for _, prefix := range []string{eventsPrefix, credEventsPrefix} {
+		if t == "" || t.Credential() == (prefix == credEventsPrefix) {
+			trails = append(trails, s.trail(trailPK(prefix, tenantID, moduleID), prefix == credEventsPrefix, t, before, from, limit))
+		}
+	}
+	read := 0
+	for _, tr := range trails {
+		n, err := tr.fetch(ctx, s.DB)
+		if err != nil {
+			return nil, "", err
+		}
+		read += n
+	}
+	now := time.Now()
+	var events []audit.Event
+	last := ""
+	for {
+		tr := newest(trails)
+		if tr == nil {
+			return events, "", nil
+		}
+		if len(tr.items) == 0 { // its unread part may hold the newest event
+			if read >= maxEventReads {
+				return events, tr.floor, nil
+			}
+			n, err := tr.fetch(ctx, s.DB)
+			if err != nil {
+				return nil, "", err
+			}
+			read += n
+			continue
+		}
+		it := tr.items[0]
+		tr.items = tr.items[1:]
+		if it.SK == before {
+			continue // the cursor's own event (SK BETWEEN includes it)
+		}
+		ev, err := it.event()
+		if err != nil {
+			return nil, "", err
+		}
+		if !ev.Expires.IsZero() && ev.Expires.Before(now) {
+			continue // TTL deletes lazily
+		}
+		if tr.credential && !ev.Type.Credential() {
+			continue // not what the credential trail's one writer may write
+		}
+		if len(events) == limit {
+			return events, last, nil // one more exists: the page ends at last
+		}
+		events, last = append(events, ev), ev.ID
+	}
+}
+
+// trail is one partition of the audit trail, read backwards a page at a
+// time.
+type trail struct {
+	in         *dynamodb.QueryInput
+	credential bool        // a credential trail: only credential events belong
+	items      []eventItem // read and not yet taken, newest first
+	floor      string      // the sort key the last page ended at: all above it is read
+	done       bool        // nothing is left to read
+}
+
+// trail starts a read of partition pk: IDs below before, not below from.
+func (s *Store) trail(pk string, credential bool, t audit.Type, before, from string, limit int) *trail {
 	in := &dynamodb.QueryInput{
 		TableName:                 &s.Table,
 		KeyConditionExpression:    aws.String("PK = :pk"),
@@ -113,7 +200,16 @@ func (s *Store) Events(ctx context.Context, tenantID, moduleID string, t audit.T
 		ScanIndexForward:          aws.Bool(false),
 		Limit:                     aws.Int32(int32(limit + 1)),
 	}
-	if from != "" {
+	// A key condition rather than an ExclusiveStartKey: the cursor's event
+	// is in one of the two partitions only.
+	switch {
+	case before != "" && from != "":
+		in.KeyConditionExpression = aws.String("PK = :pk AND SK BETWEEN :from AND :before")
+		in.ExpressionAttributeValues[":from"], in.ExpressionAttributeValues[":before"] = str(from), str(before)
+	case before != "":
+		in.KeyConditionExpression = aws.String("PK = :pk AND SK < :before")
+		in.ExpressionAttributeValues[":before"] = str(before)
+	case from != "":
 		in.KeyConditionExpression = aws.String("PK = :pk AND SK >= :from")
 		in.ExpressionAttributeValues[":from"] = str(from)
 	}
@@ -123,45 +219,54 @@ func (s *Store) Events(ctx context.Context, tenantID, moduleID string, t audit.T
 		in.ExpressionAttributeNames = map[string]string{"#type": "type"}
 		in.ExpressionAttributeValues[":type"] = str(string(t))
 	}
-	if before != "" {
-		in.ExclusiveStartKey = key(pk, before)
+	return &trail{in: in, credential: credential}
+}
+
+// fetch reads the trail's next page and returns how many items DynamoDB
+// evaluated for it.
+func (tr *trail) fetch(ctx context.Context, db StoreAPI) (int, error) {
+	out, err := db.Query(ctx, tr.in)
+	if err != nil {
+		return 0, fmt.Errorf("query events: %w", err)
 	}
-	now := time.Now()
-	var events []audit.Event
-	last, read := "", 0
-	for {
-		out, err := s.DB.Query(ctx, in)
-		if err != nil {
-			return nil, "", fmt.Errorf("query events: %w", err)
+	for _, raw := range out.Items {
+		var it eventItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return 0, fmt.Errorf("decode event: %w", err)
 		}
-		read += int(out.ScannedCount)
-		for _, raw := range out.Items {
-			var it eventItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return nil, "", fmt.Errorf("decode event: %w", err)
-			}
-			ev, err := it.event()
-			if err != nil {
-				return nil, "", err
-			}
-			if !ev.Expires.IsZero() && ev.Expires.Before(now) {
-				continue // TTL deletes lazily
-			}
-			if len(events) == limit {
-				return events, last, nil // one more exists: the page ends at last
-			}
-			events, last = append(events, ev), ev.ID
+		tr.items = append(tr.items, it)
+	}
+	if out.LastEvaluatedKey == nil {
+		tr.done = true
+		return int(out.ScannedCount), nil
+	}
+	sk, _ := out.LastEvaluatedKey[attrSK].(*types.AttributeValueMemberS)
+	if sk == nil {
+		return 0, fmt.Errorf("query events: last evaluated key has no sort key")
+	}
+	tr.floor, tr.in.ExclusiveStartKey = sk.Value, out.LastEvaluatedKey
+	return int(out.ScannedCount), nil
+}
+
+// newest is the trail to take from next: the one whose next item is the
+// newest of all, or whose unread part may hold a newer one; nil when all
+// are read and taken.
+func newest(trails []*trail) *trail {
+	var best *trail
+	bound := ""
+	for _, tr := range trails {
+		var b string
+		switch {
+		case len(tr.items) > 0:
+			b = tr.items[0].SK
+		case !tr.done:
+			b = tr.floor // unread items are below it
+		default:
+			continue
 		}
-		if out.LastEvaluatedKey == nil {
-			return events, "", nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-		if read >= maxEventReads {
-			sk, _ := out.LastEvaluatedKey[attrSK].(*types.AttributeValueMemberS)
-			if sk == nil {
-				return nil, "", fmt.Errorf("query events: last evaluated key has no sort key")
-			}
-			return events, sk.Value, nil
+		if best == nil || b > bound {
+			best, bound = tr, b
 		}
 	}
+	return best
 }

@@ -15,6 +15,7 @@ import (
 //	client pointer  CLIENT#<clientId>  CLIENT
 //	cursor key      CONFIG             CURSOR_KEY
 //	limits          LIMIT#<clientId>   SRC#… / ALL#… / KNOWN#…       (limits.go)
+//	events          EVENTS#…, CREDEVENTS#…  <eventId>                (events.go)
 const (
 	attrPK  = "PK"
 	attrSK  = "SK"

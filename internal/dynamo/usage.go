@@ -40,9 +40,14 @@ func (c *Clients) Used(ctx context.Context, tenantID, moduleID string, at time.T
 func stamp(t time.Time) string { return t.UTC().Truncate(time.Second).Format(time.RFC3339) }
 
 // Record writes a credential event (audit.ClientThrottled, …) to its
-// tenant's and its module's trail in one transaction.
+// tenant's and its module's credential trail in one transaction: the
+// partitions the token function may write (events.go). Any other type of
+// event is refused.
 func (c *Clients) Record(ctx context.Context, ev audit.Event) error {
-	items, err := eventItems(ev)
+	if !ev.Type.Credential() {
+		return fmt.Errorf("record event %s: not a credential event", ev.Type)
+	}
+	items, err := eventItems(credEventsPrefix, ev)
 	if err != nil {
 		return err
 	}
