@@ -26,11 +26,12 @@ const (
 	ModuleEnabled  Type = "module.enabled"
 	ModuleDisabled Type = "module.disabled"
 	ModuleDeleted  Type = "module.deleted"
-	// ClientThrottled: a source, or the client ID across sources, reached
-	// the brute-force limit; at most one per limit and window.
+	// ClientThrottled: a request was refused because a source reached its
+	// brute-force limit or the client was guarded; at most one per reason
+	// and window.
 	ClientThrottled Type = "client.throttled"
-	// ClientAuthenticatedAfterGuarding: a guarded client (under distributed
-	// guessing) authenticated from a source it knows; at most one per
+	// ClientAuthenticatedAfterGuarding: a request past a brute-force limit
+	// authenticated through the client's slow path; at most one per
 	// window.
 	ClientAuthenticatedAfterGuarding Type = "client.authenticated_after_guarding"
 )
