@@ -22,6 +22,9 @@ var (
 	// ErrUnavailable: the outcome could not be told (a write that may or
 	// may not have been applied); retrying the same request settles it.
 	ErrUnavailable = errors.New("temporarily unavailable") // 503, Retry-After
+	// ErrThrottled: a backing service refused for capacity (throttling, a
+	// quota); nothing was written and a later retry works.
+	ErrThrottled = errors.New("the service is at its capacity; retry in a moment") // 503, Retry-After
 )
 
 // Field names one input field at fault and why.

@@ -29,6 +29,7 @@ var statusOf = []struct {
 	{derrors.ErrUnsupportedMediaType, http.StatusUnsupportedMediaType},
 	{derrors.ErrUnprocessable, http.StatusUnprocessableEntity},
 	{derrors.ErrUnavailable, http.StatusServiceUnavailable},
+	{derrors.ErrThrottled, http.StatusServiceUnavailable},
 }
 
 // retryAfter is the Retry-After of a 503: long enough for a write in flight

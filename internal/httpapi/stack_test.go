@@ -17,6 +17,7 @@ import (
 
 	"github.com/modules-service/modules/internal/apigw"
 	"github.com/modules-service/modules/internal/caller"
+	"github.com/modules-service/modules/internal/dynamo"
 	"github.com/modules-service/modules/internal/httpapi"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/openapi"
@@ -156,4 +157,38 @@ func withAuthorizer(r *http.Request, lambdaCtx map[string]any) *http.Request {
 // only makes a diff compare just the members the test names.
 func only(want map[string]any) cmp.Option {
 	return cmpopts.IgnoreMapEntries(func(k string, _ any) bool { _, named := want[k]; return !named })
+}
+
+// TestThrottlingIs503: DynamoDB at its capacity answers a create, a list
+// and an update with 503 problem+json and Retry-After (the OpenAPI
+// document says so), not 500, and leaves nothing half-written.
+func TestThrottlingIs503(t *testing.T) {
+	s := newStack(t)
+	id := s.create(t, "billing", "Billing")["id"].(string)
+	db, faults := s.backend.Faulty(t)
+	s.svc.Store = &dynamo.Store{DB: db, Table: s.backend.Table}
+	for _, tt := range []struct {
+		op string
+		q  req
+	}{
+		{"TransactWriteItems", req{method: "POST", path: "/tenants/acme/modules", token: "manager-acme",
+			body: `{"name":"orders","displayName":"Orders","clientSecret":"` + secret + `"}`}},
+		{"Query", req{method: "GET", path: "/tenants/acme/modules", token: "manager-acme"}},
+		{"TransactWriteItems", req{method: "PATCH", path: "/tenants/acme/modules/" + id, token: "manager-acme", body: `{"displayName":"Invoices"}`}},
+	} {
+		faults.Plan(tt.op, testenv.Throttle)
+		r := s.do(t, tt.q)
+		if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" || r.header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s %s with %s throttled: %d %s (Retry-After %q); want 503 problem+json with Retry-After", tt.q.method, tt.q.path, tt.op, r.status, r.body, r.header.Get("Retry-After"))
+		}
+	}
+	list := s.do(t, req{method: "GET", path: "/tenants/acme/modules", token: "manager-acme"}).json(t)
+	items := list["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["displayName"] != "Billing" {
+		t.Errorf("after the throttled writes: %v; want billing alone, unchanged", items)
+	}
+	stored, err := s.backend.Secrets.List(context.Background(), s.backend.SecretPrefix)
+	if err != nil || len(stored) != 1 {
+		t.Errorf("%d secrets stored (%v), want 1: the throttled create left its hash", len(stored), err)
+	}
 }

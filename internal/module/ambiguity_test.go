@@ -34,6 +34,11 @@ func TestAmbiguousCreate(t *testing.T) {
 		{"transaction applied, answer lost", map[string][]testenv.Fault{"TransactWriteItems": {testenv.LoseResponse}}, true, nil},
 		{"transaction applied, 500 instead of the answer", map[string][]testenv.Fault{"TransactWriteItems": {testenv.ServerError}}, true, nil},
 		{"request never reached the database", map[string][]testenv.Fault{"TransactWriteItems": {testenv.DropRequest}}, false, derrors.ErrUnavailable},
+		// throttling is a definite "did not happen": 503 (ErrThrottled), not 500
+		{"DynamoDB throttles the transaction", map[string][]testenv.Fault{"TransactWriteItems": {testenv.Throttle}}, false, derrors.ErrThrottled},
+		{"every try cancelled for ThrottlingError", map[string][]testenv.Fault{"TransactWriteItems": {
+			testenv.ThrottleTransaction, testenv.ThrottleTransaction, testenv.ThrottleTransaction, testenv.ThrottleTransaction, testenv.ThrottleTransaction}}, false, derrors.ErrThrottled},
+		{"the idempotency lookup is throttled", map[string][]testenv.Fault{"GetItem": {testenv.Throttle}}, false, derrors.ErrThrottled},
 		{"transaction applied, answer and every read-back lost", map[string][]testenv.Fault{
 			"TransactWriteItems": {testenv.LoseResponse}, "GetItem": {testenv.Pass /* the idempotency lookup */, testenv.LoseResponse, testenv.LoseResponse, testenv.LoseResponse},
 		}, true, derrors.ErrUnavailable},

@@ -39,6 +39,11 @@ var (
 	// ErrSlowDown answers brute force (RFC 6749 §2.3.1 requires protection);
 	// the code is the token-endpoint error registered by RFC 8628 §3.5.
 	ErrSlowDown = &Error{Code: "slow_down", status: http.StatusTooManyRequests}
+	// errUnavailable: a backing service throttled this request (nothing
+	// was decided about the client); temporarily_unavailable is RFC 6749
+	// §4.1.2.1's code for it, and Retry-After says when to come back.
+	errUnavailable = &Error{Code: "temporarily_unavailable", status: http.StatusServiceUnavailable, retryAfter: 1,
+		Description: "the token endpoint is at its capacity; retry in a moment"}
 	// errServer is a failure of this service; the detail goes to the log.
 	errServer = &Error{Code: "server_error", status: http.StatusInternalServerError, Description: "the token endpoint failed; retry later"}
 )

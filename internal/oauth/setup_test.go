@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modules-service/modules/internal/dynamo"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/oauth"
 	"github.com/modules-service/modules/internal/openapi"
@@ -80,11 +81,15 @@ func newFixtureOn(t testing.TB, b testenv.Backend) *fixture {
 
 // instance is one more warm instance of the token function: its own caches,
 // the fixture's stores, clock and verifier.
-func (f *fixture) instance() http.Handler {
+func (f *fixture) instance() http.Handler { return f.instanceOn(f.backend.DB) }
+
+// instanceOn is an instance whose table calls go through db.
+func (f *fixture) instanceOn(db dynamo.ClientAPI) http.Handler {
+	clients := &dynamo.Clients{DB: db, Table: f.backend.Table}
 	return oauth.NewEndpoint(oauth.Config{Issuer: issuer}, oauth.Deps{
-		Clients: module.NewClientCache(f.backend.Clients(), clientTTL, f.clock.Now), Hashes: f.backend.Hashes, Limits: f.backend.Limits(),
+		Clients: module.NewClientCache(clients, clientTTL, f.clock.Now), Hashes: f.backend.Hashes, Limits: &dynamo.Limits{DB: db, Table: f.backend.Table},
 		Verifier: f.verifier, DummyHash: f.dummy, Log: f.log,
-		Usage: f.backend.Clients(), AuditRetention: 400 * 24 * time.Hour,
+		Usage: clients, AuditRetention: 400 * 24 * time.Hour,
 		Keys: &signing.Cache[signing.KeySet]{Source: signing.Fixed(f.keys), MaxAge: time.Hour, MinRefresh: time.Minute},
 		Now:  f.clock.Now,
 	}).Handler()

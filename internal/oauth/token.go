@@ -12,6 +12,7 @@ import (
 
 	"github.com/modules-service/modules/internal/accesstoken"
 	"github.com/modules-service/modules/internal/audit"
+	"github.com/modules-service/modules/internal/derrors"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/obs"
 	"github.com/modules-service/modules/internal/signing"
@@ -124,6 +125,11 @@ func (e *Endpoint) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var oerr *Error
 	if errors.As(err, &oerr) {
 		writeError(w, r, oerr)
+		return
+	}
+	if errors.Is(err, derrors.ErrThrottled) || errors.Is(err, derrors.ErrUnavailable) {
+		obs.Set(r.Context(), obs.ErrorKind, "throttled")
+		writeError(w, r, errUnavailable)
 		return
 	}
 	obs.From(r.Context()).Fail("server", err) // the request's line, at ERROR, says why

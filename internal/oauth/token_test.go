@@ -16,6 +16,8 @@ import (
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/oauth"
 	"github.com/modules-service/modules/internal/secrethash"
+
+	"github.com/modules-service/modules/internal/testing/testenv"
 )
 
 func TestTokenRequests(t *testing.T) {
@@ -209,4 +211,35 @@ func TestDummyHashMatchesProductionParameters(t *testing.T) {
 	if err != nil || *params != secrethash.OWASP {
 		t.Errorf("DummyHash parameters %+v (%v), want %+v", params, err, secrethash.OWASP)
 	}
+}
+
+// TestProviderThrottlingIs503: DynamoDB at its capacity, on the client
+// pointer, the known-source read or a counter's write, answers 503
+// temporarily_unavailable with Retry-After (RFC 6749's code for it), never
+// a 500 and never a verdict on the client; the next request, unthrottled,
+// gets its token.
+func TestProviderThrottlingIs503(t *testing.T) {
+	testenv.All(t, func(t *testing.T, b testenv.Backend) {
+		f := newFixtureOn(t, b)
+		c := f.module(t, "billing", plainSecret)
+		good := []string{c.ClientID, plainSecret}
+		for _, tt := range []struct {
+			op    string
+			fault []testenv.Fault
+		}{
+			{"GetItem", []testenv.Fault{testenv.Throttle}},               // the client pointer
+			{"GetItem", []testenv.Fault{testenv.Pass, testenv.Throttle}}, // the known source
+			{"UpdateItem", []testenv.Fault{testenv.Throttle}},            // the reservation
+		} {
+			db, faults := b.Faulty(t)
+			faults.Plan(tt.op, tt.fault...)
+			r := f.postTo(t, f.instanceOn(db), basicGrant, good, from("198.51.100.7"))
+			if r.status != 503 || r.body["error"] != "temporarily_unavailable" || r.header.Get("Retry-After") == "" {
+				t.Errorf("%s %v: %d %s, Retry-After %q; want 503 temporarily_unavailable with Retry-After", tt.op, tt.fault, r.status, r.raw, r.header.Get("Retry-After"))
+			}
+			if r := f.postTo(t, f.instanceOn(db), basicGrant, good, from("198.51.100.7")); r.status != 200 {
+				t.Errorf("%s %v, then unthrottled: %d %s; want 200", tt.op, tt.fault, r.status, r.raw)
+			}
+		}
+	})
 }

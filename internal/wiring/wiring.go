@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/modules-service/modules/internal/awserr"
 	"github.com/modules-service/modules/internal/config"
 	"github.com/modules-service/modules/internal/dynamo"
 	"github.com/modules-service/modules/internal/module"
@@ -112,8 +113,10 @@ func Main(f Function) {
 	lambda.Start(h) // a lambda.Handler is passed through as is
 }
 
-// FromAWS builds an Env on the AWS services.
+// FromAWS builds an Env on the AWS services, whose throttling answers as
+// derrors.ErrThrottled (awserr).
 func FromAWS(cfg config.Config, awsCfg aws.Config) Env {
+	awserr.Use(&awsCfg)
 	smc := sm.NewFromConfig(awsCfg)
 	db := dynamodb.NewFromConfig(awsCfg)
 	return Env{

@@ -30,7 +30,19 @@ const (
 	// DropRequest fails the connection before the request reaches the
 	// server: nothing is applied, but the client cannot know that.
 	DropRequest
+	// Throttle answers as DynamoDB at its capacity
+	// (ProvisionedThroughputExceededException), without reaching the server.
+	Throttle
+	// ThrottleTransaction answers a transaction as cancelled for
+	// ThrottlingError, without reaching the server.
+	ThrottleTransaction
 )
+
+// refusals are the answers of the faults that never reach the server.
+var refusals = map[Fault]string{
+	Throttle:            `{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"injected: the request rate is too high"}`,
+	ThrottleTransaction: `{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","message":"injected","CancellationReasons":[{"Code":"None"},{"Code":"ThrottlingError","Message":"injected"}]}`,
+}
 
 // Faults sits between the SDK and the database like a flaky network, at
 // the wire: the next calls of an operation meet the faults planned for it,
@@ -66,6 +78,9 @@ func (f *Faults) RoundTrip(req *http.Request) (*http.Response, error) {
 	if fault == Pass {
 		return f.pass(req, op)
 	}
+	if body, ok := refusals[fault]; ok {
+		return answer(req, http.StatusBadRequest, body), nil
+	}
 	resp, err := f.next.RoundTrip(req)
 	if err != nil {
 		return resp, err
@@ -75,10 +90,14 @@ func (f *Faults) RoundTrip(req *http.Request) (*http.Response, error) {
 	if fault == LoseResponse {
 		return nil, reset
 	}
-	body := `{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"injected after commit"}`
-	return &http.Response{StatusCode: http.StatusInternalServerError, Status: "500 Internal Server Error", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+	return answer(req, http.StatusInternalServerError, `{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"injected after commit"}`), nil
+}
+
+// answer is a DynamoDB JSON-protocol response with status and body.
+func answer(req *http.Request, status int, body string) *http.Response {
+	return &http.Response{StatusCode: status, Status: http.StatusText(status), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: http.Header{"Content-Type": {"application/x-amz-json-1.0"}}, Body: io.NopCloser(strings.NewReader(body)),
-		ContentLength: int64(len(body)), Request: req}, nil
+		ContentLength: int64(len(body)), Request: req}
 }
 
 // pass forwards a call untouched, with its answer read whole. A read that

@@ -23,6 +23,7 @@ import (
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	miniserver "github.com/truora/minidyn/server"
 
+	"github.com/modules-service/modules/internal/awserr"
 	"github.com/modules-service/modules/internal/dynamo"
 	"github.com/modules-service/modules/internal/inmem"
 	"github.com/modules-service/modules/internal/module"
@@ -177,6 +178,7 @@ func awsConfig(t testing.TB) aws.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
+	awserr.Use(&cfg) // as wiring.FromAWS: throttling is derrors.ErrThrottled
 	return cfg
 }
 
