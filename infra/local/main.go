@@ -11,7 +11,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -31,6 +30,7 @@ func main() {
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), "usage: make run ARGS=\"[flags]\"   or   go run ./infra/local [flags]")
 		flag.PrintDefaults()
+		fmt.Fprintln(flag.CommandLine.Output(), "environment:\n  BOOTSTRAP_CLIENT_SECRET\n    \tclient secret of the bootstrap manager (default: generated); no flag takes a secret")
 	}
 	var o localgateway.Options
 	credsFile := flag.String("credentials-file", ".local/credentials.json", "write the API URL, tenant and bootstrap manager's credentials here as JSON (mode 0600) for scripts; empty: do not")
@@ -48,11 +48,14 @@ func main() {
 	flag.DurationVar(&o.ClientCacheTTL, "client-cache", config.DefaultClientCache, "how long the token endpoint and the authorizer trust what they read of a module (0: no cache), as ClientCacheSeconds")
 	flag.StringVar(&o.Bootstrap.Tenant, "bootstrap-tenant", envOr("BOOTSTRAP_TENANT", "demo"), "tenant whose first manager is ensured at start")
 	flag.StringVar(&o.Bootstrap.ClientID, "bootstrap-client-id", os.Getenv("BOOTSTRAP_CLIENT_ID"), "client ID of that manager (default: generated)")
-	flag.StringVar(&o.Bootstrap.ClientSecret, "bootstrap-client-secret", os.Getenv("BOOTSTRAP_CLIENT_SECRET"), "client secret of that manager (default: generated)")
 	var level slog.Level
 	flag.TextVar(&level, "log-level", slog.LevelInfo, "DEBUG, INFO, WARN or ERROR: one line per request at INFO")
 	origins := flag.String("cors-origins", "", "comma-separated origins allowed by CORS, replacing the default: the template's PortalOrigins and any http://localhost:<port> or http://127.0.0.1:<port>")
 	flag.Parse()
+	// The manager's secret comes from the environment only, never from a
+	// flag: a command line is readable by every user of the machine (ps,
+	// /proc/<pid>/cmdline), a process's environment by its owner only.
+	o.Bootstrap.ClientSecret = os.Getenv("BOOTSTRAP_CLIENT_SECRET")
 	if *origins != "" {
 		o.CORSOrigins = strings.Split(*origins, ",")
 	}
@@ -121,12 +124,8 @@ func writeCredentials(path, api string, m localgateway.Manager) error {
 		return err
 	}
 	b, _ := json.Marshal(map[string]string{"api": api, "tenant": m.TenantID, "clientId": m.ClientID, "clientSecret": m.ClientSecret})
-	// A new file, so it is created 0600: WriteFile would keep an existing
-	// file's mode, and write the secret before any chmod could narrow it.
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+	// 0600 even over an older, looser file: see WritePrivateFile.
+	if err := localgateway.WritePrivateFile(path, append(b, '\n')); err != nil {
 		return err
 	}
 	fmt.Printf("  credentials   %s (for scripts)\n", path)
