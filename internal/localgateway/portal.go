@@ -14,7 +14,8 @@ import (
 // template: / redirects to the portal page, and GET /portal/session hands
 // the page a token of the bootstrap manager, so `make run` opens signed in.
 // The session route answers loopback callers only and exists nowhere in
-// template.yaml: deployed, a manager signs in.
+// template.yaml: deployed, a manager signs in. Every route answers
+// loopback names only.
 func (s *Stack) local(api http.Handler, session bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
@@ -24,7 +25,7 @@ func (s *Stack) local(api http.Handler, session bool) http.Handler {
 	if session {
 		mux.HandleFunc("GET /portal/session", s.portalSession)
 	}
-	return mux
+	return loopbackOnly(mux)
 }
 
 // sessionLifetime is how long the page's token lives; a reload gets another.
