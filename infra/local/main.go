@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -99,7 +100,13 @@ func main() {
 
 func printBanner(o localgateway.Options, s *localgateway.Stack, addr string) {
 	m := s.Manager
-	fmt.Printf("Modules page on http://%s/portal/ (signed in as the bootstrap manager)\n", addr)
+	// The link is the one way into the page as the bootstrap manager
+	// without a secret; it goes to the terminal only, never to a log line.
+	if link := s.SignInURL("http://" + loopbackAddr(addr)); link != "" {
+		fmt.Printf("Modules page: open %s\n  (signs this browser in as the bootstrap manager; the link works once, a reload keeps the session)\n", link)
+	} else {
+		fmt.Printf("Modules page on http://%s/portal/\n", addr)
+	}
 	fmt.Printf("Modules API on http://%s (%s)\n", addr, s.Mode)
 	fmt.Printf("  issuer        %s\n  token         POST http://%s/oauth2/token\n", o.Issuer, addr)
 	fmt.Printf("bootstrap manager of tenant %q\n  client_id     %s\n", m.TenantID, m.ClientID)
@@ -137,4 +144,15 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// loopbackAddr is addr as a browser on this machine reaches it: a wildcard
+// address (":3000", "0.0.0.0:3000") as 127.0.0.1, since the gateway
+// answers loopback names only.
+func loopbackAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err == nil && (host == "" || ip != nil && ip.IsUnspecified()) {
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return addr
 }

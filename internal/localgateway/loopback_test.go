@@ -1,6 +1,7 @@
 package localgateway_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -74,6 +75,81 @@ func TestLoopbackNamesOnly(t *testing.T) {
 				t.Errorf("the problem does not say what to use instead: %s", body)
 			}
 		})
+	}
+}
+
+// The loopback sign-in: POST /portal/session hands out a manager token
+// only for the one-time value of the printed link (once) or the session
+// cookie that exchange set (a reload), and only to the portal page itself.
+func TestPortalSessionSignIn(t *testing.T) {
+	s, base := serve(t, localgateway.Options{Bootstrap: localgateway.Bootstrap{Tenant: "demo"}})
+	link := s.SignInURL(base)
+	value, ok := strings.CutPrefix(link, base+"/portal/#signin=")
+	if !ok || len(value) < 26 {
+		t.Fatalf("sign-in URL %q", link)
+	}
+	sameOrigin := func(extra map[string]string) map[string]string {
+		h := map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": base, "Content-Type": "application/json"}
+		for k, v := range extra {
+			h[k] = v
+		}
+		return h
+	}
+	withLink := `{"signin":"` + value + `"}`
+
+	refused := []struct {
+		name, method, body string
+		header             map[string]string
+	}{
+		{"as before: a plain GET from loopback", "GET", "", nil},
+		{"no value", "POST", `{}`, sameOrigin(nil)},
+		{"an empty body", "POST", "", sameOrigin(nil)},
+		{"a wrong value", "POST", `{"signin":"` + strings.Repeat("A", len(value)) + `"}`, sameOrigin(nil)},
+		{"the value, cross-site", "POST", withLink, sameOrigin(map[string]string{"Sec-Fetch-Site": "cross-site"})},
+		{"the value, same-site (another port of localhost)", "POST", withLink, sameOrigin(map[string]string{"Sec-Fetch-Site": "same-site"})},
+		{"the value, from a dev server's origin", "POST", withLink, sameOrigin(map[string]string{"Origin": "http://localhost:5173"})},
+		{"the value, Origin null", "POST", withLink, sameOrigin(map[string]string{"Origin": "null"})},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			status, h, body := send(t, tc.method, base, "/portal/session", "", tc.body, tc.header)
+			if status == 200 || strings.Contains(body, "accessToken") || h.Get("Set-Cookie") != "" {
+				t.Fatalf("status %d, want a refusal: %s", status, body)
+			}
+		})
+	}
+
+	// the page itself, with the link: a token and the session cookie
+	status, h, body := send(t, "POST", base, "/portal/session", "", withLink, sameOrigin(nil))
+	if status != 200 {
+		t.Fatalf("with the link: %d %s", status, body)
+	}
+	var got struct{ Tenant, AccessToken string }
+	if err := json.Unmarshal([]byte(body), &got); err != nil || got.Tenant != "demo" || strings.Count(got.AccessToken, ".") != 2 {
+		t.Fatalf("session %s", body)
+	}
+	if status, _, body := send(t, "GET", base, "/tenants/demo/modules", "", "", map[string]string{"Authorization": "Bearer " + got.AccessToken}); status != 200 {
+		t.Errorf("the session token lists the tenant's modules: %d %s", status, body)
+	}
+	if cc := h.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q", cc)
+	}
+	resp := http.Response{Header: h}
+	cookies := resp.Cookies()
+	if len(cookies) != 1 || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteStrictMode || cookies[0].Path != "/portal/session" || cookies[0].Value == value {
+		t.Fatalf("session cookie %v", h.Values("Set-Cookie"))
+	}
+	cookie := cookies[0].Name + "=" + cookies[0].Value
+
+	// the link works once; a reload has the cookie
+	if status, _, body := send(t, "POST", base, "/portal/session", "", withLink, sameOrigin(nil)); status != 403 {
+		t.Errorf("the link a second time: %d %s", status, body)
+	}
+	if status, _, body := send(t, "POST", base, "/portal/session", "", `{}`, sameOrigin(map[string]string{"Cookie": cookie})); status != 200 || !strings.Contains(body, "accessToken") {
+		t.Errorf("a reload with the cookie: %d %s", status, body)
+	}
+	if status, _, body := send(t, "POST", base, "/portal/session", "", `{}`, sameOrigin(map[string]string{"Cookie": cookie, "Sec-Fetch-Site": "same-site"})); status != 403 {
+		t.Errorf("the cookie from another port of localhost: %d %s", status, body)
 	}
 }
 
