@@ -111,6 +111,10 @@ func printBanner(o localgateway.Options, s *localgateway.Stack, addr string) {
 	fmt.Printf("  issuer        %s\n  token         POST http://%s/oauth2/token\n", o.Issuer, addr)
 	fmt.Printf("bootstrap manager of tenant %q\n  client_id     %s\n", m.TenantID, m.ClientID)
 	switch {
+	case o.Bootstrap.ClientSecret != "":
+		// Given, not generated: not repeated into the terminal or a log
+		// file that captures it (the benchmarks keep theirs).
+		fmt.Println("  client_secret (from BOOTSTRAP_CLIENT_SECRET)")
 	case m.ClientSecret != "" && m.Created:
 		fmt.Printf("  client_secret %s\n  (shown once; a secret can never be displayed again)\n", m.ClientSecret)
 	case m.ClientSecret == "":
