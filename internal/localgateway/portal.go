@@ -105,7 +105,9 @@ func (s *Stack) portalSession(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		SignIn string `json:"signin"`
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxSessionBody)).Decode(&body); err != nil && !errors.Is(err, io.EOF) {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxSessionBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil && !errors.Is(err, io.EOF) {
 		writeProblem(w, http.StatusBadRequest, "Bad Request", `The body is {"signin": "<the value of the sign-in link>"}, or empty with the session cookie.`)
 		return
 	}
