@@ -98,7 +98,9 @@ EOF
   if [[ -n $manager ]]; then
     id=$(echo "$manager" | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["clientId"])')
     sec=$(echo "$manager" | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["clientSecret"])')
-    code=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $host" -u "$id:$sec" -d grant_type=client_credentials "$endpoint/oauth2/token")
+    # the credentials on curl's stdin (-K -), not its command line
+    code=$(printf 'user = "%s:%s"\n' "$id" "$sec" |
+      curl -s -o /dev/null -w '%{http_code}' -K - -H "Host: $host" -d grant_type=client_credentials "$endpoint/oauth2/token")
     [[ $code == 200 ]] || manager=""
   fi
 fi
@@ -112,11 +114,16 @@ else
   step "manager kept" "(credentials of the last deploy)"
 fi
 
-.venv/bin/python - "$state" "$endpoint" "$host" "$stack" "$table" "$tenant" "$manager" "$outputs" <<'EOF'
-import json, os, sys
-path, endpoint, host, stack, table, tenant, manager, outputs = sys.argv[1:]
-m, o = json.loads(manager), json.loads(outputs)
-fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds a client secret
+# The manager's secret reaches Python through the environment, not argv
+# (ps shows a command line to every user). The file holds it, so it is
+# written 0600 under a new name and renamed over the old one: opening an
+# existing file would keep its mode, however loose.
+MANAGER=$manager .venv/bin/python - "$state" "$endpoint" "$host" "$stack" "$table" "$tenant" "$outputs" <<'EOF'
+import json, os, sys, tempfile
+path, endpoint, host, stack, table, tenant, outputs = sys.argv[1:]
+m, o = json.loads(os.environ["MANAGER"]), json.loads(outputs)
+fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".local-deploy.", suffix=".tmp")  # 0600
+os.fchmod(fd, 0o600)
 with os.fdopen(fd, "w") as f:
     json.dump({"endpoint": endpoint, "host": host, "stack": stack, "tableName": table,
                "secretPrefix": f"{stack}/modules", "tenant": tenant,
@@ -124,6 +131,7 @@ with os.fdopen(fd, "w") as f:
                # for the deployment tests
                "signingKeySecret": o["SigningKeySecret"], "clientCacheSeconds": int(o["ClientCacheSeconds"]),
                "tokenLifetimeSeconds": int(o["TokenLifetimeSeconds"])}, f, indent=2)
+os.replace(tmp, path)
 EOF
 
 cat <<EOF
@@ -133,6 +141,6 @@ Deployed $stack into ministack ($status).
   manager    of tenant $tenant (also in $state)
     client_id      $(echo "$manager" | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["clientId"])')
     client_secret  $(echo "$manager" | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["clientSecret"])')
-  a token    curl -H 'Host: $host' -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials $endpoint/oauth2/token
+  a token    echo 'user = "CLIENT_ID:CLIENT_SECRET"' | curl -K - -H 'Host: $host' -d grant_type=client_credentials $endpoint/oauth2/token
   stop       make stop-local
 EOF

@@ -46,7 +46,8 @@ type env struct {
 }
 
 func run(gateway, addr string, duration time.Duration, mixed int) error {
-	cmd := exec.Command(gateway, "--addr", addr, "--no-throttle", "--bootstrap-tenant", "demo", "--bootstrap-client-id", managerID, "--bootstrap-client-secret", managerSecret)
+	cmd := exec.Command(gateway, "--addr", addr, "--no-throttle", "--bootstrap-tenant", "demo", "--bootstrap-client-id", managerID)
+	cmd.Env = append(os.Environ(), "BOOTSTRAP_CLIENT_SECRET="+managerSecret) // never on a command line
 	if err := cmd.Start(); err != nil {
 		return err
 	}

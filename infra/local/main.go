@@ -11,8 +11,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -31,6 +31,7 @@ func main() {
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), "usage: make run ARGS=\"[flags]\"   or   go run ./infra/local [flags]")
 		flag.PrintDefaults()
+		fmt.Fprintln(flag.CommandLine.Output(), "environment:\n  BOOTSTRAP_CLIENT_SECRET\n    \tclient secret of the bootstrap manager (default: generated); no flag takes a secret")
 	}
 	var o localgateway.Options
 	credsFile := flag.String("credentials-file", ".local/credentials.json", "write the API URL, tenant and bootstrap manager's credentials here as JSON (mode 0600) for scripts; empty: do not")
@@ -48,11 +49,14 @@ func main() {
 	flag.DurationVar(&o.ClientCacheTTL, "client-cache", config.DefaultClientCache, "how long the token endpoint and the authorizer trust what they read of a module (0: no cache), as ClientCacheSeconds")
 	flag.StringVar(&o.Bootstrap.Tenant, "bootstrap-tenant", envOr("BOOTSTRAP_TENANT", "demo"), "tenant whose first manager is ensured at start")
 	flag.StringVar(&o.Bootstrap.ClientID, "bootstrap-client-id", os.Getenv("BOOTSTRAP_CLIENT_ID"), "client ID of that manager (default: generated)")
-	flag.StringVar(&o.Bootstrap.ClientSecret, "bootstrap-client-secret", os.Getenv("BOOTSTRAP_CLIENT_SECRET"), "client secret of that manager (default: generated)")
 	var level slog.Level
 	flag.TextVar(&level, "log-level", slog.LevelInfo, "DEBUG, INFO, WARN or ERROR: one line per request at INFO")
 	origins := flag.String("cors-origins", "", "comma-separated origins allowed by CORS, replacing the default: the template's PortalOrigins and any http://localhost:<port> or http://127.0.0.1:<port>")
 	flag.Parse()
+	// The manager's secret comes from the environment only, never from a
+	// flag: a command line is readable by every user of the machine (ps,
+	// /proc/<pid>/cmdline), a process's environment by its owner only.
+	o.Bootstrap.ClientSecret = os.Getenv("BOOTSTRAP_CLIENT_SECRET")
 	if *origins != "" {
 		o.CORSOrigins = strings.Split(*origins, ",")
 	}
@@ -96,11 +100,21 @@ func main() {
 
 func printBanner(o localgateway.Options, s *localgateway.Stack, addr string) {
 	m := s.Manager
-	fmt.Printf("Modules page on http://%s/portal/ (signed in as the bootstrap manager)\n", addr)
+	// The link is the one way into the page as the bootstrap manager
+	// without a secret; it goes to the terminal only, never to a log line.
+	if link := s.SignInURL("http://" + loopbackAddr(addr)); link != "" {
+		fmt.Printf("Modules page: open %s\n  (signs this browser in as the bootstrap manager; the link works once, a reload keeps the session)\n", link)
+	} else {
+		fmt.Printf("Modules page on http://%s/portal/\n", addr)
+	}
 	fmt.Printf("Modules API on http://%s (%s)\n", addr, s.Mode)
 	fmt.Printf("  issuer        %s\n  token         POST http://%s/oauth2/token\n", o.Issuer, addr)
 	fmt.Printf("bootstrap manager of tenant %q\n  client_id     %s\n", m.TenantID, m.ClientID)
 	switch {
+	case o.Bootstrap.ClientSecret != "":
+		// Given, not generated: not repeated into the terminal or a log
+		// file that captures it (the benchmarks keep theirs).
+		fmt.Println("  client_secret (from BOOTSTRAP_CLIENT_SECRET)")
 	case m.ClientSecret != "" && m.Created:
 		fmt.Printf("  client_secret %s\n  (shown once; a secret can never be displayed again)\n", m.ClientSecret)
 	case m.ClientSecret == "":
@@ -121,12 +135,8 @@ func writeCredentials(path, api string, m localgateway.Manager) error {
 		return err
 	}
 	b, _ := json.Marshal(map[string]string{"api": api, "tenant": m.TenantID, "clientId": m.ClientID, "clientSecret": m.ClientSecret})
-	// A new file, so it is created 0600: WriteFile would keep an existing
-	// file's mode, and write the secret before any chmod could narrow it.
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+	// 0600 even over an older, looser file: see WritePrivateFile.
+	if err := localgateway.WritePrivateFile(path, append(b, '\n')); err != nil {
 		return err
 	}
 	fmt.Printf("  credentials   %s (for scripts)\n", path)
@@ -138,4 +148,15 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// loopbackAddr is addr as a browser on this machine reaches it: a wildcard
+// address (":3000", "0.0.0.0:3000") as 127.0.0.1, since the gateway
+// answers loopback names only.
+func loopbackAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err == nil && (host == "" || ip != nil && ip.IsUnspecified()) {
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return addr
 }

@@ -29,7 +29,7 @@ func BenchmarkTokenThroughGateway(b *testing.B) {
 			}
 			b.Cleanup(s.Close)
 			post := func(path, body, auth, contentType string, want int) []byte {
-				r := httptest.NewRequest("POST", path, strings.NewReader(body))
+				r := httptest.NewRequest("POST", "http://localhost"+path, strings.NewReader(body)) // a loopback name
 				r.Header.Set("Authorization", auth)
 				r.Header.Set("Content-Type", contentType)
 				w := httptest.NewRecorder()

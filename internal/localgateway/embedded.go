@@ -124,11 +124,36 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+	return WritePrivateFile(path, b)
+}
+
+// WritePrivateFile replaces path atomically with data, readable and
+// writable by its owner only (0600), whatever the mode of a file that was
+// there before: os.WriteFile keeps an existing file's mode, and a fixed
+// temporary name (path+".tmp") left by a crash would hand its looser mode
+// to the new file. os.CreateTemp makes a new file 0600 under a fresh name
+// in the same directory, so the rename stays on one file system.
+func WritePrivateFile(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	tmp := f.Name()
+	err = f.Chmod(0o600) // CreateTemp's mode already; said here, not assumed
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 // readJSON reads path into v; a missing file leaves v alone.

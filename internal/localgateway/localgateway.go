@@ -64,7 +64,7 @@ type Options struct {
 	// with PortalClientID the page signs in there.
 	IdP            config.IdP
 	PortalClientID string
-	// NoPortalSession turns GET /portal/session off, so that the page asks
+	// NoPortalSession turns POST /portal/session off, so that the page asks
 	// for a manager's client credentials as it does deployed.
 	NoPortalSession bool
 	// NoThrottle turns API Gateway's route throttling off, so that load
@@ -97,6 +97,7 @@ type Stack struct {
 	// what the portal session mints a bootstrap manager's token with
 	issuer, audience string
 	keys             signing.Source[signing.KeySet]
+	signIn           *signIn // nil without the session route
 	closeOnce        sync.Once
 	closers          []func()
 }

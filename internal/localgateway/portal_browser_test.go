@@ -180,8 +180,14 @@ func TestPortalWizard(t *testing.T) {
 		}
 	}
 
-	b.run("open the page", chromedp.Navigate(base+"/"))
+	// the link make run prints signs the page in, once; it leaves the URL
+	link := s.SignInURL(base)
+	b.run("open the sign-in link", chromedp.Navigate(link))
 	b.heading("Modules")
+	value := link[strings.Index(link, "#signin=")+len("#signin="):]
+	if got := evalJS[string](b, `location.href + JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)]) + document.cookie`); strings.Contains(got, value) {
+		t.Errorf("the sign-in value stays on the page: %s", got)
+	}
 	b.snapshot("portal-list")
 
 	// the whole wizard
@@ -344,9 +350,9 @@ func (b *browser) accessible(where, axeSource string) {
 // violation on the list, every tab of the wizard and a module's page.
 func TestPortalAccessibility(t *testing.T) {
 	source := axe(t)
-	_, base := serve(t, localgateway.Options{Bootstrap: localgateway.Bootstrap{Tenant: "acme"}})
+	s, base := serve(t, localgateway.Options{Bootstrap: localgateway.Bootstrap{Tenant: "acme"}})
 	b := newBrowser(t)
-	b.run("open the page", chromedp.Navigate(base+"/portal/"))
+	b.run("open the sign-in link", chromedp.Navigate(s.SignInURL(base)))
 	b.heading("Modules")
 	b.accessible("the list", source)
 	b.click("Add Module")
@@ -402,4 +408,20 @@ func TestPortalSignsInWithClientCredentials(t *testing.T) {
 	if got := evalJS[string](b, `document.documentElement.outerHTML + JSON.stringify([Object.entries(sessionStorage), Object.entries(localStorage), document.cookie, location.href])`); strings.Contains(got, s.Manager.ClientSecret) {
 		t.Error("the manager's secret is kept on the page")
 	}
+}
+
+// TestPortalSignInLinkOnce: the page signs in only with the link make run
+// printed, and only once; a browser without it (or with it used) gets the
+// sign-in form and is told why.
+func TestPortalSignInLinkOnce(t *testing.T) {
+	s, base := serve(t, localgateway.Options{Bootstrap: localgateway.Bootstrap{Tenant: "acme"}})
+	b := newBrowser(t)
+	b.run("open the page without the link", chromedp.Navigate(base+"/portal/"))
+	b.heading("Sign in")
+	b.run("open the sign-in link", chromedp.Navigate(s.SignInURL(base)))
+	b.heading("Modules")
+	other := newBrowser(t)
+	other.run("open the used link", chromedp.Navigate(s.SignInURL(base)))
+	other.heading("Sign in")
+	other.run("told why", chromedp.WaitVisible(`//div[contains(@class,"problem") and contains(., "sign-in link")]`))
 }

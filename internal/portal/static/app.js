@@ -2,6 +2,7 @@
 //
 // Security: the access token and a new module's client secret live only in
 // this module's variables, never in storage, a cookie, the URL or a log.
+// (The local gateway's sign-in cookie is HttpOnly and holds no token.)
 // Every text from the API is set with textContent, never as HTML.
 
 const api = { token: "", tenant: "", tenantClaim: "tenant_id" };
@@ -490,10 +491,15 @@ function changedMeanwhile(form, id) {
 // ---- start ---------------------------------------------------------------------
 
 async function start() {
-  // The local gateway (make run) hands the page a token of its bootstrap
-  // manager; deployed, that route does not exist and the manager signs in:
-  // at the identity provider when the deployment names one, else with a
-  // manager module's client credentials.
+  // The local gateway (make run) prints a one-time link, /portal/#signin=…,
+  // and hands the page a token of its bootstrap manager for it. The value
+  // is in the fragment, which no request carries; it leaves the URL at
+  // once and is posted to /portal/session, which answers with an HttpOnly
+  // cookie that signs a reload in without it. Deployed, that route does not
+  // exist and the manager signs in: at the identity provider when the
+  // deployment names one, else with a manager module's client credentials.
+  const signin = new URLSearchParams(location.hash.slice(1)).get("signin");
+  if (signin !== null) history.replaceState(null, "", location.pathname + location.search);
   const cfg = await fetch("/portal/config.json", { cache: "no-store", credentials: "omit" }).then((r) => r.json()).catch(() => ({}));
   if (cfg.issuer && cfg.clientId) {
     api.tenantClaim = cfg.tenantClaim || api.tenantClaim;
@@ -505,13 +511,26 @@ async function start() {
     oidcSignInView(cfg);
     return;
   }
-  const r = await fetch("/portal/session", { cache: "no-store", credentials: "omit" }).catch(() => null);
+  const r = await fetch("/portal/session", {
+    method: "POST", cache: "no-store", credentials: "same-origin",
+    headers: { "Content-Type": "application/json" }, body: JSON.stringify(signin ? { signin } : {}),
+  }).catch(() => null);
   if (r && r.ok) {
     const s = await r.json();
     signedIn(s.accessToken);
     return;
   }
   signInView();
+  // a link that was refused (used already): say so above the form
+  if (signin && r && r.status === 403) {
+    const p = await r.json().catch(() => null);
+    if (p) showProblem(view.querySelector("form"), p);
+  }
 }
 
 start();
+// A sign-in link pasted into a tab that shows the page already changes only
+// the fragment, which loads nothing: start over with it.
+window.addEventListener("hashchange", () => {
+  if (new URLSearchParams(location.hash.slice(1)).has("signin")) start();
+});
