@@ -21,6 +21,7 @@ import (
 
 	"github.com/modules-service/modules/internal/localgateway"
 	"github.com/modules-service/modules/internal/oauth"
+	"github.com/modules-service/modules/internal/testing/testenv"
 )
 
 // from is an HTTP client whose connections leave from a loopback address
@@ -33,6 +34,13 @@ func from(addr string) *http.Client {
 // tokenStatus asks for a token with Basic credentials and returns the status.
 func tokenStatus(t *testing.T, c *http.Client, base, id, secret string) int {
 	t.Helper()
+	return askToken(t, c, base, id, secret).StatusCode
+}
+
+// askToken asks for a token with Basic credentials; a 429 must say when
+// to come back. The body is closed.
+func askToken(t *testing.T, c *http.Client, base, id, secret string) *http.Response {
+	t.Helper()
 	req, _ := http.NewRequest("POST", base+"/oauth2/token", strings.NewReader("grant_type=client_credentials"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
@@ -44,7 +52,7 @@ func tokenStatus(t *testing.T, c *http.Client, base, id, secret string) int {
 	if resp.StatusCode == 429 && resp.Header.Get("Retry-After") == "" {
 		t.Errorf("429 without Retry-After")
 	}
-	return resp.StatusCode
+	return resp
 }
 
 // TestClientAuthenticationUnderAttack drives the token endpoint through
@@ -226,14 +234,7 @@ func untilToken(t *testing.T, c *http.Client, base, id, secret string) time.Dura
 	t.Helper()
 	var waited time.Duration
 	for range 10 {
-		req, _ := http.NewRequest("POST", base+"/oauth2/token", strings.NewReader("grant_type=client_credentials"))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp := askToken(t, c, base, id, secret)
 		switch resp.StatusCode {
 		case 200:
 			return waited
@@ -273,7 +274,7 @@ func concurrently(n int, f func(i int) int) map[int]int {
 // client_id and its client ID as client_secret (or any unknown client ID)
 // gets 401, and neither value is in a log line or the table afterwards.
 func TestSwappedCredentialsLeaveNoTrace(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.Logs
 	s, base := serve(t, localgateway.Options{Bootstrap: localgateway.Bootstrap{Tenant: "acme"},
 		Log: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	mgr := token(t, base, s.Manager.ClientID, s.Manager.ClientSecret, 0)
@@ -306,24 +307,6 @@ func TestSwappedCredentialsLeaveNoTrace(t *testing.T) {
 			t.Errorf("an item holds what was sent as client_id: %s", raw)
 		}
 	}
-}
-
-// syncBuffer is a log sink that instances may write to at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func tableItems(t *testing.T, s *localgateway.Stack) int {

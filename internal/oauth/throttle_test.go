@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -107,7 +106,7 @@ func TestParallelGuessesAreCountedBeforeVerifying(t *testing.T) {
 	testenv.All(t, func(t *testing.T, b testenv.Backend) {
 		f := newFixtureOn(t, b)
 		c := f.module(t, "billing", plainSecret)
-		count := f.concurrently(t, 24, func(i int) ([]string, string) {
+		count := f.concurrently(t, 24, false, func(i int) ([]string, string) {
 			return []string{c.ClientID, fmt.Sprintf("guess-guess-guess-%02d", i)}, "198.51.100.7"
 		})
 		if count[401] > oauth.MaxPerSource || count[401]+count[429] != 24 {
@@ -117,26 +116,6 @@ func TestParallelGuessesAreCountedBeforeVerifying(t *testing.T) {
 			t.Errorf("%d argon2id verifications, want at most %d", n, oauth.MaxPerSource)
 		}
 	})
-}
-
-// concurrently sends n token requests at once, each to a fresh instance,
-// with the credentials and source req(i) gives, and counts the answers.
-func (f *fixture) concurrently(t *testing.T, n int, req func(i int) ([]string, string)) map[int]int {
-	t.Helper()
-	statuses := make(chan int, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		creds, src := req(i)
-		h := f.instance()
-		wg.Go(func() { statuses <- f.postTo(t, h, basicGrant, creds, from(src)).status })
-	}
-	wg.Wait()
-	close(statuses)
-	count := map[int]int{}
-	for s := range statuses {
-		count[s]++
-	}
-	return count
 }
 
 // gate holds every verification until release is closed, so that a test
@@ -151,28 +130,30 @@ func (g gate) Verify(secret, hash string) (bool, error) {
 	return g.Verifier.Verify(secret, hash)
 }
 
-// held sends n requests at once to fresh instances, all of them in flight
-// together (verifications wait until the others were admitted or refused),
-// and counts the answers.
-func (f *fixture) held(t *testing.T, n int, creds []string, src string) map[int]int {
+// concurrently sends n token requests at once, each to a fresh instance,
+// with the credentials and source req(i) gives, and counts the answers.
+// With hold, verifications wait until every request was admitted or
+// refused, so that all of them are in flight together.
+func (f *fixture) concurrently(t *testing.T, n int, hold bool, req func(i int) ([]string, string)) map[int]int {
 	t.Helper()
 	release := make(chan struct{})
-	f.verifier.Verifier = gate{testenv.FastHasher, release}
-	defer func() { f.verifier.Verifier = testenv.FastHasher }()
-	var admitted atomic.Int64
+	if hold {
+		f.verifier.Verifier = gate{testenv.FastHasher, release}
+		defer func() { f.verifier.Verifier = testenv.FastHasher }()
+	}
+	before := f.verifier.n.Load()
 	statuses := make(chan int, n)
 	var wg sync.WaitGroup
-	for range n {
+	for i := range n {
+		creds, src := req(i)
 		h := f.instance()
 		wg.Go(func() { statuses <- f.postTo(t, h, basicGrant, creds, from(src)).status })
 	}
-	// every request is either refused or waiting at the gate
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		admitted.Store(f.verifier.n.Load())
-		if int(admitted.Load())+len(statuses) >= n || time.Now().After(deadline) {
+	// every request is either answered or waiting at the gate
+	for deadline := time.Now().Add(10 * time.Second); hold && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if int(f.verifier.n.Load()-before)+len(statuses) >= n {
 			break
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 	close(release)
 	wg.Wait()
@@ -182,6 +163,13 @@ func (f *fixture) held(t *testing.T, n int, creds []string, src string) map[int]
 		count[s]++
 	}
 	return count
+}
+
+// held sends n requests with the same credentials from one source, all in
+// flight together.
+func (f *fixture) held(t *testing.T, n int, creds []string, src string) map[int]int {
+	t.Helper()
+	return f.concurrently(t, n, true, func(int) ([]string, string) { return creds, src })
 }
 
 // TestOwnersBurstPasses: 50 valid requests at once from an address that
@@ -334,7 +322,7 @@ func TestOwnerSharingTheGuessersAddress(t *testing.T) {
 func TestGuardCountsAtomically(t *testing.T) {
 	f := newFixture(t)
 	c := f.module(t, "billing", plainSecret)
-	count := f.concurrently(t, 190, func(i int) ([]string, string) {
+	count := f.concurrently(t, 190, false, func(i int) ([]string, string) {
 		return []string{c.ClientID, "guess-guess-guess-guess"}, fmt.Sprintf("198.51.100.%d", i%19)
 	})
 	if n := f.verifier.n.Load(); n > oauth.GuardThreshold {
