@@ -159,9 +159,10 @@ func only(want map[string]any) cmp.Option {
 	return cmpopts.IgnoreMapEntries(func(k string, _ any) bool { _, named := want[k]; return !named })
 }
 
-// TestThrottlingIs503: DynamoDB at its capacity answers a create, a list
-// and an update with 503 problem+json and Retry-After (the OpenAPI
-// document says so), not 500, and leaves nothing half-written.
+// TestThrottlingIs503: DynamoDB at its capacity answers a create, a list,
+// an update, a delete, a read and the audit trail's reads with 503
+// problem+json and Retry-After (the OpenAPI document says so), not 500,
+// and leaves nothing half-written.
 func TestThrottlingIs503(t *testing.T) {
 	s := newStack(t)
 	id := s.create(t, "billing", "Billing")["id"].(string)
@@ -175,6 +176,10 @@ func TestThrottlingIs503(t *testing.T) {
 			body: `{"name":"orders","displayName":"Orders","clientSecret":"` + secret + `"}`}},
 		{"Query", req{method: "GET", path: "/tenants/acme/modules", token: "manager-acme"}},
 		{"TransactWriteItems", req{method: "PATCH", path: "/tenants/acme/modules/" + id, token: "manager-acme", body: `{"displayName":"Invoices"}`}},
+		{"TransactWriteItems", req{method: "DELETE", path: "/tenants/acme/modules/" + id, token: "manager-acme"}},
+		{"GetItem", req{method: "GET", path: "/tenants/acme/modules/" + id, token: "manager-acme"}},
+		{"Query", req{method: "GET", path: "/tenants/acme/events", token: "manager-acme"}},
+		{"Query", req{method: "GET", path: "/tenants/acme/modules/" + id + "/events", token: "manager-acme"}},
 	} {
 		faults.Plan(tt.op, testenv.Throttle)
 		r := s.do(t, tt.q)
