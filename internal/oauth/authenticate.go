@@ -76,28 +76,33 @@ func newAuthenticator(d Deps) *authenticator {
 }
 
 // authenticate returns the enabled client whose credentials these are,
-// presented from source. An unknown client, a wrong secret and a disabled
-// module give the same ErrInvalidClient after one argon2id verification
-// each; a source over its limit gets ErrSlowDown without one.
-func (a *authenticator) authenticate(ctx context.Context, clientID, secret, source string) (module.Client, error) {
+// presented from source. secrets are the readings of the one secret sent
+// (two when Basic credentials read two ways, request.go), tried in order.
+// An unknown client, a wrong secret and a disabled module give the same
+// ErrInvalidClient after one argon2id verification per reading; a request
+// over its limits gets ErrSlowDown without one.
+func (a *authenticator) authenticate(ctx context.Context, clientID string, secrets []string, source string) (module.Client, error) {
 	if module.CheckClientID(clientID) != nil {
 		// Cannot be one of ours: the same work as any failure, and no I/O,
 		// so no key DynamoDB would refuse and no counter for junk.
-		obs.Count(ctx, obs.MetricArgon2, 1)
-		_, _ = a.verifier.Verify(secret, a.dummyHash)
+		for _, secret := range secrets {
+			obs.Count(ctx, obs.MetricArgon2, 1)
+			_, _ = a.verifier.Verify(secret, a.dummyHash)
+		}
 		return module.Client{}, ErrInvalidClient
 	}
-	seen := a.seen(clientID, secret)
-	if _, ok := a.verified.Get(seen); ok { // this secret is right: no counting
-		c, found, err := a.client(ctx, clientID)
-		if err != nil {
-			return module.Client{}, err
+	for _, secret := range secrets {
+		if _, ok := a.verified.Get(a.seen(clientID, secret)); ok { // this secret is right: no counting
+			c, found, err := a.client(ctx, clientID)
+			if err != nil {
+				return module.Client{}, err
+			}
+			if !found || !c.Enabled {
+				return module.Client{}, ErrInvalidClient
+			}
+			obs.Set(ctx, obs.Client, clientID)
+			return c, nil
 		}
-		if !found || !c.Enabled {
-			return module.Client{}, ErrInvalidClient
-		}
-		obs.Set(ctx, obs.Client, clientID)
-		return c, nil
 	}
 	// The client pointer first: a client ID that names no client is
 	// counted by its source alone and never logged, since it may be a
@@ -109,7 +114,7 @@ func (a *authenticator) authenticate(ctx context.Context, clientID, secret, sour
 	if found {
 		obs.Set(ctx, obs.Client, clientID)
 	}
-	try, err := a.throttle.admit(ctx, clientID, found, source)
+	try, err := a.throttle.admit(ctx, clientID, found, source, len(secrets))
 	if err != nil {
 		return module.Client{}, err
 	}
@@ -122,19 +127,26 @@ func (a *authenticator) authenticate(ctx context.Context, clientID, secret, sour
 			return module.Client{}, err
 		}
 	}
-	obs.Count(ctx, obs.MetricArgon2, 1)
-	ok, err := a.verifier.Verify(secret, hash)
-	if err != nil {
-		a.throttle.record(ctx, try.release(ctx))
-		return module.Client{}, err
+	right := ""
+	for _, secret := range secrets {
+		obs.Count(ctx, obs.MetricArgon2, 1)
+		ok, err := a.verifier.Verify(secret, hash)
+		if err != nil {
+			a.throttle.record(ctx, try.release(ctx))
+			return module.Client{}, err
+		}
+		if ok && found {
+			right = secret
+			break
+		}
 	}
-	if !ok || !found {
+	if right == "" {
 		a.throttle.record(ctx, try.failed(ctx))
 		return module.Client{}, ErrInvalidClient
 	}
 	// The right secret: never a failure, even for a disabled module, whose
 	// owner must not find it locked once it is enabled again.
-	a.verified.Put(seen, struct{}{})
+	a.verified.Put(a.seen(clientID, right), struct{}{})
 	if !c.Enabled {
 		a.throttle.record(ctx, try.forgive(ctx))
 		return module.Client{}, ErrInvalidClient

@@ -15,7 +15,10 @@ const maxForm = 16 << 10
 // tokenRequest is a parsed token request.
 type tokenRequest struct {
 	grantType, scope string
-	clientID, secret string
+	clientID         string
+	// secrets are the readings of the client secret sent: one, or two
+	// for Basic credentials that read two ways (basicSecrets).
+	secrets []string
 }
 
 // parseRequest reads a token request per RFC 6749 §3.2 and §2.3.1.
@@ -50,26 +53,30 @@ func parseRequest(r *http.Request) (tokenRequest, *Error) {
 		return "", nil
 	}
 	var e *Error
+	var secret string
 	for _, p := range []struct {
 		name string
 		dst  *string
-	}{{"grant_type", &req.grantType}, {"scope", &req.scope}, {"client_id", &req.clientID}, {"client_secret", &req.secret}} {
+	}{{"grant_type", &req.grantType}, {"scope", &req.scope}, {"client_id", &req.clientID}, {"client_secret", &secret}} {
 		if *p.dst, e = get(p.name); e != nil {
 			return req, e
 		}
 	}
+	if secret != "" {
+		req.secrets = []string{secret}
+	}
 	if auth := r.Header.Get("Authorization"); auth != "" {
-		if req.secret != "" {
+		if secret != "" {
 			return req, ErrInvalidRequest.with("use one client authentication method: Basic or client_secret in the body, not both")
 		}
-		id, secret, e := parseBasic(auth)
+		id, secrets, e := parseBasic(auth)
 		if e != nil {
 			return req, e
 		}
 		if req.clientID != "" && req.clientID != id {
 			return req, ErrInvalidRequest.with("client_id in the body differs from the one in the Authorization header")
 		}
-		req.clientID, req.secret = id, secret
+		req.clientID, req.secrets = id, secrets
 	}
 	if req.grantType == "" {
 		return req, ErrInvalidRequest.with("grant_type is required")
@@ -77,25 +84,57 @@ func parseRequest(r *http.Request) (tokenRequest, *Error) {
 	return req, nil
 }
 
-// parseBasic decodes client_secret_basic: RFC 6749 §2.3.1 form-urlencodes
-// client ID and secret before they are joined with ':' and base64-encoded.
-func parseBasic(header string) (id, secret string, e *Error) {
+// parseBasic decodes client_secret_basic. RFC 6749 §2.3.1 form-urlencodes
+// client ID and secret before they are joined with ':' and base64-encoded;
+// most clients do not (curl -u, Python requests, fetch with btoa, Java's
+// HttpClient send them as they are), so both readings are accepted:
+//
+//   - the client ID is decoded when it decodes (ours are [a-z0-9] either way);
+//   - the secret is split off at the first ':' (a client ID holds none), so
+//     a raw secret keeps its colons;
+//   - a secret a form encoder could not have produced (it holds a byte a
+//     form encoder escapes, or a '%' not followed by two hex digits) is
+//     taken as sent; one that reads the same both ways is one reading;
+//     otherwise (only unreserved characters, '%XX' and '+') it is tried
+//     decoded first and as sent second. The throttle counts each reading.
+func parseBasic(header string) (id string, secrets []string, e *Error) {
 	scheme, payload, _ := strings.Cut(header, " ")
 	if !strings.EqualFold(scheme, "Basic") {
-		return "", "", ErrInvalidRequest.with("the Authorization header must use the Basic scheme")
+		return "", nil, ErrInvalidRequest.with("the Authorization header must use the Basic scheme")
 	}
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(payload))
 	if err != nil {
-		return "", "", ErrInvalidRequest.with("the Basic credentials are not valid base64")
+		return "", nil, ErrInvalidRequest.with("the Basic credentials are not valid base64")
 	}
-	encID, encSecret, ok := strings.Cut(string(raw), ":")
+	rawID, rawSecret, ok := strings.Cut(string(raw), ":")
 	if !ok {
-		return "", "", ErrInvalidRequest.with("the Basic credentials must be client_id:client_secret")
+		return "", nil, ErrInvalidRequest.with("the Basic credentials must be client_id:client_secret")
 	}
-	id, err1 := url.QueryUnescape(encID)
-	secret, err2 := url.QueryUnescape(encSecret)
-	if err1 != nil || err2 != nil {
-		return "", "", ErrInvalidRequest.with("the Basic credentials must be form-urlencoded (RFC 6749 §2.3.1)")
+	id = rawID
+	if dec, err := url.QueryUnescape(rawID); err == nil {
+		id = dec
 	}
-	return id, secret, nil
+	if rawSecret == "" {
+		return id, nil, nil
+	}
+	return id, basicSecrets(rawSecret), nil
+}
+
+// basicSecrets are the readings of a Basic secret, as parseBasic says.
+func basicSecrets(sent string) []string {
+	dec, err := url.QueryUnescape(sent)
+	if err != nil || dec == sent || strings.IndexFunc(sent, escaped) >= 0 {
+		return []string{sent}
+	}
+	return []string{dec, sent}
+}
+
+// escaped reports whether a form encoder would have escaped r: anything
+// but letters, digits, '-', '_', '.', '~', '*' and its own '%' and '+'.
+func escaped(r rune) bool {
+	switch {
+	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+		return false
+	}
+	return !strings.ContainsRune("-_.~*%+", r)
 }

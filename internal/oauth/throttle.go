@@ -110,51 +110,46 @@ type attempt struct {
 	t                *throttle
 	clientID, source string // clientID is empty for one that names no client
 	at               time.Time
-	reserved         []string // the sources of the counters it holds ("" is the client's)
+	reserved         []string // the sources of the counts it holds ("" is the client's), one per verification
 	known            bool     // from a known source: a failure is recorded as one
 	slow             bool     // admitted through the slow path
 	guarded          bool     // the client's new sources were limited
 }
 
-// admit decides, before any verification, whether this attempt may
-// verify, and counts it. exists says whether clientID names a client.
-// Refusals are ErrSlowDown (429) with the real wait in Retry-After.
-func (t *throttle) admit(ctx context.Context, clientID string, exists bool, source string) (*attempt, error) {
+// admit decides, before any verification, whether this attempt may make
+// verifications (1, or 2 for Basic credentials that read two ways), and
+// counts each. exists says whether clientID names a client. Refusals are
+// ErrSlowDown (429) with the real wait in Retry-After.
+func (t *throttle) admit(ctx context.Context, clientID string, exists bool, source string, verifications int) (*attempt, error) {
 	now := t.now()
 	a := &attempt{t: t, clientID: clientID, source: source, at: now}
 	if !exists {
 		a.clientID = "" // never a key, a log line or an event
-		ok, frees, err := t.store.Reserve(ctx, "", source, now, FailureWindow, MaxPerSource, 0)
+		ok, frees, err := a.reserve(ctx, source, MaxPerSource, 0, verifications)
 		if err != nil || !ok {
 			return a, refusal(err, now, frees, "too many failed authentications from your address")
 		}
-		a.reserved = []string{source}
 		return a, nil
 	}
 	last, err := t.store.LastSuccess(ctx, clientID, source)
 	if err != nil {
 		return a, err
 	}
+	limit, maxFailures := MaxPerSource, 0
 	if a.known = !last.IsZero() && now.Sub(last) <= KnownSourceTTL; a.known {
-		ok, _, err := t.store.Reserve(ctx, clientID, source, now, FailureWindow, MaxPerSource+KnownBurst, MaxPerSource)
-		if err != nil {
-			return a, err
-		}
-		if ok {
-			a.reserved = []string{source}
-			return a, nil
-		}
-		return a, t.slowPath(ctx, a, reasonSource)
+		limit, maxFailures = MaxPerSource+KnownBurst, MaxPerSource
 	}
-	ok, _, err := t.store.Reserve(ctx, clientID, source, now, FailureWindow, MaxPerSource, 0)
+	ok, _, err := a.reserve(ctx, source, limit, maxFailures, verifications)
 	if err != nil {
 		return a, err
 	}
 	if !ok {
 		return a, t.slowPath(ctx, a, reasonSource)
 	}
-	a.reserved = []string{source}
-	if ok, _, err = t.store.Reserve(ctx, clientID, "", now, FailureWindow, GuardThreshold, 0); err != nil || !ok {
+	if a.known {
+		return a, nil
+	}
+	if ok, _, err = a.reserve(ctx, "", GuardThreshold, 0, verifications); err != nil || !ok {
 		t.record(ctx, a.release(ctx))
 		if err != nil {
 			return a, err
@@ -162,12 +157,30 @@ func (t *throttle) admit(ctx context.Context, clientID string, exists bool, sour
 		a.guarded = true
 		return a, t.slowPath(ctx, a, reasonGuarded)
 	}
-	a.reserved = append(a.reserved, "")
 	return a, nil
 }
 
+// reserve counts n attempts on the counter of source ("" is the client's
+// across sources), all or none.
+func (a *attempt) reserve(ctx context.Context, source string, limit, maxFailures, n int) (bool, time.Time, error) {
+	for i := range n {
+		ok, frees, err := a.t.store.Reserve(ctx, a.clientID, source, a.at, FailureWindow, limit, maxFailures)
+		if err != nil || !ok {
+			for range i { // give back this call's part, keep the rest
+				last := len(a.reserved) - 1
+				a.t.record(ctx, a.t.store.Release(ctx, a.clientID, a.reserved[last], a.at))
+				a.reserved = a.reserved[:last]
+			}
+			return false, frees, err
+		}
+		a.reserved = append(a.reserved, source)
+	}
+	return true, time.Time{}, nil
+}
+
 // slowPath admits a over a limit if the client's slow-path slot is free,
-// and otherwise refuses it with the wait for the next slot.
+// and otherwise refuses it with the wait for the next slot. One slot
+// covers the attempt's verifications (two at most).
 func (t *throttle) slowPath(ctx context.Context, a *attempt, reason string) error {
 	ok, next, err := t.store.Slot(ctx, a.clientID, a.at, SlowEvery)
 	if err != nil {
@@ -252,12 +265,17 @@ func (a *attempt) release(ctx context.Context) error {
 	return nil
 }
 
-// failed keeps the attempt's counts, which now stand for a failure; a
-// known source's failure is also recorded as one, since only failures
-// refuse it.
+// failed keeps the attempt's counts, which now stand for its failed
+// verifications; a known source's are also recorded as failures, since
+// only failures refuse it.
 func (a *attempt) failed(ctx context.Context) error {
-	if a.known && len(a.reserved) > 0 {
-		return a.t.store.Fail(ctx, a.clientID, a.source, a.t.now())
+	if !a.known {
+		return nil
+	}
+	for range a.reserved {
+		if err := a.t.store.Fail(ctx, a.clientID, a.source, a.t.now()); err != nil {
+			return err
+		}
 	}
 	return nil
 }

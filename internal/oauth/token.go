@@ -92,14 +92,14 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case req.grantType != "client_credentials":
 		writeError(w, r, ErrUnsupportedGrantType)
 		return
-	case req.clientID == "" || req.secret == "":
+	case req.clientID == "" || len(req.secrets) == 0:
 		writeError(w, r, ErrInvalidClient.with("client authentication is required: HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post)"))
 		return
 	}
 	// The origin of any credential event; a context of its own rather than
 	// a copy of the request, which the warm path would pay for every time.
 	ctx := audit.WithOrigin(r.Context(), audit.Origin{RequestID: obs.RequestIDOf(r), UserAgent: r.UserAgent()})
-	client, err := e.auth.authenticate(ctx, req.clientID, req.secret, sourceOf(r))
+	client, err := e.auth.authenticate(ctx, req.clientID, req.secrets, sourceOf(r))
 	if err != nil {
 		e.fail(w, r, err)
 		return

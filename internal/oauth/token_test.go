@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -53,9 +55,9 @@ func TestTokenRequests(t *testing.T) {
 		{name: "no credentials", form: form("grant_type", "client_credentials"), status: 401, errCode: "invalid_client", challenge: true},
 		{name: "wrong secret, basic", form: form("grant_type", "client_credentials"), basic: []string{id, trickySecret + "x"}, status: 401, errCode: "invalid_client", challenge: true},
 		{name: "wrong secret, post", form: form("grant_type", "client_credentials", "client_id", id, "client_secret", "nope-nope-nope-nope"), status: 401, errCode: "invalid_client", challenge: true},
-		{name: "secret not form-urlencoded in Basic", form: form("grant_type", "client_credentials"), mutate: func(r *http.Request) {
+		{name: "a Basic secret no form encoder makes is read as sent", form: form("grant_type", "client_credentials"), mutate: func(r *http.Request) {
 			r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(id+":"+"a%zz")))
-		}, status: 400, errCode: "invalid_request"},
+		}, status: 401, errCode: "invalid_client", challenge: true},
 		{name: "Basic without colon", form: form("grant_type", "client_credentials"), mutate: func(r *http.Request) {
 			r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(id)))
 		}, status: 400, errCode: "invalid_request"},
@@ -242,4 +244,46 @@ func TestProviderThrottlingIs503(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestBasicAsClientsSendIt: curl -u, Python requests, fetch with btoa and
+// Java's HttpClient put the secret in Basic as it is; x/oauth2 and the RFC
+// (§2.3.1) form-urlencode it first. Every secret the rules accept gets its
+// token either way, one attempt never makes more than two verifications,
+// and a wrong secret still answers 401.
+func TestBasicAsClientsSendIt(t *testing.T) {
+	f := newFixture(t)
+	for i, secret := range []string{
+		trickySecret,           // spaces, ':', non-ASCII: read as sent
+		"Known+Secret%41-4711", // reads two ways: decoded first, then as sent
+		"Known+Secret+4711-xy", // '+' alone: a space to a form decoder
+		"100%-sure-secret-42",  // a '%' no form encoder makes
+		"pass:word:with:colons",
+		"Ünïcödé-sëcrét-2026-ok",
+	} {
+		c := f.module(t, fmt.Sprintf("module-%d", i), secret)
+		for style, header := range map[string]string{
+			"as sent (curl, requests, fetch, Java)": basicHeader(c.ClientID, secret),
+			"form-urlencoded (RFC 6749, x/oauth2)":  basicHeader(url.QueryEscape(c.ClientID), url.QueryEscape(secret)),
+		} {
+			for _, h := range []http.Handler{f.instance(), f.handler} { // cold, then warm
+				before := f.verifier.n.Load()
+				r := f.postTo(t, h, basicGrant, nil, from("203.0.113.9"), func(r *http.Request) { r.Header.Set("Authorization", header) })
+				if r.status != 200 {
+					t.Errorf("secret %q %s: %d %s, want 200", secret, style, r.status, r.raw)
+				}
+				if n := f.verifier.n.Load() - before; n > 2 {
+					t.Errorf("secret %q %s: %d verifications, want at most 2", secret, style, n)
+				}
+			}
+			wrong := f.postTo(t, f.instance(), basicGrant, nil, from("203.0.113.9"), func(r *http.Request) { r.Header.Set("Authorization", header+"AA") })
+			if wrong.status != 400 && wrong.status != 401 {
+				t.Errorf("secret %q %s, header altered: %d, want 400 or 401", secret, style, wrong.status)
+			}
+		}
+	}
+}
+
+func basicHeader(user, pass string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
 }
