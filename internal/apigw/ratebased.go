@@ -23,17 +23,17 @@ type RateRule struct {
 	// is 403; the template answers 429 with Retry-After).
 	Status     int
 	RetryAfter string
+	Now        func() time.Time // nil: time.Now
 
 	mu        sync.Mutex
 	addrs     map[netip.Addr]*counts
 	swept     int64 // the slot of the last sweep
-	Now       func() time.Time
 	slotWidth time.Duration
 }
 
 // slots is how finely a window is counted: the window slides by a thirtieth
-// of itself (10 s of a 300 s window). WAF counts more finely than it
-// acts; it checks the rate every few seconds.
+// of itself (10 s of a 300 s window), finer than WAF acts on its counts
+// (it checks the rate every few seconds).
 const slots = 30
 
 // counts are one address's requests in the window's slots, as a ring: n[i]
