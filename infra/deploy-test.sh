@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The deployment layer of `make test`: sam deploy into a ministack of its
 # own (on a port free at run time, beside any `make deploy-local` on 4566), then
-#   1. the end-to-end suite against the deployed API, which must pass with
-#      the same count as against the local gateway;
+#   1. the per-address limits as created (infra/edge_check.py: CloudFront,
+#      its web ACL and origin secret; ministack sends no traffic through
+#      them), then the end-to-end suite against the deployed API, which must
+#      pass with the same count as against the local gateway;
 #   2. a signing-key rotation through Secrets Manager's RotateSecret;
 #   3. a second deploy that changes TokenLifetimeSeconds and
 #      AccessTokenAlgorithm to ES256 (UPDATE_COMPLETE), tokens that live that
@@ -25,6 +27,12 @@ passes() { grep -cE '^--- PASS' || true; }
 failures() { grep -E '^(--- FAIL|FAIL|panic)|_test.go:[0-9]+' || true; }
 
 infra/deploy-local.sh | sed -n '/^ministack\|^sam \|^manager/p'
+
+t=$(now)
+stack=$(.venv/bin/python -c 'import json,sys; print(json.load(open(sys.argv[1]))["stack"])' "$LOCAL_DEPLOY_STATE")
+edge=$(AWS_ENDPOINT_URL=http://127.0.0.1:$MINISTACK_PORT AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 \
+  .venv/bin/python infra/edge_check.py "$stack" enabled) || { echo "the per-address limits were not deployed as the template says" >&2; exit 1; }
+printf '%-28s %s\n' "per-address limits" "$(since "$t") ($edge)"
 
 t=$(now)
 suite='^TestEndToEnd'

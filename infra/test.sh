@@ -66,11 +66,12 @@ done
 echo "== template: sam validate --lint and sam build (offline)"
 export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-us-east-1}
 "$venv/bin/sam" validate --lint
+"$venv/bin/cfn-lint" infra/edge-web-acl.yaml # the web ACL for stacks outside us-east-1
 "$venv/bin/sam" build
 echo "== template security scan: checkov (suppressions, with reasons, next to their resources)"
-out=$(.venv-checkov/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download 2>&1) ||
+out=$(.venv-checkov/bin/checkov -f template.yaml infra/edge-web-acl.yaml --framework cloudformation --compact --quiet --skip-download 2>&1) ||
   { echo "$out"; echo "checkov: unsuppressed failures" >&2; exit 1; }
-.venv-checkov/bin/checkov -f template.yaml --framework cloudformation --compact --skip-download 2>/dev/null | grep -E '^(Passed|cloudformation scan)'
+.venv-checkov/bin/checkov -f template.yaml infra/edge-web-acl.yaml --framework cloudformation --compact --skip-download 2>/dev/null | grep -E '^(Passed|cloudformation scan)'
 
 echo "== Lambda fidelity: every bootstrap under aws-lambda-rie, moto as AWS"
 mkdir -p bin

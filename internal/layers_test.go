@@ -11,7 +11,7 @@ const modulePath = "github.com/modules-service/modules/"
 
 // vocabulary packages import nothing of ours: every layer may use them.
 var vocabulary = []string{"internal/audit", "internal/caller", "internal/config", "internal/derrors", "internal/obs",
-	"internal/ttl", "internal/signing", "internal/secrethash"}
+	"internal/ttl", "internal/signing", "internal/secrethash", "internal/edge"}
 
 // mayImport is the layering README.md's "Code layout" describes: for each
 // package, the packages of ours it may import besides the vocabulary.
@@ -20,7 +20,7 @@ var vocabulary = []string{"internal/audit", "internal/caller", "internal/config"
 var mayImport = map[string][]string{
 	// vocabulary and standalone tools
 	"internal/audit": nil, "internal/caller": nil, "internal/config": nil, "internal/derrors": nil, "internal/obs": nil,
-	"internal/ttl": nil, "internal/signing": nil, "internal/secrethash": nil,
+	"internal/ttl": nil, "internal/signing": nil, "internal/secrethash": nil, "internal/edge": nil,
 	"internal/apigw": nil, "internal/samtemplate": nil, "internal/openapi": nil, "internal/portal": nil,
 	"internal/accesstoken": nil,
 	// the domain

@@ -47,7 +47,10 @@ type Gateway struct {
 	Routes     []Route
 	Authorizer Authorizer
 	CORS       *CORS // nil: no CORS configuration
-	Log        *slog.Logger
+	// RateRules are the web ACL's rate-based rules in front of the API,
+	// applied before everything else; none: no web ACL.
+	RateRules []*RateRule
+	Log       *slog.Logger
 }
 
 var paramPattern = regexp.MustCompile(`\{([A-Za-z0-9_]+)\+?\}`)
@@ -67,10 +70,14 @@ func (g *Gateway) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusNotFound, "Not Found")
 	})
+	var h http.Handler = mux
 	if g.CORS != nil {
-		return g.CORS.wrap(mux)
+		h = g.CORS.wrap(mux)
 	}
-	return mux
+	if len(g.RateRules) > 0 {
+		h = rateLimited(g.RateRules, h)
+	}
+	return h
 }
 
 // serve answers one request as API Gateway would, and writes its access

@@ -384,28 +384,36 @@ func TestTableHoldsNoVerifierOfASecret(t *testing.T) {
 
 // TestTokenRouteIsThrottledAsTheTemplateSays: the local gateway applies
 // the token route's throttling from template.yaml (TokenBurstLimit), and
-// answers past it as API Gateway does, before any function runs.
+// answers past it as API Gateway does, before any function runs. The
+// callers come from many addresses, each below its per-address limit
+// (EdgeTokenLimit), as a crowd of clients would: the route's bucket, not
+// the web ACL, is what runs dry.
 func TestTokenRouteIsThrottledAsTheTemplateSays(t *testing.T) {
 	s, base := serve(t, localgateway.Options{Bootstrap: localgateway.Bootstrap{Tenant: "acme"}})
 	burst, _ := strconv.Atoi(s.Template.Parameters["TokenBurstLimit"])
-	if burst == 0 {
-		t.Fatal("no TokenBurstLimit in template.yaml")
+	perAddress, _ := strconv.Atoi(s.Template.Parameters["EdgeTokenLimit"])
+	if burst == 0 || perAddress == 0 {
+		t.Fatal("no TokenBurstLimit or EdgeTokenLimit in template.yaml")
 	}
 	// Eight callers ask as fast as they can, far above TokenRateLimit,
 	// until the bucket runs dry; at most 20 × the burst, so it stops.
 	var mu sync.Mutex
 	passed, throttled := 0, 0
 	var wg sync.WaitGroup
-	for range 8 {
+	for g := range 8 {
 		wg.Go(func() {
-			for range burst * 20 / 8 {
+			var c *http.Client
+			for i := range burst * 20 / 8 {
 				mu.Lock()
 				done := throttled > 0
 				mu.Unlock()
 				if done {
 					return
 				}
-				resp, err := http.Post(base+"/oauth2/token", "application/x-www-form-urlencoded", strings.NewReader("grant_type=password"))
+				if i%(perAddress/2) == 0 { // a new address well below its limit
+					c = from(fmt.Sprintf("127.0.%d.%d", 10+g, 1+i/(perAddress/2)))
+				}
+				resp, err := c.Post(base+"/oauth2/token", "application/x-www-form-urlencoded", strings.NewReader("grant_type=password"))
 				if err != nil {
 					t.Error(err)
 					return
@@ -415,8 +423,8 @@ func TestTokenRouteIsThrottledAsTheTemplateSays(t *testing.T) {
 				mu.Lock()
 				if resp.StatusCode == 429 {
 					throttled++
-					if string(b) != "{\"message\":\"Too Many Requests\"}\n" {
-						t.Errorf("429 body %q, want API Gateway's", b)
+					if string(b) != "{\"message\":\"Too Many Requests\"}\n" || resp.Header.Get("Retry-After") != "" {
+						t.Errorf("429 body %q, Retry-After %q: want API Gateway's, without Retry-After (not the web ACL's)", b, resp.Header.Get("Retry-After"))
 					}
 				} else {
 					passed++

@@ -67,10 +67,15 @@ type Options struct {
 	// NoPortalSession turns POST /portal/session off, so that the page asks
 	// for a manager's client credentials as it does deployed.
 	NoPortalSession bool
-	// NoThrottle turns API Gateway's route throttling off, so that load
-	// measurements find the functions' capacity rather than the
-	// template's TokenRateLimit.
+	// NoThrottle turns API Gateway's route throttling and the web ACL's
+	// per-address limits off, so that load measurements find the
+	// functions' capacity rather than the template's TokenRateLimit.
 	NoThrottle bool
+	// NoEdgeLimit turns only the per-address limits off (the web ACL's
+	// rate-based rules, README.md "One address cannot spend everyone's
+	// budget"): for a tool that sends much from one address to test
+	// something else, as schemathesis does.
+	NoEdgeLimit bool
 	// MemoryLimitMiB, when set, runs the process with the functions' GOGC
 	// (wiring.SetGC) under a soft limit of this many MiB for the whole
 	// process: in Lambda the limit is 90 % of one instance's memory
@@ -130,6 +135,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return nil, fmt.Errorf("bootstrap manager: %w", err)
 	}
 	gw := &apigw.Gateway{Log: o.Log, CORS: cors(tpl.CORS)}
+	if !o.NoThrottle && !o.NoEdgeLimit {
+		gw.RateRules = rateRules(tpl.RateRules)
+	}
 	switch {
 	case len(o.CORSOrigins) > 0:
 		gw.CORS.AllowOrigins = o.CORSOrigins
@@ -327,6 +335,18 @@ func cors(c samtemplate.CORS) *apigw.CORS {
 	}
 	return &apigw.CORS{AllowOrigins: c.AllowOrigins, AllowMethods: c.AllowMethods, AllowHeaders: c.AllowHeaders,
 		ExposeHeaders: c.ExposeHeaders, AllowCredentials: c.AllowCredentials, MaxAge: c.MaxAge}
+}
+
+// rateRules are the web ACL's rules as the gateway applies them, each with
+// its own counts; the address is the loopback connection's peer
+// (127.0.0.2, 127.0.0.3, ... are different addresses).
+func rateRules(rules []samtemplate.RateRule) []*apigw.RateRule {
+	var out []*apigw.RateRule
+	for _, r := range rules {
+		out = append(out, &apigw.RateRule{Name: r.Name, Scope: r.Matches, Limit: r.Limit,
+			Window: time.Duration(r.WindowSeconds) * time.Second, Status: r.Status, RetryAfter: r.RetryAfter})
+	}
+	return out
 }
 
 // CreateManager makes another tenant's first manager on the running stack.

@@ -25,6 +25,10 @@ type Template struct {
 	CORS CORS
 	// Parameters maps each parameter to its default.
 	Parameters map[string]string
+	// RateRules are the rate-based rules of the web ACL in front of the
+	// API, parameters resolved to their defaults, whatever the conditions
+	// on it (EdgeRateLimiting, the region) say.
+	RateRules []RateRule
 }
 
 // Function is an AWS::Serverless::Function.
@@ -156,6 +160,12 @@ func Parse(b []byte) (Template, error) {
 			c := api.CorsConfiguration
 			t.CORS = CORS{AllowOrigins: t.strings(c.AllowOrigins), AllowMethods: c.AllowMethods, AllowHeaders: c.AllowHeaders,
 				ExposeHeaders: c.ExposeHeaders, AllowCredentials: c.AllowCredentials, MaxAge: c.MaxAge}
+		case "AWS::WAFv2::WebACL":
+			rules, err := t.rateRules(res.Properties)
+			if err != nil {
+				return t, fmt.Errorf("WebACL: %w", err)
+			}
+			t.RateRules = append(t.RateRules, rules...)
 		case "AWS::SecretsManager::RotationSchedule":
 			var rs struct {
 				RotationLambdaARN yaml.Node `yaml:"RotationLambdaARN"`
