@@ -18,20 +18,23 @@ const (
 	EnvSigningKey     = "SIGNING_KEY_SECRET"
 	EnvPublicKeys     = "PUBLIC_KEYS_SECRET"
 	EnvIdempotencyKey = "IDEMPOTENCY_KEY_SECRET"
-	EnvIssuer         = "ISSUER"
-	EnvAudience       = "AUDIENCE"
-	EnvTokenLifetime  = "TOKEN_LIFETIME_SECONDS"
-	EnvClientCacheTTL = "CLIENT_CACHE_SECONDS"
-	EnvKeyCacheTTL    = "KEY_CACHE_SECONDS"
-	EnvIdPIssuer      = "IDP_ISSUER"
-	EnvIdPJWKSURL     = "IDP_JWKS_URL"
-	EnvIdPAudience    = "IDP_AUDIENCE"
-	EnvIdPTenantClaim = "IDP_TENANT_CLAIM"
-	EnvIdPRoleClaim   = "IDP_ROLE_CLAIM"
-	EnvIdPManagerRole = "IDP_MANAGER_ROLE"
-	EnvPortalClientID = "PORTAL_CLIENT_ID"
-	EnvAuditRetention = "AUDIT_RETENTION_DAYS"
-	EnvTokenAlgorithm = "ACCESS_TOKEN_ALGORITHM"
+	// EnvEdgeOriginSecret names the origin secret CloudFront sends (the
+	// token function, with EdgeRateLimiting); unset: no edge in front.
+	EnvEdgeOriginSecret = "EDGE_ORIGIN_SECRET"
+	EnvIssuer           = "ISSUER"
+	EnvAudience         = "AUDIENCE"
+	EnvTokenLifetime    = "TOKEN_LIFETIME_SECONDS"
+	EnvClientCacheTTL   = "CLIENT_CACHE_SECONDS"
+	EnvKeyCacheTTL      = "KEY_CACHE_SECONDS"
+	EnvIdPIssuer        = "IDP_ISSUER"
+	EnvIdPJWKSURL       = "IDP_JWKS_URL"
+	EnvIdPAudience      = "IDP_AUDIENCE"
+	EnvIdPTenantClaim   = "IDP_TENANT_CLAIM"
+	EnvIdPRoleClaim     = "IDP_ROLE_CLAIM"
+	EnvIdPManagerRole   = "IDP_MANAGER_ROLE"
+	EnvPortalClientID   = "PORTAL_CLIENT_ID"
+	EnvAuditRetention   = "AUDIT_RETENTION_DAYS"
+	EnvTokenAlgorithm   = "ACCESS_TOKEN_ALGORITHM"
 )
 
 // DefaultAuditRetention is AuditRetention when AUDIT_RETENTION_DAYS is
@@ -55,6 +58,7 @@ type Config struct {
 	SigningKeySecret string        // ARN or name of the token-signing key secret (token, rotation)
 	PublicKeysSecret string        // ARN or name of the published public keys (authorizer, rotation)
 	IdempotencyKey   string        // ARN or name of the key of idempotency fingerprints (create-module)
+	EdgeOriginSecret string        // ARN or name of CloudFront's origin secret (token); empty: no edge
 	Issuer           string        // iss of access tokens; empty: https://<API domain>
 	Audience         string        // aud of access tokens; empty: the issuer
 	TokenLifetime    time.Duration // zero: the token endpoint's default
@@ -94,6 +98,7 @@ func FromEnv(required ...string) (Config, error) {
 		SigningKeySecret: os.Getenv(EnvSigningKey),
 		PublicKeysSecret: os.Getenv(EnvPublicKeys),
 		IdempotencyKey:   os.Getenv(EnvIdempotencyKey),
+		EdgeOriginSecret: os.Getenv(EnvEdgeOriginSecret),
 		PortalClientID:   os.Getenv(EnvPortalClientID),
 		Issuer:           strings.TrimSuffix(os.Getenv(EnvIssuer), "/"),
 		Audience:         os.Getenv(EnvAudience),

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/modules-service/modules/internal/dynamo"
+	"github.com/modules-service/modules/internal/edge"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/oauth"
 	"github.com/modules-service/modules/internal/openapi"
@@ -51,6 +52,7 @@ type fixture struct {
 	log      *slog.Logger
 	logs     *testenv.Logs // what f.log wrote
 	handler  http.Handler
+	origin   edge.Origin // CloudFront's origin secret; zero: no edge
 }
 
 // clientTTL is the fixture's client cache bound (ClientCacheSeconds).
@@ -91,7 +93,7 @@ func (f *fixture) instanceOn(db dynamo.ClientAPI) http.Handler {
 		Verifier: f.verifier, DummyHash: f.dummy, Log: f.log,
 		Usage: clients, AuditRetention: 400 * 24 * time.Hour,
 		Keys: &signing.Cache[signing.KeySet]{Source: signing.Fixed(f.keys), MaxAge: time.Hour, MinRefresh: time.Minute},
-		Now:  f.clock.Now,
+		Now:  f.clock.Now, Origin: f.origin,
 	}).Handler()
 }
 

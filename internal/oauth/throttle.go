@@ -4,14 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/netip"
 	"time"
 
-	"github.com/awslabs/aws-lambda-go-api-proxy/core"
-
 	"github.com/modules-service/modules/internal/audit"
+	"github.com/modules-service/modules/internal/edge"
 	"github.com/modules-service/modules/internal/ttl"
 )
 
@@ -288,25 +285,18 @@ func (t *throttle) record(ctx context.Context, err error) {
 	}
 }
 
-// sourceOf is the address the request came from, as API Gateway saw it
-// (requestContext.http.sourceIp, which a client cannot set by a header), or
-// the peer address outside Lambda. IPv6 counts by /64, the block one
-// subscriber usually gets, so a single host cannot rotate through addresses.
-func sourceOf(r *http.Request) string {
-	ip := ""
-	if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok {
-		ip = rc.HTTP.SourceIP
-	}
-	if ip == "" {
-		ip, _, _ = net.SplitHostPort(r.RemoteAddr)
-	}
-	addr, err := netip.ParseAddr(ip)
-	if err != nil {
+// sourceOf is the address the request came from: the viewer's, when the
+// origin secret proves CloudFront forwarded it, else the one API Gateway saw
+// (the TCP peer, which no header can set); an IPv6 address by its /64,
+// which one host may hold whole.
+func sourceOf(r *http.Request, origin edge.Origin) string {
+	addr := edge.ViewerAddress(r, origin.Verified(r))
+	if !addr.IsValid() {
 		return "unknown"
 	}
-	if addr = addr.Unmap(); addr.Is4() {
+	if addr.Is4() {
 		return addr.String()
 	}
-	p, _ := addr.WithZone("").Prefix(64)
+	p, _ := addr.Prefix(64)
 	return p.String()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/modules-service/modules/internal/accesstoken"
 	"github.com/modules-service/modules/internal/audit"
 	"github.com/modules-service/modules/internal/derrors"
+	"github.com/modules-service/modules/internal/edge"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/obs"
 	"github.com/modules-service/modules/internal/signing"
@@ -31,11 +32,12 @@ type Config struct {
 
 // Endpoint serves POST /oauth2/token.
 type Endpoint struct {
-	cfg  Config
-	auth *authenticator
-	keys *signing.Cache[signing.KeySet]
-	log  *slog.Logger
-	now  func() time.Time
+	cfg    Config
+	auth   *authenticator
+	keys   *signing.Cache[signing.KeySet]
+	origin edge.Origin
+	log    *slog.Logger
+	now    func() time.Time
 }
 
 // Deps are the endpoint's collaborators.
@@ -55,8 +57,12 @@ type Deps struct {
 	Usage UsageStore
 	// AuditRetention is how long credential events are kept.
 	AuditRetention time.Duration
-	Log            *slog.Logger
-	Now            func() time.Time
+	// Origin checks the origin secret CloudFront sends: with it, a
+	// request's source is the viewer's address (internal/edge). The zero
+	// Origin: no edge in front, the source is the connection's.
+	Origin edge.Origin
+	Log    *slog.Logger
+	Now    func() time.Time
 }
 
 // NewEndpoint builds the endpoint.
@@ -70,7 +76,7 @@ func NewEndpoint(cfg Config, d Deps) *Endpoint {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	return &Endpoint{cfg: cfg, keys: d.Keys, log: d.Log, now: d.Now,
+	return &Endpoint{cfg: cfg, keys: d.Keys, origin: d.Origin, log: d.Log, now: d.Now,
 		auth: newAuthenticator(d)}
 }
 
@@ -99,7 +105,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The origin of any credential event; a context of its own rather than
 	// a copy of the request, which the warm path would pay for every time.
 	ctx := audit.WithOrigin(r.Context(), audit.Origin{RequestID: obs.RequestIDOf(r), UserAgent: r.UserAgent()})
-	client, err := e.auth.authenticate(ctx, req.clientID, req.secrets, sourceOf(r))
+	client, err := e.auth.authenticate(ctx, req.clientID, req.secrets, sourceOf(r, e.origin))
 	if err != nil {
 		e.fail(w, r, err)
 		return

@@ -21,7 +21,7 @@ const hashes = "!Sub arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::
 // authorizer only the published public keys.
 func TestWhoMayReadWhichSecret(t *testing.T) {
 	want := map[string][]string{
-		"TokenFunction":            {"!Ref SigningKeySecret", hashes},
+		"TokenFunction":            {"!If [EdgeEnabled, !Ref EdgeOriginSecret, !Ref AWS::NoValue]", "!Ref SigningKeySecret", hashes},
 		"RotateSigningKeyFunction": {"!Ref PublicKeysSecret", "!Ref SigningKeySecret"},
 		"AuthorizerFunction":       {"!Ref PublicKeysSecret"},
 		"CreateModuleFunction":     {"!Ref IdempotencyKeySecret"},
@@ -135,6 +135,13 @@ func list(n yaml.Node) []string {
 }
 
 func scalar(n yaml.Node) string {
+	if n.Kind == yaml.SequenceNode && strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") { // !If [a, b, c]
+		var args []string
+		for _, c := range n.Content {
+			args = append(args, scalar(*c))
+		}
+		return fmt.Sprintf("%s [%s]", n.Tag, strings.Join(args, ", "))
+	}
 	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") { // an intrinsic function, not a YAML type
 		return fmt.Sprintf("%s %s", n.Tag, n.Value)
 	}

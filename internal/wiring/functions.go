@@ -11,6 +11,7 @@ import (
 	"github.com/modules-service/modules/internal/authz"
 	"github.com/modules-service/modules/internal/config"
 	"github.com/modules-service/modules/internal/dynamo"
+	"github.com/modules-service/modules/internal/edge"
 	"github.com/modules-service/modules/internal/httpapi"
 	"github.com/modules-service/modules/internal/oauth"
 	"github.com/modules-service/modules/internal/obs"
@@ -62,12 +63,32 @@ func token(ctx context.Context, e Env) (lambda.Handler, error) {
 		return nil, err
 	}
 	c := e.Config
+	origin, err := edgeOrigin(ctx, e)
+	if err != nil {
+		return nil, err
+	}
 	ep := oauth.NewEndpoint(oauth.Config{Issuer: c.Issuer, Audience: c.Audience, Lifetime: c.TokenLifetime}, oauth.Deps{
 		Clients: e.Clients, Limits: &dynamo.Limits{DB: e.DynamoDB, Table: c.Table}, Hashes: e.Secrets,
 		Verifier: secrethash.New(), DummyHash: oauth.DummyHash, Keys: keys, Log: e.Log,
-		Usage: &dynamo.Clients{DB: e.DynamoDB, Table: c.Table}, AuditRetention: c.AuditRetention,
+		Usage: &dynamo.Clients{DB: e.DynamoDB, Table: c.Table}, AuditRetention: c.AuditRetention, Origin: origin,
 	})
 	return proxied(ep.Handler()), nil
+}
+
+// edgeOrigin reads CloudFront's origin secret once, at init; none
+// configured: the zero Origin, which trusts no viewer-address header.
+func edgeOrigin(ctx context.Context, e Env) (edge.Origin, error) {
+	if e.Config.EdgeOriginSecret == "" {
+		return edge.Origin{}, nil
+	}
+	v, err := e.Secrets.Get(ctx, e.Config.EdgeOriginSecret)
+	if err != nil {
+		return edge.Origin{}, fmt.Errorf("read the edge origin secret: %w", err)
+	}
+	if len(v) < 32 {
+		return edge.Origin{}, fmt.Errorf("the edge origin secret %s holds fewer than 32 bytes", e.Config.EdgeOriginSecret)
+	}
+	return edge.NewOrigin(v), nil
 }
 
 // newAuthorizer builds the Lambda authorizer with its keys loaded.
