@@ -32,7 +32,10 @@ t=$(now)
 stack=$(.venv/bin/python -c 'import json,sys; print(json.load(open(sys.argv[1]))["stack"])' "$LOCAL_DEPLOY_STATE")
 edge=$(AWS_ENDPOINT_URL=http://127.0.0.1:$MINISTACK_PORT AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 \
   .venv/bin/python infra/edge_check.py "$stack" enabled) || { echo "the per-address limits were not deployed as the template says" >&2; exit 1; }
-printf '%-28s %s\n' "per-address limits" "$(since "$t") ($edge)"
+out=$(DEPLOYED=$LOCAL_DEPLOY_STATE go test -tags deployed -count=1 -v -run '^TestDeployedViewerAddress$' ./internal/localgateway 2>&1) ||
+  { failures <<<"$out"; exit 1; }
+[[ $(passes <<<"$out") == 1 ]] || { echo "$out"; exit 1; }
+printf '%-28s %s\n' "per-address limits" "$(since "$t") ($edge; the token function counts CloudFront's viewer address)"
 
 t=$(now)
 suite='^TestEndToEnd'

@@ -27,6 +27,7 @@ type deployment struct {
 	SigningKeySecret                                       string `json:"signingKeySecret"`
 	ClientCacheSeconds                                     int    `json:"clientCacheSeconds"`
 	TokenLifetimeSeconds                                   int    `json:"tokenLifetimeSeconds"`
+	EdgeOriginSecret                                       string `json:"edgeOriginSecret"` // empty: no edge
 }
 
 // deployed reads the deployment named by DEPLOYED and points the AWS SDK
