@@ -33,14 +33,15 @@ var mayImport = map[string][]string{
 	"internal/dynamo":         {"internal/module"},
 	"internal/secretsmanager": {"internal/module"},
 	"internal/inmem":          {"internal/module"},
+	"internal/awserr":         nil, // the AWS SDK's errors in derrors' words
 	// the one wiring point
 	"internal/wiring": {"internal/module", "internal/httpapi", "internal/oauth", "internal/authz", "internal/portal",
-		"internal/dynamo", "internal/secretsmanager"},
+		"internal/dynamo", "internal/secretsmanager", "internal/awserr"},
 	// the local gateway: the functions as wired, behind API Gateway's emulation
 	"internal/localgateway": {"internal/wiring", "internal/module", "internal/accesstoken", "internal/apigw", "internal/samtemplate",
 		"internal/dynamo", "internal/inmem"},
 	// test support (imported by tests only)
-	"internal/testing/testenv":   {"internal/module", "internal/dynamo", "internal/inmem", "internal/secretsmanager"},
+	"internal/testing/testenv":   {"internal/module", "internal/dynamo", "internal/inmem", "internal/secretsmanager", "internal/awserr"},
 	"internal/testing/lambdarie": {"internal/module", "internal/dynamo", "internal/secretsmanager"},
 	// mains and tools
 	"infra/local":    {"internal/localgateway"},
