@@ -60,7 +60,9 @@ func askToken(t *testing.T, c *http.Client, base, id, secret string) *http.Respo
 // "Client authentication under attack" describes it.
 func TestClientAuthenticationUnderAttack(t *testing.T) {
 	const bound = 300 * time.Millisecond
-	s, base := serve(t, localgateway.Options{ClientCacheTTL: bound, Bootstrap: localgateway.Bootstrap{Tenant: "acme"}})
+	// a soft memory limit, as make run sets: a burst of fresh instances each
+	// runs argon2id (19 MiB), which under -race took 6.7 GB without it
+	s, base := serve(t, localgateway.Options{ClientCacheTTL: bound, Bootstrap: localgateway.Bootstrap{Tenant: "acme"}, MemoryLimitMiB: 512})
 	mgr := token(t, base, s.Manager.ClientID, s.Manager.ClientSecret, 0)
 	create := func(name string) (id, clientID string) {
 		a := call(t, "POST", base+"/tenants/acme/modules", mgr, `{"name":"`+name+`","displayName":"`+name+`","clientSecret":"`+secret+`"}`)
