@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -71,6 +72,14 @@ func main() {
 		return a
 	}}))
 	o.Log, o.Issuer = log, "http://"+*addr
+	// The port first: a second make run on a taken port must fail before it
+	// makes a manager, prints credentials or touches the credentials file,
+	// or the running gateway's credentials would be lost.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "local: cannot listen on %s: %v\n%s", *addr, err, taken(*addr, *credsFile))
+		os.Exit(1)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	stack, err := localgateway.Start(ctx, o)
@@ -92,11 +101,56 @@ func main() {
 			fmt.Fprintln(os.Stderr, "local:", err)
 		}
 	}
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		fmt.Fprintln(os.Stderr, "local:", err)
 		stack.Close()
 		os.Exit(1)
 	}
+}
+
+// taken says what holds addr's port, as far as this machine tells, and
+// how to reach the gateway that probably runs there.
+func taken(addr, credsFile string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	msg := ""
+	if pid, cmd := holder(port); pid != "" {
+		msg = fmt.Sprintf("  process %s (%s) holds port %s\n", pid, cmd, port)
+	}
+	if credsFile != "" {
+		if _, err := os.Stat(credsFile); err == nil {
+			msg += fmt.Sprintf("  if it is another make run, its credentials are in %s, untouched\n", credsFile)
+		}
+	}
+	return msg + fmt.Sprintf("  stop it, or run on another port: make run ARGS='--addr 127.0.0.1:<port>'\n")
+}
+
+// holder finds the process listening on a TCP port through /proc (Linux;
+// elsewhere, or without the right to look, it says nothing).
+func holder(port string) (pid, cmd string) {
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return "", ""
+	}
+	inodes := map[string]bool{}
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, _ := os.ReadFile(table)
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			f := strings.Fields(line)
+			// local address HEX:PORT, state 0A is LISTEN, inode at 9
+			if len(f) > 9 && f[3] == "0A" && strings.HasSuffix(f[1], fmt.Sprintf(":%04X", p)) {
+				inodes["socket:["+f[9]+"]"] = true
+			}
+		}
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/fd/*")
+	for _, fd := range procs {
+		if target, err := os.Readlink(fd); err == nil && inodes[target] {
+			pid = strings.Split(fd, "/")[2]
+			c, _ := os.ReadFile("/proc/" + pid + "/comm")
+			return pid, strings.TrimSpace(string(c))
+		}
+	}
+	return "", ""
 }
 
 func printBanner(o localgateway.Options, s *localgateway.Stack, addr string) {
