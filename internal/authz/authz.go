@@ -66,6 +66,11 @@ func (a *Authorizer) Authorize(ctx context.Context, e events.APIGatewayV2CustomA
 	case err != nil:
 		line.SetOutcome("error")
 		line.Fail("store", err)
+		if errors.Is(err, derrors.ErrThrottled) {
+			// An HTTP API authorizer can only allow, deny or fail, and a
+			// failure is API Gateway's 500: counted, so the alarm says why.
+			line.Count(obs.MetricProviderThrottles, 1)
+		}
 		return deny(), err // the stores failed: an outage, not a bad token
 	}
 	line.SetOutcome("allow")

@@ -67,6 +67,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if p.Status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", retryAfter)
 	}
+	if errors.Is(err, derrors.ErrThrottled) {
+		obs.Count(r.Context(), obs.MetricProviderThrottles, 1)
+	}
 	if p.Status == http.StatusInternalServerError {
 		obs.From(r.Context()).Fail(kind, err) // the request's line, at ERROR, with the cause
 	} else {

@@ -182,7 +182,11 @@ func TestThrottlingIs503(t *testing.T) {
 		{"Query", req{method: "GET", path: "/tenants/acme/modules/" + id + "/events", token: "manager-acme"}},
 	} {
 		faults.Plan(tt.op, testenv.Throttle)
+		s.logs.Reset()
 		r := s.do(t, tt.q)
+		if !strings.Contains(s.logs.String(), `"ProviderThrottles":1`) {
+			t.Errorf("%s %s: the request's line does not count ProviderThrottles: %s", tt.q.method, tt.q.path, s.logs.String())
+		}
 		if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" || r.header.Get("Content-Type") != "application/problem+json" {
 			t.Errorf("%s %s with %s throttled: %d %s (Retry-After %q); want 503 problem+json with Retry-After", tt.q.method, tt.q.path, tt.op, r.status, r.body, r.header.Get("Retry-After"))
 		}

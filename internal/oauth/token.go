@@ -135,6 +135,9 @@ func (e *Endpoint) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if errors.Is(err, derrors.ErrThrottled) || errors.Is(err, derrors.ErrUnavailable) {
 		obs.Set(r.Context(), obs.ErrorKind, "throttled")
+		if errors.Is(err, derrors.ErrThrottled) {
+			obs.Count(r.Context(), obs.MetricProviderThrottles, 1)
+		}
 		writeError(w, r, errUnavailable)
 		return
 	}

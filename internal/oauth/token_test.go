@@ -235,7 +235,11 @@ func TestProviderThrottlingIs503(t *testing.T) {
 		} {
 			db, faults := b.Faulty(t)
 			faults.Plan(tt.op, tt.fault...)
+			f.logs.Reset()
 			r := f.postTo(t, f.instanceOn(db), basicGrant, good, from("198.51.100.7"))
+			if !strings.Contains(f.logs.String(), `"ProviderThrottles":1`) {
+				t.Errorf("%s %v: the request's line does not count ProviderThrottles: %s", tt.op, tt.fault, f.logs.String())
+			}
 			if r.status != 503 || r.body["error"] != "temporarily_unavailable" || r.header.Get("Retry-After") == "" {
 				t.Errorf("%s %v: %d %s, Retry-After %q; want 503 temporarily_unavailable with Retry-After", tt.op, tt.fault, r.status, r.raw, r.header.Get("Retry-After"))
 			}

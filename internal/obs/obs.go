@@ -163,4 +163,8 @@ const (
 	MetricHashCacheHit    = "HashCacheHits"
 	MetricHashCacheMiss   = "HashCacheMisses"
 	MetricReaped          = "ReaperDeletions"
+	// MetricProviderThrottles: requests a backing service (DynamoDB,
+	// Secrets Manager) refused for capacity, after the SDK's retries;
+	// answered 503 (the authorizer's: 500, API Gateway's only failure).
+	MetricProviderThrottles = "ProviderThrottles"
 )
