@@ -486,3 +486,23 @@ func items(t *testing.T, f *fixture) int {
 	}
 	return len(out.Items)
 }
+
+// TestNoDoublingAcrossAWindowBoundary: ten guesses just before a 5-minute
+// boundary and ten just after, 2 s apart, get ten verifications, not
+// twenty: the limit holds over any five-minute span.
+func TestNoDoublingAcrossAWindowBoundary(t *testing.T) {
+	f := newFixture(t)
+	c := f.module(t, "billing", plainSecret)
+	now := f.clock.Now()
+	f.clock.Add(now.Truncate(oauth.FailureWindow).Add(oauth.FailureWindow - time.Second).Sub(now)) // 1 s before a boundary
+	before := f.verifier.n.Load()
+	for i := range 2 * oauth.MaxPerSource {
+		if i == oauth.MaxPerSource {
+			f.clock.Add(2 * time.Second) // across the boundary
+		}
+		f.postTo(t, f.instance(), basicGrant, []string{c.ClientID, "guess-guess-guess-guess"}, from("198.51.100.7"))
+	}
+	if n := f.verifier.n.Load() - before; n > oauth.MaxPerSource {
+		t.Errorf("%d verifications across a window boundary in 2 s, want at most %d", n, oauth.MaxPerSource)
+	}
+}
