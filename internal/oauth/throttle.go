@@ -110,7 +110,6 @@ type attempt struct {
 	reserved         []string // the sources of the counts it holds ("" is the client's), one per verification
 	known            bool     // from a known source: a failure is recorded as one
 	slow             bool     // admitted through the slow path
-	guarded          bool     // the client's new sources were limited
 }
 
 // admit decides, before any verification, whether this attempt may make
@@ -151,7 +150,6 @@ func (t *throttle) admit(ctx context.Context, clientID string, exists bool, sour
 		if err != nil {
 			return a, err
 		}
-		a.guarded = true
 		return a, t.slowPath(ctx, a, reasonGuarded)
 	}
 	return a, nil
