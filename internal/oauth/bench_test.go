@@ -68,9 +68,14 @@ func (u unthrottled) Reserve(ctx context.Context, id, source string, now time.Ti
 }
 
 func (s *benchStack) endpointCounting(l oauth.LimitStore) *oauth.Endpoint {
+	return s.endpointAt(l, nil)
+}
+
+// endpointAt is the endpoint on l with a clock (nil: the wall clock).
+func (s *benchStack) endpointAt(l oauth.LimitStore, now func() time.Time) *oauth.Endpoint {
 	return oauth.NewEndpoint(oauth.Config{Issuer: issuer}, oauth.Deps{
-		Clients: module.NewClientCache(s.b.Clients(), clientTTL, nil), Hashes: s.b.Hashes, Limits: l,
-		Verifier: secrethash.New(), DummyHash: s.dummy, Keys: s.keys,
+		Clients: module.NewClientCache(s.b.Clients(), clientTTL, now), Hashes: s.b.Hashes, Limits: l,
+		Verifier: secrethash.New(), DummyHash: s.dummy, Keys: s.keys, Now: now,
 	})
 }
 
@@ -163,10 +168,13 @@ func BenchmarkTokenWrongSecret(b *testing.B) {
 }
 
 // BenchmarkTokenThrottled: a guesser's source past MaxPerSource. It costs
-// one atomic counter update and no argon2id run.
+// reads of the known source, the counter and the slow-path slot (and a
+// failed conditional write of it), and no argon2id run. Time stands still,
+// so the slow path's next slot never comes.
 func BenchmarkTokenThrottled(b *testing.B) {
 	s := newBenchStack(b)
-	e := s.endpoint()
+	frozen := time.Now()
+	e := s.endpointAt(s.b.Limits(), func() time.Time { return frozen })
 	for range oauth.MaxPerSource {
 		s.request(b, e, s.client.ClientID, "guess-guess-guess-guess", 401)
 	}
