@@ -63,7 +63,7 @@ bin/axe.min.js:
 screenshots:
 	DOCS_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run TestPortalWizard ./internal/localgateway
 
-## bench: benchmarks and measurements (README.md, "Performance")
+## bench: benchmarks and measurements (docs/performance.md, "Performance")
 bench: venv
 	infra/bench.sh
 

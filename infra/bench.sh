@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench: every measurement side by side in one run, written to
-# bench/results.txt (README.md, "Performance", summarises it).
+# bench/results.txt (docs/performance.md, "Performance", summarises it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=bench/results.txt
@@ -19,7 +19,7 @@ go build -o bin/local ./infra/local
   echo "# make bench, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "# $(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(go version | cut -d' ' -f3-4)"
   echo
-  echo "## handler benchmarks (go test -bench, -benchmem; ratios are goals in README.md)"
+  echo "## handler benchmarks (go test -bench, -benchmem; ratios are goals in docs/performance.md)"
   # -p 1: one package at a time, so no benchmark shares the CPU with another
   go test -p 1 -run '^$' -bench . -benchmem -benchtime "${BENCH_TIME:-2s}" ./internal/oauth ./internal/httpapi | grep -E '^Benchmark'
   echo

@@ -6,7 +6,7 @@
 #
 #   infra/deploy-local.sh [Name=Value ...]   extra parameter overrides
 #
-# Writes .aws-sam/local-deploy.json for scripts and tests (README.md,
+# Writes .aws-sam/local-deploy.json for scripts and tests (docs/operations.md,
 # "Deploy locally"). MINISTACK_PORT (4566) and LOCAL_DEPLOY_STATE let the
 # deployment tests run beside a person's own local deploy.
 set -euo pipefail

@@ -10,7 +10,7 @@
 #      AccessTokenAlgorithm to ES256 (UPDATE_COMPLETE), tokens that live that
 #      long, and a rotation after which new tokens are ES256 and RS256
 #      tokens from before still pass.
-# Prints each step with its time. README.md, "Deployment layer", lists what
+# Prints each step with its time. docs/testing.md, "Deployment layer", lists what
 # the emulator cannot check and what covers it instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -6,7 +6,7 @@
 #   curl, jq         the test scripts, and README.md's wizard (TestREADMEWizard)
 #   chromium         the portal's browser tests
 #   npm              fetches the pinned axe-core for the accessibility test
-#   qemu-user-static runs the arm64 bootstraps (else host builds: README.md)
+#   qemu-user-static runs the arm64 bootstraps (else host builds: docs/testing.md)
 set -euo pipefail
 need=() optional=()
 command -v gcc >/dev/null || need+=(gcc)

@@ -27,7 +27,7 @@ service cannot tolerate. Each is corrected here, not in the service:
    that did succeed (its answer lost) is ResourceExistsException, where
    Secrets Manager ignores the repeated request. Here it is ignored.
 
-What it cannot check at all is listed in README.md ("Deployment layer").
+What it cannot check at all is listed in docs/testing.md ("Deployment layer").
 """
 import contextvars
 import json

@@ -13,7 +13,7 @@ const modulePath = "github.com/modules-service/modules/"
 var vocabulary = []string{"internal/audit", "internal/caller", "internal/config", "internal/derrors", "internal/obs",
 	"internal/ttl", "internal/signing", "internal/secrethash", "internal/edge"}
 
-// mayImport is the layering README.md's "Code layout" describes: for each
+// mayImport is the layering docs/architecture.md's "Code layout" describes: for each
 // package, the packages of ours it may import besides the vocabulary.
 // Domain ← edges and adapters ← one wiring point ← mains and tools; test
 // support is imported by tests only.
@@ -73,7 +73,7 @@ func TestLayers(t *testing.T) {
 			allowed, placed = []string{"internal/wiring"}, true // a main is one line
 		}
 		if !placed {
-			t.Errorf("%s is in no layer: add it to mayImport and to README.md's code layout", pkg)
+			t.Errorf("%s is in no layer: add it to mayImport and to docs/architecture.md's code layout", pkg)
 			continue
 		}
 		for _, imp := range imports {

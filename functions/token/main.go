@@ -2,7 +2,7 @@
 // GET /.well-known/jwks.json and GET /.well-known/oauth-authorization-server.
 // It reads client pointers, secret hashes and the signing key, and writes
 // only its counters (LIMIT#), credential events (CREDEVENTS#) and a
-// module's lastUsedAt (README.md, "Who writes what").
+// module's lastUsedAt (docs/security.md, "Who writes what").
 package main
 
 import "github.com/modules-service/modules/internal/wiring"

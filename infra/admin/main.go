@@ -7,7 +7,7 @@
 // create-manager makes a tenant's first manager (a module with the
 // modules:manage scope) and prints its credentials once. migrate-guards,
 // run once after upgrading to look-alike-aware names, moves the name guards
-// of modules stored before to their new keys (README.md, "Rules").
+// of modules stored before to their new keys (docs/api.md, "Rules").
 package main
 
 import (

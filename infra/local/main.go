@@ -180,7 +180,7 @@ func printBanner(o localgateway.Options, s *localgateway.Stack, addr string) {
 // writeCredentials saves what a script needs to call the API as the
 // bootstrap manager (README.md's wizard reads it with jq). An existing
 // manager's secret is unknown: the file is then left as it is, and a
-// lost secret is recovered as README.md, "Running locally", says.
+// lost secret is recovered as docs/development.md, "Running locally", says.
 func writeCredentials(path, api string, m localgateway.Manager) error {
 	if m.ClientSecret == "" {
 		fmt.Printf("  (%s left as it is: this manager's secret was shown when it was created)\n", path)

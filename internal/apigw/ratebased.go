@@ -9,7 +9,7 @@ import (
 )
 
 // RateRule is an AWS WAF rate-based rule of the web ACL in front of the API
-// (README.md, "One address cannot spend everyone's budget"): the requests
+// (docs/security.md, "One address cannot spend everyone's budget"): the requests
 // whose path Scope matches are counted per source address over a sliding
 // Window, and once an address has sent Limit of them within the window, its
 // further ones are answered Status, and still counted, as WAF counts them,

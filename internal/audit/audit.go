@@ -2,7 +2,7 @@
 // module or a client, who did it and from where. Events are written by
 // the module service in the same transaction as the change they record
 // (dynamo.Store), and by the token endpoint for the security-relevant
-// credential events; README.md, "Audit trail", lists them.
+// credential events; docs/api.md, "Audit trail", lists them.
 //
 // An event never holds a secret, a hash or a fingerprint of either.
 package audit

@@ -32,7 +32,7 @@ func TestIDsFollowTime(t *testing.T) {
 
 // TestUserAgentIsKeptHarmless: a user agent reaches an event without
 // control, format or bidirectional characters, and never starting a
-// spreadsheet formula (README.md, "Audit trail").
+// spreadsheet formula (docs/api.md, "Audit trail").
 func TestUserAgentIsKeptHarmless(t *testing.T) {
 	tests := []struct {
 		name, in, want string

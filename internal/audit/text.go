@@ -10,7 +10,7 @@ import (
 const MaxUserAgent = 200
 
 // Text is s as the trail may keep free text that a caller chose (a user
-// agent), at most n bytes (README.md, "Audit trail"):
+// agent), at most n bytes (docs/api.md, "Audit trail"):
 //
 //   - invalid UTF-8, control characters (Unicode Cc: NUL, CR, LF, tab,
 //     ESC, …), format characters (Cf: the bidirectional overrides and

@@ -6,7 +6,7 @@ import (
 	"github.com/modules-service/modules/internal/module"
 )
 
-// Key design (README.md, "Data"): one table, generic PK/SK.
+// Key design (docs/architecture.md, "Data"): one table, generic PK/SK.
 //
 //	module          TENANT#<tenantId>  MODULE#<moduleId>
 //	name guard      TENANT#<tenantId>  NAME#<module.UniqueKey(name)>

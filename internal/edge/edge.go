@@ -1,5 +1,5 @@
 // Package edge decides which address a request came from when CloudFront
-// and its web ACL stand in front of the HTTP API (README.md, "One address
+// and its web ACL stand in front of the HTTP API (docs/security.md, "One address
 // cannot spend everyone's budget"). Behind CloudFront, API Gateway's
 // sourceIp is a CloudFront edge server shared by every viewer it serves;
 // the viewer's own address arrives in the CloudFront-Viewer-Address header,

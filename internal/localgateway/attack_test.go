@@ -56,7 +56,7 @@ func askToken(t *testing.T, c *http.Client, base, id, secret string) *http.Respo
 }
 
 // TestClientAuthenticationUnderAttack drives the token endpoint through
-// the local gateway from several loopback sources, as README.md
+// the local gateway from several loopback sources, as docs/security.md
 // "Client authentication under attack" describes it.
 func TestClientAuthenticationUnderAttack(t *testing.T) {
 	const bound = 300 * time.Millisecond

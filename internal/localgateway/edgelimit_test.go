@@ -16,7 +16,7 @@ import (
 )
 
 // The web ACL's per-address limits in front of the shared route throttles
-// (README.md, "One address cannot spend everyone's budget"), through the
+// (docs/security.md, "One address cannot spend everyone's budget"), through the
 // local gateway with template.yaml's numbers. Each loopback address
 // (127.0.0.2, 127.0.0.3, ...) is another viewer.
 

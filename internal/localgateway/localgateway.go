@@ -72,7 +72,7 @@ type Options struct {
 	// functions' capacity rather than the template's TokenRateLimit.
 	NoThrottle bool
 	// NoEdgeLimit turns only the per-address limits off (the web ACL's
-	// rate-based rules, README.md "One address cannot spend everyone's
+	// rate-based rules, docs/security.md "One address cannot spend everyone's
 	// budget"): for a tool that sends much from one address to test
 	// something else, as schemathesis does.
 	NoEdgeLimit bool
@@ -82,7 +82,7 @@ type Options struct {
 	// (wiring.TuneGC), but this process holds every instance it started,
 	// and at GOGC 400 a burst of fresh instances' argon2id verifications
 	// (19 MiB each) would leave a heap goal near that limit for as long as
-	// the warm path takes to allocate it again (README.md, "The garbage
+	// the warm path takes to allocate it again (docs/performance.md, "The garbage
 	// collector in a function"). 0 leaves Go's defaults.
 	MemoryLimitMiB int
 	Bootstrap      Bootstrap

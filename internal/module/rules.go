@@ -32,7 +32,7 @@ var tenantIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 var folder = cases.Fold()
 
 // UniqueKey is the form in which names and display names are compared for
-// uniqueness: as a person sees them (README.md, "Rules"). In order:
+// uniqueness: as a person sees them (docs/api.md, "Rules"). In order:
 //   - NFKC: fullwidth letters, ligatures, mathematical alphabets, the
 //     no-break and other spaces become their plain forms;
 //   - full case folding (so ß and ss, Σ and σ collide);

@@ -9,7 +9,7 @@ import (
 )
 
 // TestUniqueKey: names and display names collide when a person would
-// take one for the other (README.md, "Rules").
+// take one for the other (docs/api.md, "Rules").
 func TestUniqueKey(t *testing.T) {
 	tests := []struct {
 		name, a, b string

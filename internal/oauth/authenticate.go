@@ -41,7 +41,7 @@ type Verifier interface {
 //
 // Both are long (12 h) because a typical client asks for a token once an
 // hour: a shorter TTL would send nearly every request to Secrets Manager
-// and argon2id (README.md, "Cost").
+// and argon2id (docs/operations.md, "Cost").
 const (
 	HashTTL     = 12 * time.Hour
 	VerifiedTTL = 12 * time.Hour

@@ -41,7 +41,7 @@ type LimitStore interface {
 	Once(ctx context.Context, clientID, what string, window time.Time) (bool, error)
 }
 
-// Brute-force protection (RFC 6749 §2.3.1); README.md, "Client
+// Brute-force protection (RFC 6749 §2.3.1); docs/security.md, "Client
 // authentication under attack", says what it promises. Client IDs are
 // public and addresses are shared, so no limit may be a switch that locks
 // the owner out. Every count is a sliding window: it holds over any

@@ -357,7 +357,7 @@ func TestKnownAddressBoundsGuessesInFlight(t *testing.T) {
 // path's period), three guesses from a fresh address (more than the guard
 // admits over five minutes) and three from an address the owner shares
 // (more than its failures allow), each taking the slow path when refused. The guesses that
-// reach a verification stay within the bound README.md states:
+// reach a verification stay within the bound docs/security.md states:
 // 12×GuardThreshold + 3600/SlowEvery + 12×(MaxPerSource+KnownBurst) per
 // shared address.
 func TestGuessesPerHourAreBounded(t *testing.T) {

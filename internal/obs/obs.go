@@ -1,7 +1,7 @@
 // Package obs is what an operator sees of the service: one JSON log line
 // per request or invocation (log/slog), carrying its metrics in CloudWatch
 // Embedded Metric Format, so CloudWatch Logs extracts them with no extra
-// API call and no agent (README.md, "Operations").
+// API call and no agent (docs/operations.md, "Operations").
 //
 // A handler annotates the line it is part of with Set and Count; Start
 // begins one and End writes it. The line holds names, IDs, statuses and

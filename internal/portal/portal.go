@@ -1,7 +1,7 @@
 // Package portal is the Modules page of the tenant portal: plain HTML, CSS
 // and JavaScript modules embedded in the binary, served by the portal
 // function on GET /portal/{proxy+} of the API (same origin, so no CORS) and
-// by the local gateway. README.md, "The portal page".
+// by the local gateway. docs/portal.md, "The portal page".
 package portal
 
 import (

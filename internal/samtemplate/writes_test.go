@@ -32,7 +32,7 @@ func (g grant) String() string {
 // TestCodeWritesWhatThePolicyAllows holds the item to this list).
 const moduleAttributes = "PK SK id tenantId clientId name displayName userLogin scopes enabled secretName nameKey displayKey version createdAt updatedAt"
 
-// whoWritesWhat is README.md's table "Who writes what": every function's
+// whoWritesWhat is docs/security.md's table "Who writes what": every function's
 // writes (and condition checks: TransactWriteItems is authorised per
 // contained action), by action and key prefix. A function not listed
 // writes nothing.
@@ -157,20 +157,20 @@ func TestWhoWritesWhat(t *testing.T) {
 		return out
 	}
 	if diff := cmp.Diff(lines(whoWritesWhat), lines(got)); diff != "" {
-		t.Errorf("DynamoDB writes by function (-README.md's table +template.yaml):\n%s", diff)
+		t.Errorf("DynamoDB writes by function (-docs/security.md's table +template.yaml):\n%s", diff)
 	}
 }
 
-// TestWhoWritesWhatIsInTheREADME: the README's table names the same
+// TestWhoWritesWhatIsDocumented: docs/security.md's table names the same
 // prefixes and actions as whoWritesWhat, row by row.
-func TestWhoWritesWhatIsInTheREADME(t *testing.T) {
-	b, err := os.ReadFile("../../README.md")
+func TestWhoWritesWhatIsDocumented(t *testing.T) {
+	b, err := os.ReadFile("../../docs/security.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, table, ok := strings.Cut(string(b), "### Who writes what")
+	_, table, ok := strings.Cut(string(b), "## Who writes what")
 	if !ok {
-		t.Fatal(`README.md has no section "### Who writes what"`)
+		t.Fatal(`docs/security.md has no section "## Who writes what"`)
 	}
 	table, _, _ = strings.Cut(table, "\n#")
 	rows := map[string]string{}
@@ -195,19 +195,19 @@ func TestWhoWritesWhatIsInTheREADME(t *testing.T) {
 		folder := folders[fn]
 		row, ok := rows[folder]
 		if !ok {
-			t.Errorf("README.md's table has no row for %s", folder)
+			t.Errorf("docs/security.md's table has no row for %s", folder)
 			continue
 		}
 		for _, g := range grants {
 			if cell := "`" + g.Action + "` `" + g.Prefix + "`"; !strings.Contains(row, cell) {
-				t.Errorf("README.md's row for %s does not say %s", folder, cell)
+				t.Errorf("docs/security.md's row for %s does not say %s", folder, cell)
 			}
 		}
 		delete(rows, folder)
 	}
 	for fn, row := range rows {
 		if !strings.Contains(row, "nothing") {
-			t.Errorf("README.md's row for %s says %q; the template lets it write nothing", fn, strings.TrimSpace(row))
+			t.Errorf("docs/security.md's row for %s says %q; the template lets it write nothing", fn, strings.TrimSpace(row))
 		}
 	}
 }
