@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // maxForm bounds the token request body: a few short parameters.
@@ -121,12 +122,27 @@ func parseBasic(header string) (id string, secrets []string, e *Error) {
 }
 
 // basicSecrets are the readings of a Basic secret, as parseBasic says.
+// Bytes that are not UTF-8 are Latin-1, as Python requests encodes a str
+// (RFC 7617 leaves the charset to the client): a secret is UTF-8 text, so
+// this reading costs no second verification.
 func basicSecrets(sent string) []string {
+	if !utf8.ValidString(sent) {
+		sent = latin1(sent)
+	}
 	dec, err := url.QueryUnescape(sent)
 	if err != nil || dec == sent || strings.IndexFunc(sent, escaped) >= 0 {
 		return []string{sent}
 	}
 	return []string{dec, sent}
+}
+
+// latin1 reads s's bytes as ISO 8859-1.
+func latin1(s string) string {
+	r := make([]rune, len(s))
+	for i := range len(s) {
+		r[i] = rune(s[i])
+	}
+	return string(r)
 }
 
 // escaped reports whether a form encoder would have escaped r: anything

@@ -263,13 +263,18 @@ func TestBasicAsClientsSendIt(t *testing.T) {
 		"Known+Secret+4711-xy", // '+' alone: a space to a form decoder
 		"100%-sure-secret-42",  // a '%' no form encoder makes
 		"pass:word:with:colons",
-		"Ünïcödé-sëcrét-2026-ok",
+		"Ünïcödé-sëcrét-2026-ok", // Latin-1 too: requests sends it so
+
 	} {
 		c := f.module(t, fmt.Sprintf("module-%d", i), secret)
-		for style, header := range map[string]string{
-			"as sent (curl, requests, fetch, Java)": basicHeader(c.ClientID, secret),
-			"form-urlencoded (RFC 6749, x/oauth2)":  basicHeader(url.QueryEscape(c.ClientID), url.QueryEscape(secret)),
-		} {
+		styles := map[string]string{
+			"as sent, UTF-8 (curl, fetch, Java)":   basicHeader(c.ClientID, secret),
+			"form-urlencoded (RFC 6749, x/oauth2)": basicHeader(url.QueryEscape(c.ClientID), url.QueryEscape(secret)),
+		}
+		if l1, ok := toLatin1(secret); ok {
+			styles["as sent, Latin-1 (Python requests)"] = basicHeader(c.ClientID, l1)
+		}
+		for style, header := range styles {
 			for _, h := range []http.Handler{f.instance(), f.handler} { // cold, then warm
 				before := f.verifier.n.Load()
 				r := f.postTo(t, h, basicGrant, nil, from("203.0.113.9"), func(r *http.Request) { r.Header.Set("Authorization", header) })
@@ -286,6 +291,18 @@ func TestBasicAsClientsSendIt(t *testing.T) {
 			}
 		}
 	}
+}
+
+// toLatin1 is s in ISO 8859-1 bytes, if every character has one.
+func toLatin1(s string) (string, bool) {
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		if r > 0xFF {
+			return "", false
+		}
+		b = append(b, byte(r))
+	}
+	return string(b), true
 }
 
 func basicHeader(user, pass string) string {
