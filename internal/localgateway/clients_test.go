@@ -67,4 +67,3 @@ fetch(API + "/oauth2/token", {method: "POST", body: new URLSearchParams({grant_t
 		}
 	}
 }
-
