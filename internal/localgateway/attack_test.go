@@ -28,7 +28,10 @@ import (
 // of its own, so the gateway sees it as another source.
 func from(addr string) *http.Client {
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(addr)}}
-	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext}, Timeout: 30 * time.Second}
+	// Long enough for a burst of fresh instances, each running argon2id (19
+	// MiB), under -race on a busy machine: a request that gave up would go
+	// on in the gateway and write counters into the next test.
+	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext}, Timeout: 3 * time.Minute}
 }
 
 // tokenStatus asks for a token with Basic credentials and returns the status.
