@@ -53,12 +53,18 @@ type clientEntry struct {
 	found  bool
 }
 
-// clientCacheMax bounds the entries a warm instance keeps.
+// clientCacheMax bounds the entries a warm instance keeps by default.
 const clientCacheMax = 10000
 
 // NewClientCache caches r's answers for ttl; now may be nil.
 func NewClientCache(r ClientReader, ttlBound time.Duration, now func() time.Time) *ClientCache {
-	return &ClientCache{reader: r, cache: ttl.Cache[string, clientEntry]{TTL: ttlBound, Max: clientCacheMax, Now: now}}
+	return NewClientCacheOf(r, ttlBound, now, clientCacheMax)
+}
+
+// NewClientCacheOf is NewClientCache holding at most entries clients (the
+// least recently used go first).
+func NewClientCacheOf(r ClientReader, ttlBound time.Duration, now func() time.Time, entries int) *ClientCache {
+	return &ClientCache{reader: r, cache: ttl.Cache[string, clientEntry]{TTL: ttlBound, Max: entries, Now: now}}
 }
 
 // Client implements ClientReader.

@@ -45,8 +45,20 @@ type Verifier interface {
 const (
 	HashTTL     = 12 * time.Hour
 	VerifiedTTL = 12 * time.Hour
-	cacheMax    = 10000
 )
+
+// DefaultCacheEntries bounds each of an instance's caches when Deps says
+// nothing; CacheEntries gives a function's bound from its memory.
+const DefaultCacheEntries = 10000
+
+// CacheEntries is how many entries each of a token instance's caches may
+// hold in a function of memoryMB: 64 per MB (65,536 at 1,024 MB). An entry
+// costs about 250 bytes with the LRU's bookkeeping, so the five caches stay
+// near 8 % of the function's memory, and a warm instance remembers that
+// many clients before the least active go back to argon2id (docs/scale.md).
+func CacheEntries(memoryMB int) int {
+	return max(DefaultCacheEntries, 64*memoryMB)
+}
 
 // authenticator checks client credentials with the caches of a warm instance.
 type authenticator struct {
@@ -69,9 +81,9 @@ func newAuthenticator(d Deps) *authenticator {
 	_, _ = rand.Read(key) // never fails (Go 1.24+)
 	u := newUsage(d)
 	a := &authenticator{clients: d.Clients, hashes: d.Hashes, verifier: d.Verifier, log: d.Log, now: d.Now,
-		throttle: newThrottle(d.Limits, u, d.Log, d.Now), usage: u, dummyHash: d.DummyHash, instanceKey: key}
-	a.hashCache = ttl.Cache[string, string]{TTL: HashTTL, Max: cacheMax, Now: d.Now}
-	a.verified = ttl.Cache[[32]byte, struct{}]{TTL: VerifiedTTL, Max: cacheMax, Now: d.Now}
+		throttle: newThrottle(d.Limits, u, d.Log, d.Now, d.CacheEntries), usage: u, dummyHash: d.DummyHash, instanceKey: key}
+	a.hashCache = ttl.Cache[string, string]{TTL: HashTTL, Max: d.CacheEntries, Now: d.Now}
+	a.verified = ttl.Cache[[32]byte, struct{}]{TTL: VerifiedTTL, Max: d.CacheEntries, Now: d.Now}
 	return a
 }
 

@@ -95,10 +95,10 @@ type throttle struct {
 	refused ttl.Cache[string, struct{}]
 }
 
-func newThrottle(store LimitStore, u *usage, log *slog.Logger, now func() time.Time) *throttle {
+func newThrottle(store LimitStore, u *usage, log *slog.Logger, now func() time.Time, entries int) *throttle {
 	return &throttle{store: store, usage: u, log: log, now: now,
-		remembered: ttl.Cache[string, struct{}]{TTL: 24 * time.Hour, Max: cacheMax, Now: now},
-		refused:    ttl.Cache[string, struct{}]{TTL: FailureWindow, Max: cacheMax, Now: now}}
+		remembered: ttl.Cache[string, struct{}]{TTL: 24 * time.Hour, Max: entries, Now: now},
+		refused:    ttl.Cache[string, struct{}]{TTL: FailureWindow, Max: entries, Now: now}}
 }
 
 // attempt is one admitted authentication attempt and the counters it

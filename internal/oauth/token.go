@@ -57,6 +57,9 @@ type Deps struct {
 	Usage UsageStore
 	// AuditRetention is how long credential events are kept.
 	AuditRetention time.Duration
+	// CacheEntries bounds each of the instance's caches (hashes, verified
+	// secrets, known sources, last use); 0 is DefaultCacheEntries.
+	CacheEntries int
 	// Origin checks the origin secret CloudFront sends: with it, a
 	// request's source is the viewer's address (internal/edge). The zero
 	// Origin: no edge in front, the source is the connection's.
@@ -75,6 +78,9 @@ func NewEndpoint(cfg Config, d Deps) *Endpoint {
 	}
 	if d.Log == nil {
 		d.Log = slog.Default()
+	}
+	if d.CacheEntries <= 0 {
+		d.CacheEntries = DefaultCacheEntries
 	}
 	return &Endpoint{cfg: cfg, keys: d.Keys, origin: d.Origin, log: d.Log, now: d.Now,
 		auth: newAuthenticator(d)}

@@ -308,3 +308,13 @@ func toLatin1(s string) (string, bool) {
 func basicHeader(user, pass string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
 }
+
+// TestCacheEntriesFollowMemory: a function's caches grow with its memory,
+// never below the default.
+func TestCacheEntriesFollowMemory(t *testing.T) {
+	for _, tt := range []struct{ memoryMB, want int }{{0, oauth.DefaultCacheEntries}, {128, oauth.DefaultCacheEntries}, {1024, 65536}, {3008, 192512}} {
+		if got := oauth.CacheEntries(tt.memoryMB); got != tt.want {
+			t.Errorf("CacheEntries(%d) = %d, want %d", tt.memoryMB, got, tt.want)
+		}
+	}
+}

@@ -37,7 +37,7 @@ type usage struct {
 
 func newUsage(d Deps) *usage {
 	return &usage{store: d.Usage, clients: d.Clients, limits: d.Limits, retention: d.AuditRetention, log: d.Log, now: d.Now,
-		recent: ttl.Cache[string, struct{}]{TTL: module.UsedEvery, Max: cacheMax, Now: d.Now}}
+		recent: ttl.Cache[string, struct{}]{TTL: module.UsedEvery, Max: d.CacheEntries, Now: d.Now}}
 }
 
 // used records that c got a token now.

@@ -132,9 +132,17 @@ func FromAWS(cfg config.Config, awsCfg aws.Config) Env {
 }
 
 // ClientCache is the client-pointer cache on db, bounded by the
-// configured ClientCacheTTL.
+// configured ClientCacheTTL, and in size as the token function's caches
+// are, by the function's memory.
 func ClientCache(cfg config.Config, db dynamo.ClientAPI) *module.ClientCache {
-	return module.NewClientCache(&dynamo.Clients{DB: db, Table: cfg.Table}, cfg.ClientCacheTTL, nil)
+	return module.NewClientCacheOf(&dynamo.Clients{DB: db, Table: cfg.Table}, cfg.ClientCacheTTL, nil, cacheEntries())
+}
+
+// cacheEntries is each cache's bound in this function: oauth.CacheEntries
+// of the memory Lambda gives it (the default bound outside Lambda).
+func cacheEntries() int {
+	memoryMB, _ := strconv.Atoi(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"))
+	return oauth.CacheEntries(memoryMB)
 }
 
 // Service is the module service on the Env with everything a create,
