@@ -52,10 +52,12 @@ type Store interface {
 	// display name with these UniqueKeys, as of now.
 	Taken(ctx context.Context, tenantID, nameKey, displayKey string) (name, display bool, err error)
 	// OtherManager returns the ID of an enabled manager module of the tenant
-	// other than exceptID, or "" when there is none.
+	// other than exceptID, or "" when there is none, reading at most two
+	// items: the manager markers that Create, Update and Delete keep.
 	OtherManager(ctx context.Context, tenantID, exceptID string) (string, error)
 	// WithoutGuardKeys returns every module, of any tenant, stored before
-	// guard keys were kept (MigrateGuards).
+	// guard keys were kept, and every enabled manager module, which may
+	// have been stored before manager markers were kept (MigrateGuards).
 	WithoutGuardKeys(ctx context.Context) ([]Module, error)
 	// Idempotency returns the record of an idempotency key, or
 	// derrors.ErrNotFound.
