@@ -1,46 +1,33 @@
 package module
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
-	"slices"
 	"strings"
 
 	"github.com/modules-service/modules/internal/derrors"
 )
 
-// A search pages through two indexes at once, the name guards and the
-// display-name guards whose key starts with UniqueKey(q), merged in key
-// order; its cursor holds its place in each. A page reads at most limit+2
-// guards of each kind and the modules of those it passes, so it costs the
-// same in a tenant of ten modules or of a million.
+// A search pages through two indexes, one after the other: first the name
+// guards whose key starts with UniqueKey(q), then the display-name guards
+// that do, passing over a display-name guard whose module's name guard
+// matches too (that module was shown with the names). Its cursor holds the
+// index and the last guard key passed. A page reads at most limit+1 guards
+// of each index and their modules, so it costs the same in a tenant of ten
+// modules or of a million.
 //
-// A module both of whose names match is shown once, at its name guard: a
-// display-name guard is passed over when its module's name guard matches
-// too. So a page can hold fewer than limit modules while more follow (in
-// the worst case none, when every display-name guard it reads belongs to
-// a module shown by name on a later page); its nextCursor goes on.
+// So the modules found by name come first, in the order of their folded
+// names, and then those found by display name only. A page of the second
+// part can hold fewer than limit modules while more follow (none, when
+// every display-name guard it reads belongs to a module found by name);
+// its nextCursor goes on. Reading on until a page is full would make one
+// page read the tenant's every module in the worst case.
 
-// searchPosition is where a search stands: the last guard key passed in
-// each index, and which index is read to its end.
+// searchPosition is where a search stands: in the display-name index (or
+// still in the name index) after the guard key After ("" at its start).
 type searchPosition struct {
-	Name        string `json:"n,omitempty"`
-	Display     string `json:"d,omitempty"`
-	NameDone    bool   `json:"nd,omitempty"`
-	DisplayDone bool   `json:"dd,omitempty"`
-}
-
-// found is one guard met by a search, of index 0 (names) or 1 (display names).
-type found struct {
-	Guard
-	index int
-}
-
-// compareFound orders guards by key, and a name guard before a
-// display-name guard of the same key.
-func compareFound(f, g found) int {
-	return cmp.Or(strings.Compare(f.Key, g.Key), cmp.Compare(f.index, g.index))
+	Display bool   `json:"d,omitempty"`
+	After   string `json:"a,omitempty"`
 }
 
 // search returns a page of the modules whose name or display name has a
@@ -52,93 +39,54 @@ func (s *Service) search(ctx context.Context, tenantID, prefix, after string, li
 	if after != "" && json.Unmarshal([]byte(after), &pos) != nil {
 		return nil, "", derrors.Invalid(derrors.Field{Name: "cursor", Reason: "is not a cursor of this list; pass the nextCursor of the previous page unchanged"})
 	}
-	streams := [2]struct {
-		by    Sort
-		after *string
-		done  *bool
-		got   []Guard
-		more  bool
-	}{{by: SortName, after: &pos.Name, done: &pos.NameDone}, {by: SortDisplayName, after: &pos.Display, done: &pos.DisplayDone}}
-	var merged []found
-	for i := range streams {
-		st := &streams[i]
-		if *st.done {
-			continue
-		}
-		var err error
-		// limit+1: the guard after a full page's last, so that the other
-		// index's guards up to it can be placed
-		if st.got, st.more, err = s.Store.FindGuards(ctx, tenantID, st.by, prefix, *st.after, limit+1); err != nil {
+	var page []Module
+	if !pos.Display {
+		mods, last, more, err := s.found(ctx, tenantID, SortName, prefix, pos.After, limit)
+		if err != nil {
 			return nil, "", err
 		}
-		for _, g := range st.got {
-			merged = append(merged, found{g, i})
+		page = mods
+		if more {
+			return page, encode(searchPosition{After: last}), nil
+		}
+		pos = searchPosition{Display: true}
+		if len(page) == limit {
+			return page, encode(pos), nil
 		}
 	}
-	// Only guards up to the last one read of an index with more to read
-	// are in their place: that index's next guard may come before the rest.
-	safe := merged[:0]
-	for _, f := range merged {
-		ok := true
-		for i, st := range streams {
-			if st.more && compareFound(found{st.got[len(st.got)-1], i}, f) < 0 {
-				ok = false
-			}
-		}
-		if ok {
-			safe = append(safe, f)
-		}
-	}
-	merged = safe
-	slices.SortFunc(merged, compareFound)
-	ids := make([]string, 0, len(merged))
-	for _, f := range merged {
-		ids = append(ids, f.ModuleID)
-	}
-	mods, err := s.Store.Modules(ctx, tenantID, dedupe(ids))
+	mods, last, more, err := s.found(ctx, tenantID, SortDisplayName, prefix, pos.After, limit-len(page))
 	if err != nil {
 		return nil, "", err
 	}
-	byID := make(map[string]Module, len(mods))
 	for _, m := range mods {
-		byID[m.ID] = m
-	}
-	var page []Module
-	shown := map[string]bool{}
-	for _, f := range merged {
-		if len(page) == limit {
-			break
+		if name, _ := m.GuardKeys(); !strings.HasPrefix(name, prefix) {
+			page = append(page, m) // not found by name
 		}
-		*streams[f.index].after = f.Key
-		m, ok := byID[f.ModuleID]
-		if !ok || shown[m.ID] {
-			continue // deleted since (a delete in flight), or met twice
-		}
-		if name, _ := m.GuardKeys(); f.index == 1 && strings.HasPrefix(name, prefix) {
-			continue // shown at its name guard
-		}
-		shown[m.ID] = true
-		page = append(page, m)
 	}
-	for _, st := range streams {
-		*st.done = *st.done || !st.more && (len(st.got) == 0 || *st.after == st.got[len(st.got)-1].Key)
+	if more {
+		return page, encode(searchPosition{Display: true, After: last}), nil
 	}
-	if pos.NameDone && pos.DisplayDone {
-		return page, "", nil
-	}
-	next, _ := json.Marshal(pos) // strings and booleans: never fails
-	return page, string(next), nil
+	return page, "", nil
 }
 
-// dedupe returns ids without repeats, in the order they first appear.
-func dedupe(ids []string) []string {
-	seen := make(map[string]bool, len(ids))
-	out := ids[:0:0]
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
+// found reads up to limit guards of one index from after and their
+// modules, in guard order, and returns them with the last guard key read
+// and whether more guards follow. A guard whose module is gone (a delete
+// in flight) is passed over.
+func (s *Service) found(ctx context.Context, tenantID string, by Sort, prefix, after string, limit int) ([]Module, string, bool, error) {
+	guards, more, err := s.Store.FindGuards(ctx, tenantID, by, prefix, after, limit)
+	if err != nil || len(guards) == 0 {
+		return nil, after, more, err
 	}
-	return out
+	ids := make([]string, len(guards))
+	for i, g := range guards {
+		ids[i] = g.ModuleID
+	}
+	mods, err := s.Store.Modules(ctx, tenantID, ids)
+	return mods, guards[len(guards)-1].Key, more, err
+}
+
+func encode(p searchPosition) string {
+	b, _ := json.Marshal(p) // a bool and a string: never fails
+	return string(b)
 }
