@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,7 +16,8 @@ import (
 
 // Two indexes of a tenant's names live in its partition, one item per
 // module and kind each: the guards (NAME#<UniqueKey>, DISPLAY#<UniqueKey>),
-// which make names unique and which a search by prefix reads, and the
+// which make names unique and which a search by prefix reads a page at a
+// time (module/search.go), and the
 // order items (ORDER#name#<SortKey> <id>, ORDER#displayName#…), which a
 // list sorted by name reads. Both lead to the modules; neither makes a
 // list read the tenant's other modules.
@@ -44,30 +46,32 @@ func (s *Store) ListBy(ctx context.Context, tenantID string, by module.Sort, aft
 	return mods, more, err
 }
 
-// Find implements module.Store: the guards of both kinds whose key starts
-// with prefix, then their modules.
-func (s *Store) Find(ctx context.Context, tenantID, prefix string) ([]module.Module, error) {
-	seen := map[string]bool{}
-	var ids []string
-	for _, by := range []module.Sort{module.SortName, module.SortDisplayName} {
-		guards, _, err := query[guardItem](ctx, s, tenantPK(tenantID), guardSK(by, prefix), "", 0)
-		if err != nil {
-			return nil, fmt.Errorf("query guards: %w", err)
-		}
-		for _, g := range guards {
-			if !seen[g.ModuleID] {
-				seen[g.ModuleID] = true
-				ids = append(ids, g.ModuleID)
-			}
-		}
+// FindGuards implements module.Store: a page of the guards of one kind
+// whose key starts with prefix.
+func (s *Store) FindGuards(ctx context.Context, tenantID string, by module.Sort, prefix, after string, limit int) ([]module.Guard, bool, error) {
+	if after != "" {
+		after = guardSK(by, after)
 	}
+	items, more, err := query[guardItem](ctx, s, tenantPK(tenantID), guardSK(by, prefix), after, limit)
+	if err != nil {
+		return nil, false, fmt.Errorf("query guards: %w", err)
+	}
+	guards := make([]module.Guard, len(items))
+	for i, it := range items {
+		guards[i] = module.Guard{Key: strings.TrimPrefix(it.SK, guardSK(by, "")), ModuleID: it.ModuleID}
+	}
+	return guards, more, nil
+}
+
+// Modules implements module.Store.
+func (s *Store) Modules(ctx context.Context, tenantID string, ids []string) ([]module.Module, error) {
 	return s.modules(ctx, tenantID, ids)
 }
 
 // query reads the items of partition pk whose sort key starts with
 // prefix, in sort-key order, from after the sort key after (if any): up to
-// limit of them and whether more follow, or with limit 0 all of them. It
-// asks for one item more than limit, so a last page says it is the last.
+// limit (at least 1) of them and whether more follow. It asks for one item
+// more than limit, so a last page says it is the last.
 func query[T any](ctx context.Context, s *Store, pk, prefix, after string, limit int) ([]T, bool, error) {
 	in := &dynamodb.QueryInput{
 		TableName:              &s.Table,
@@ -77,14 +81,12 @@ func query[T any](ctx context.Context, s *Store, pk, prefix, after string, limit
 		},
 		ConsistentRead: aws.Bool(true),
 	}
-	if limit > 0 {
-		in.Limit = aws.Int32(int32(limit + 1))
-	}
+	in.Limit = aws.Int32(int32(limit + 1))
 	if after != "" {
 		in.ExclusiveStartKey = key(pk, after)
 	}
 	var items []T
-	for limit == 0 || len(items) <= limit {
+	for len(items) <= limit {
 		out, err := s.DB.Query(ctx, in)
 		if err != nil {
 			return nil, false, err
@@ -101,7 +103,7 @@ func query[T any](ctx context.Context, s *Store, pk, prefix, after string, limit
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
-	if limit > 0 && len(items) > limit {
+	if len(items) > limit {
 		return items[:limit], true, nil
 	}
 	return items, false, nil

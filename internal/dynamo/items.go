@@ -11,6 +11,7 @@ import (
 //	module          TENANT#<tenantId>  MODULE#<moduleId>
 //	name guard      TENANT#<tenantId>  NAME#<module.UniqueKey(name)>
 //	display guard   TENANT#<tenantId>  DISPLAY#<module.UniqueKey(display name)>
+//	manager marker  TENANT#<tenantId>  MANAGER#<moduleId>            (an enabled manager)
 //	idempotency     TENANT#<tenantId>  IDEMPOTENCY#<sha256 of key>   (ttl)
 //	client pointer  CLIENT#<clientId>  CLIENT
 //	cursor key      CONFIG             CURSOR_KEY
@@ -39,6 +40,12 @@ func orderItems(m module.Module) [2]guardItem {
 		{pk, orderSK(module.SortDisplayName, module.Position(m, module.SortDisplayName)), m.ID},
 	}
 }
+
+// managerSK is a manager marker: the module is an enabled manager of its
+// tenant. Create, Update and Delete keep it in the module's transaction, so
+// the last-manager check reads two markers, not the tenant's modules.
+func managerSK(id string) string { return "MANAGER#" + id }
+
 func clientPK(clientID string) string  { return "CLIENT#" + clientID }
 func idempotencySK(hash string) string { return "IDEMPOTENCY#" + hash }
 

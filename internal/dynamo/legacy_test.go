@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sort"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/modules-service/modules/internal/derrors"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/testing/testenv"
 )
@@ -121,4 +123,47 @@ func guards(t *testing.T, b testenv.Backend) []string {
 	}
 	sort.Strings(sks)
 	return sks
+}
+
+// TestManagersWithoutMarkers: managers stored before manager markers were
+// kept are not seen by the last-manager check, which then refuses (never
+// lets the last go); MigrateGuards writes their markers, after which one
+// of two may be disabled and the other may not.
+func TestManagersWithoutMarkers(t *testing.T) {
+	testenv.AllWithService(t, func(t *testing.T, ctx context.Context, svc *module.Service, b testenv.Backend) {
+		var managers []module.Module
+		for _, name := range []string{"boss-one", "boss-two"} {
+			c, _, err := svc.Create(ctx, "acme", module.CreateInput{Name: name, DisplayName: name, ClientSecret: "Known-Secret-4711-xyz",
+				Scopes: []string{module.ScopeManage}}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			managers = append(managers, c.Module)
+			// as stored before markers: the module without its marker
+			if _, err := b.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &b.Table, Key: map[string]types.AttributeValue{
+				"PK": &types.AttributeValueMemberS{Value: "TENANT#acme"}, "SK": &types.AttributeValueMemberS{Value: "MANAGER#" + c.ID}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		disable := func(m module.Module) error {
+			_, err := svc.Update(ctx, "acme", m.ID, module.Patch{"enabled": []byte("false")}, 0)
+			return err
+		}
+		if err := disable(managers[0]); !errors.Is(err, derrors.ErrConflict) {
+			t.Fatalf("disabling a manager before the migration: %v, want a conflict (no marker seen)", err)
+		}
+		migrated, left, err := svc.MigrateGuards(ctx)
+		if err != nil || migrated != 2 || len(left) != 0 {
+			t.Fatalf("MigrateGuards = %d, %v, %v; want 2 migrated", migrated, left, err)
+		}
+		if err := disable(managers[0]); err != nil {
+			t.Fatalf("disabling one of two managers after the migration: %v", err)
+		}
+		if err := disable(managers[1]); !errors.Is(err, derrors.ErrConflict) {
+			t.Errorf("disabling the last manager: %v, want a conflict", err)
+		}
+		if other, err := svc.Store.OtherManager(ctx, "acme", ""); err != nil || other != managers[1].ID {
+			t.Errorf("OtherManager = %q, %v; want %s (the disabled one's marker gone)", other, err, managers[1].ID)
+		}
+	})
 }

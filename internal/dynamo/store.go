@@ -88,6 +88,9 @@ func (s *Store) Create(ctx context.Context, m module.Module, idem *module.Idempo
 	for _, o := range orderItems(m) {
 		tx.put(o, cond{})
 	}
+	if m.Enabled && m.IsManager() {
+		tx.marker(m)
+	}
 	if idem != nil {
 		tx.put(idempotencyItem{
 			PK: tenantPK(idem.TenantID), SK: idempotencySK(hashKey(idem.Key)),
@@ -113,49 +116,56 @@ func (s *Store) Taken(ctx context.Context, tenantID, nameKey, displayKey string)
 	return name, display, nil
 }
 
-// OtherManager implements module.Store. It pages through the tenant's
-// modules, reading them all in the worst case (a FilterExpression would
-// cost the same capacity); it runs only when a manager is about to stop
-// being one.
+// OtherManager implements module.Store: two manager markers, whichever
+// the tenant has, are enough to name one that is not exceptID.
 func (s *Store) OtherManager(ctx context.Context, tenantID, exceptID string) (string, error) {
-	in := &dynamodb.QueryInput{
+	out, err := s.DB.Query(ctx, &dynamodb.QueryInput{
 		TableName:              &s.Table,
 		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :prefix)"),
-		ProjectionExpression:   aws.String("id, enabled, scopes"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(tenantPK(tenantID)), ":prefix": str(moduleSK("")),
+			":pk": str(tenantPK(tenantID)), ":prefix": str(managerSK("")),
 		},
+		Limit:          aws.Int32(2),
 		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return "", fmt.Errorf("query manager markers: %w", err)
 	}
-	for {
-		out, err := s.DB.Query(ctx, in)
-		if err != nil {
-			return "", fmt.Errorf("query managers: %w", err)
+	for _, raw := range out.Items {
+		var mk guardItem
+		if err := attributevalue.UnmarshalMap(raw, &mk); err != nil {
+			return "", fmt.Errorf("decode manager marker: %w", err)
 		}
-		for _, raw := range out.Items {
-			var it moduleItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return "", fmt.Errorf("decode module: %w", err)
-			}
-			if m := it.module(); m.ID != exceptID && m.Enabled && m.IsManager() {
-				return m.ID, nil
-			}
+		if mk.ModuleID != exceptID {
+			return mk.ModuleID, nil
 		}
-		if out.LastEvaluatedKey == nil {
-			return "", nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	return "", nil
+}
+
+// marker puts m's manager marker when m is an enabled manager and deletes
+// it otherwise (deleting none is no error): whatever it was before, it is
+// right after the transaction.
+func (t *txn) marker(m module.Module) {
+	if m.Enabled && m.IsManager() {
+		t.put(guardItem{tenantPK(m.TenantID), managerSK(m.ID), m.ID}, cond{})
+	} else {
+		t.del(key(tenantPK(m.TenantID), managerSK(m.ID)), cond{})
 	}
 }
 
 // WithoutGuardKeys implements module.Store with a Scan: a one-off
-// migration (infra/admin migrate-guards), never a request's path.
+// migration (infra/admin migrate-guards), never a request's path. It also
+// returns the enabled managers, whose markers the migration writes.
 func (s *Store) WithoutGuardKeys(ctx context.Context) ([]module.Module, error) {
 	in := &dynamodb.ScanInput{
-		TableName:                 &s.Table,
-		FilterExpression:          aws.String("begins_with(SK, :prefix) AND attribute_not_exists(nameKey)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":prefix": str(moduleSK(""))},
-		ConsistentRead:            aws.Bool(true),
+		TableName: &s.Table,
+		// enabled ones are kept for their scopes below (minidyn's contains
+		// fails on an item without scopes)
+		FilterExpression: aws.String("begins_with(SK, :prefix) AND (attribute_not_exists(nameKey) OR enabled = :t)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":prefix": str(moduleSK("")),
+			":t": &types.AttributeValueMemberBOOL{Value: true}},
+		ConsistentRead: aws.Bool(true),
 	}
 	var out []module.Module
 	for {
@@ -168,7 +178,9 @@ func (s *Store) WithoutGuardKeys(ctx context.Context) ([]module.Module, error) {
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 				return nil, fmt.Errorf("decode module: %w", err)
 			}
-			out = append(out, it.module())
+			if m := it.module(); m.NameKey == "" || m.Enabled && m.IsManager() {
+				out = append(out, m)
+			}
 		}
 		if page.LastEvaluatedKey == nil {
 			return out, nil
@@ -229,6 +241,8 @@ func (s *Store) Update(ctx context.Context, old, m module.Module, keep string, e
 		}
 		tx.put(o, cond{})
 	}
+	// Put or deleted even when unchanged, as order items are.
+	tx.marker(m)
 	return s.commit(ctx, &tx)
 }
 
@@ -246,6 +260,7 @@ func (s *Store) Delete(ctx context.Context, m module.Module, keep string, ev aud
 	for _, o := range orderItems(m) {
 		tx.del(key(pk, o.SK), cond{})
 	}
+	tx.del(key(pk, managerSK(m.ID)), cond{})
 	return s.commit(ctx, &tx)
 }
 

@@ -1,7 +1,6 @@
 package module
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -32,7 +31,8 @@ type ListQuery struct {
 	Cursor string // the NextCursor of the previous page, or ""
 	Limit  int    // 1..MaxLimit
 	// Q, when not empty, keeps the modules whose name or display name
-	// starts with it, both compared as for uniqueness.
+	// starts with it, both compared as for uniqueness, in the order of
+	// the UniqueKey they matched (not Sort).
 	Q    string
 	Sort Sort // "" is SortCreated
 }
@@ -42,9 +42,9 @@ type ListQuery struct {
 // Without Q a page reads one page of the table: module items for creation
 // order, or the order items the table keeps per module and name (sorted by
 // SortKey) and then the modules they point to. With Q it reads the name
-// and display-name guard items whose UniqueKey starts with UniqueKey(Q)
-// and the modules they point to, and nothing else: a search costs what it
-// finds, not what the tenant has.
+// and display-name guard items whose UniqueKey starts with UniqueKey(Q),
+// a page of them at a time, and the modules they point to: a page costs
+// what it shows, not what the tenant has (search.go).
 func (s *Service) List(ctx context.Context, tenantID string, q ListQuery) (Page, error) {
 	if err := CheckTenantID(tenantID); err != nil {
 		return Page{}, err
@@ -77,14 +77,28 @@ func (s *Service) List(ctx context.Context, tenantID string, q ListQuery) (Page,
 			return Page{}, err
 		}
 	}
+	if prefix != "" {
+		// A search's items come in the order of the folded names they
+		// matched (search.go), whatever q.Sort says; the cursor is
+		// still bound to q.Sort, as every list's is.
+		items, next, err := s.search(ctx, tenantID, prefix, after, q.Limit)
+		if err != nil {
+			return Page{}, fmt.Errorf("search modules of %s: %w", tenantID, err)
+		}
+		page := Page{Items: items}
+		if page.Items == nil {
+			page.Items = []Module{}
+		}
+		if next != "" {
+			page.NextCursor = sealCursor(key, tenantID+"\x00"+scope, next)
+		}
+		return page, nil
+	}
 	var items []Module
 	var more bool
-	switch {
-	case prefix != "":
-		items, more, err = s.search(ctx, tenantID, prefix, q.Sort, after, q.Limit)
-	case q.Sort == SortCreated:
+	if q.Sort == SortCreated {
 		items, more, err = s.Store.List(ctx, tenantID, after, q.Limit)
-	default:
+	} else {
 		items, more, err = s.Store.ListBy(ctx, tenantID, q.Sort, after, q.Limit)
 	}
 	if err != nil {
@@ -99,26 +113,6 @@ func (s *Service) List(ctx context.Context, tenantID string, q ListQuery) (Page,
 		page.NextCursor = sealCursor(key, tenantID+"\x00"+scope, Position(last, q.Sort))
 	}
 	return page, nil
-}
-
-// search pages through the modules Find returns, in the order asked for.
-func (s *Service) search(ctx context.Context, tenantID, prefix string, by Sort, after string, limit int) ([]Module, bool, error) {
-	found, err := s.Store.Find(ctx, tenantID, prefix)
-	if err != nil {
-		return nil, false, err
-	}
-	slices.SortFunc(found, func(a, b Module) int { return strings.Compare(Position(a, by), Position(b, by)) })
-	start, _ := slices.BinarySearchFunc(found, after, func(m Module, after string) int {
-		return cmp.Compare(Position(m, by), after)
-	})
-	if after != "" && start < len(found) && Position(found[start], by) == after {
-		start++
-	}
-	found = found[start:]
-	if len(found) > limit {
-		return found[:limit], true, nil
-	}
-	return found, false, nil
 }
 
 // Position is where m stands in a list sorted by (what a cursor and an

@@ -57,10 +57,12 @@ func TestFindAndSort(t *testing.T) {
 			{module.ListQuery{Limit: 2}, []string{"zeta", "Billing", "alpha", "billing-sync", "mid"}},
 			{module.ListQuery{Limit: 2, Sort: module.SortName}, []string{"alpha", "Billing", "billing-sync", "mid", "zeta"}},
 			{module.ListQuery{Limit: 2, Sort: module.SortDisplayName}, []string{"zeta", "alpha", "mid", "billing-sync", "Billing"}},
-			// the name or the display name starts with it, folded
-			{module.ListQuery{Limit: 2, Q: "BIL", Sort: module.SortName}, []string{"alpha", "Billing", "billing-sync"}},
-			{module.ListQuery{Limit: 1, Q: "bil"}, []string{"Billing", "alpha", "billing-sync"}},
-			{module.ListQuery{Limit: 10, Q: "bіl", Sort: module.SortDisplayName}, []string{"alpha", "billing-sync", "Billing"}}, // Cyrillic і
+			// the name or the display name starts with it, folded; found
+			// by name first, then by display name only, each in the order
+			// of the folded name that matched, whatever the sort
+			{module.ListQuery{Limit: 2, Q: "BIL", Sort: module.SortName}, []string{"Billing", "billing-sync", "alpha"}},
+			{module.ListQuery{Limit: 1, Q: "bil"}, []string{"Billing", "billing-sync", "alpha"}},
+			{module.ListQuery{Limit: 10, Q: "bіl", Sort: module.SortDisplayName}, []string{"Billing", "billing-sync", "alpha"}}, // Cyrillic і
 			{module.ListQuery{Limit: 10, Q: "ｍｉｄ"}, []string{"mid"}},                                                            // fullwidth
 			{module.ListQuery{Limit: 10, Q: "nothing"}, nil},
 		} {
@@ -89,4 +91,24 @@ func TestFindAndSort(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSearchShowsEachModuleOnce: a module whose name and display name both
+// match is shown once, with the modules found by name, on whichever page
+// size; those found by display name only follow.
+func TestSearchShowsEachModuleOnce(t *testing.T) {
+	svc := testenv.Embedded(t).Service()
+	for _, m := range [][2]string{
+		{"mod-1", "Mod 1"}, {"mod-2", "Other"}, {"xyz", "Mod 3"}, {"mod-4", "Mod 4"}, {"mod5", "mod-5"}, {"mod-6", "Mod-6"},
+	} {
+		mustCreate(t, svc, "acme", m[0], m[1])
+	}
+	// the names folded ("m" is "rn", "1" is "l"): "rnod-2", "rnod-4",
+	// "rnod-6", "rnod-l", "rnod5"; then the display name of xyz, "rnod 3"
+	want := []string{"mod-2", "mod-4", "mod-6", "mod-1", "mod5", "xyz"}
+	for limit := 1; limit <= 7; limit++ {
+		if got := all(t, svc, "acme", module.ListQuery{Limit: limit, Q: "MOD"}); !slices.Equal(got, want) {
+			t.Errorf("limit %d: %v, want %v", limit, got, want)
+		}
+	}
 }

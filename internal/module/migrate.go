@@ -12,7 +12,11 @@ import (
 // keys, moving its guards from the old case-folded keys to UniqueKey ones
 // in one transaction each, without a new version (nothing a manager sees
 // changes). Until a module is migrated, or written for another reason, a
-// look-alike of its names can still be created. It returns how many
+// look-alike of its names can still be created. It also writes the
+// manager marker of every enabled manager (Store.OtherManager reads
+// markers only), which a module stored before markers lacks until then: a
+// tenant whose managers all lack it can disable or delete none of them
+// (409, the last-manager rule), never lose its last. It returns how many
 // modules it migrated and, for modules whose names now collide with
 // another's, why they were left: a manager renames one of them.
 func (s *Service) MigrateGuards(ctx context.Context) (migrated int, left []string, err error) {
@@ -22,8 +26,10 @@ func (s *Service) MigrateGuards(ctx context.Context) (migrated int, left []strin
 	}
 	for _, old := range legacy {
 		m := old
-		m.normalize()
-		m.Name, m.DisplayName = old.Name, old.DisplayName // stored as they were
+		if old.NameKey == "" {
+			m.normalize()
+			m.Name, m.DisplayName = old.Name, old.DisplayName // stored as they were
+		} // else an enabled manager with its keys: rewritten as it is, with its marker
 		err := s.Store.Update(ctx, old, m, "", nil)
 		switch {
 		case err == nil:

@@ -28,9 +28,14 @@ type Store interface {
 	// and ID, those whose position ("<sort key> <id>") follows after,
 	// and whether more follow.
 	ListBy(ctx context.Context, tenantID string, by Sort, after string, limit int) (items []Module, more bool, err error)
-	// Find returns every module of the tenant whose name or display-name
-	// guard key starts with prefix, each once, in no particular order.
-	Find(ctx context.Context, tenantID, prefix string) ([]Module, error)
+	// FindGuards returns up to limit guards of the tenant, of names
+	// (SortName) or display names (SortDisplayName), whose key starts with
+	// prefix and follows after (when set), in key order, and whether more
+	// follow.
+	FindGuards(ctx context.Context, tenantID string, by Sort, prefix, after string, limit int) (guards []Guard, more bool, err error)
+	// Modules returns the tenant's modules of ids, in the order of ids,
+	// leaving out those that do not exist.
+	Modules(ctx context.Context, tenantID string, ids []string) ([]Module, error)
 	// Update replaces old by m, moving the guards of changed names, and
 	// writes the audit event ev unless it is nil (a migration). It returns
 	// derrors.ErrPreconditionFailed when the stored version is not old.Version
@@ -47,10 +52,12 @@ type Store interface {
 	// display name with these UniqueKeys, as of now.
 	Taken(ctx context.Context, tenantID, nameKey, displayKey string) (name, display bool, err error)
 	// OtherManager returns the ID of an enabled manager module of the tenant
-	// other than exceptID, or "" when there is none.
+	// other than exceptID, or "" when there is none, reading at most two
+	// items: the manager markers that Create, Update and Delete keep.
 	OtherManager(ctx context.Context, tenantID, exceptID string) (string, error)
 	// WithoutGuardKeys returns every module, of any tenant, stored before
-	// guard keys were kept (MigrateGuards).
+	// guard keys were kept, and every enabled manager module, which may
+	// have been stored before manager markers were kept (MigrateGuards).
 	WithoutGuardKeys(ctx context.Context) ([]Module, error)
 	// Idempotency returns the record of an idempotency key, or
 	// derrors.ErrNotFound.
@@ -63,6 +70,12 @@ type Store interface {
 	Events(ctx context.Context, tenantID, moduleID string, t audit.Type, before, from string, limit int) (items []audit.Event, next string, err error)
 	// CursorKey returns the key that signs list cursors, creating it on first use.
 	CursorKey(ctx context.Context) ([]byte, error)
+}
+
+// Guard is a name or display-name guard: a key that a module holds.
+type Guard struct {
+	Key      string // UniqueKey of the name, as the guard was written
+	ModuleID string
 }
 
 // ErrOutcomeUnknown is wrapped by a Store write whose outcome cannot be
