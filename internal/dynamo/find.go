@@ -3,6 +3,8 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,13 +21,6 @@ import (
 // order items (ORDER#name#<SortKey> <id>, ORDER#displayName#…), which a
 // list sorted by name reads. Both lead to the modules; neither makes a
 // list read the tenant's other modules.
-
-func guardSK(by module.Sort, key string) string {
-	if by == module.SortDisplayName {
-		return displaySK(key)
-	}
-	return nameSK(key)
-}
 
 // ListBy implements module.Store: a page of order items, then their modules.
 func (s *Store) ListBy(ctx context.Context, tenantID string, by module.Sort, after string, limit int) ([]module.Module, bool, error) {
@@ -49,8 +44,11 @@ func (s *Store) ListBy(ctx context.Context, tenantID string, by module.Sort, aft
 func (s *Store) Find(ctx context.Context, tenantID, prefix string) ([]module.Module, error) {
 	seen := map[string]bool{}
 	var ids []string
+	cut := false
 	for _, by := range []module.Sort{module.SortName, module.SortDisplayName} {
-		guards, _, err := query[guardItem](ctx, s, tenantPK(tenantID), guardSK(by, prefix), "", 0)
+		begins, shorter := searchPrefix(guardPrefix(by), prefix)
+		cut = cut || shorter
+		guards, _, err := query[guardItem](ctx, s, tenantPK(tenantID), begins, "", 0)
 		if err != nil {
 			return nil, fmt.Errorf("query guards: %w", err)
 		}
@@ -61,7 +59,23 @@ func (s *Store) Find(ctx context.Context, tenantID, prefix string) ([]module.Mod
 			}
 		}
 	}
-	return s.modules(ctx, tenantID, ids)
+	mods, err := s.modules(ctx, tenantID, ids)
+	if err != nil || !cut {
+		return mods, err
+	}
+	// The query was longer than a hashed guard's readable head: keep the
+	// modules whose keys start with it whole.
+	return slices.DeleteFunc(mods, func(m module.Module) bool {
+		name, display := m.GuardKeys()
+		return !strings.HasPrefix(name, prefix) && !strings.HasPrefix(display, prefix)
+	}), nil
+}
+
+func guardPrefix(by module.Sort) string {
+	if by == module.SortDisplayName {
+		return displayGuard
+	}
+	return nameGuard
 }
 
 // query reads the items of partition pk whose sort key starts with
