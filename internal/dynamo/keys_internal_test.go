@@ -46,3 +46,23 @@ func TestGuardKeysFit(t *testing.T) {
 		t.Error("a position that fits is changed")
 	}
 }
+
+// FuzzGuardKeys: for any display name, its guard keys fit, and a search
+// by any prefix of its UniqueKey begins where its guard's sort key does.
+func FuzzGuardKeys(f *testing.F) {
+	f.Add(strings.Repeat("\uFDFA", module.DisplayNameMax), 40)
+	f.Add("Billing Service", 3)
+	f.Fuzz(func(t *testing.T, name string, cut int) {
+		k := module.UniqueKey(name)
+		q := head(k, max(0, min(len(k), cut*37)))
+		for _, p := range []string{nameGuard, displayGuard} {
+			sk := fitSK(p, k)
+			if len(sk) > MaxSortKey {
+				t.Fatalf("%d-byte sort key", len(sk))
+			}
+			if begins, _ := searchPrefix(p, q); !strings.HasPrefix(sk, begins) {
+				t.Fatalf("search for %q does not find %q", q, k)
+			}
+		}
+	})
+}
