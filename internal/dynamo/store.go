@@ -88,6 +88,7 @@ func (s *Store) Create(ctx context.Context, m module.Module, idem *module.Idempo
 	for _, o := range orderItems(m) {
 		tx.put(o, cond{})
 	}
+	tx.del(pendingKey(module.PendingOf(m, m.CreatedAt)), notReaped()) // the module has its hash now
 	if idem != nil {
 		tx.put(idempotencyItem{
 			PK: tenantPK(idem.TenantID), SK: idempotencySK(hashKey(idem.Key)),
@@ -246,6 +247,8 @@ func (s *Store) Delete(ctx context.Context, m module.Module, keep string, ev aud
 	for _, o := range orderItems(m) {
 		tx.del(key(pk, o.SK), cond{})
 	}
+	// if the hash's deletion never happens, the reaper finds it here
+	tx.put(toPendingItem(module.PendingOf(m, ev.Time)), cond{})
 	return s.commit(ctx, &tx)
 }
 

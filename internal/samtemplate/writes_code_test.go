@@ -98,6 +98,16 @@ func TestCodeWritesWhatThePolicyAllows(t *testing.T) {
 			rec.take()                                  // that create is create-module's
 			must(svc.Delete(ctx, "acme", second.ID, 0)) // a manager, while third remains one
 		}},
+		{"ReaperFunction", func() {
+			// the pending record the delete left, an hour later
+			reaper := &module.Service{Store: svc.Store, Secrets: svc.Secrets, SecretPrefix: svc.SecretPrefix,
+				Now: func() time.Time { return time.Now().Add(time.Hour) }}
+			n, err := reaper.Reap(ctx)
+			must(err)
+			if n != 1 {
+				t.Errorf("reaper deleted %d hashes, want the deleted module's", n)
+			}
+		}},
 	} {
 		rec.take()
 		step.run()
