@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"time"
@@ -107,26 +106,27 @@ func (s *Store) PendingBefore(ctx context.Context, since, before time.Time, fn f
 	return nil
 }
 
-var errPendingGone = errors.New("pending item gone")
-
 // ClaimPending implements module.Store: it marks the item reaping, if it
 // still exists, so that a create can no longer commit against it.
 func (s *Store) ClaimPending(ctx context.Context, p module.Pending) (bool, error) {
-	var tx txn
-	tx.add(types.TransactWriteItem{Update: &types.Update{Key: pendingKey(p), UpdateExpression: aws.String("SET reaping = :t"),
+	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.Table, Key: pendingKey(p),
+		UpdateExpression:          aws.String("SET reaping = :t"),
 		ConditionExpression:       aws.String("attribute_exists(PK)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}}}},
-		cond{expr: "attribute_exists(PK)", fail: errPendingGone})
-	err := s.commit(ctx, &tx)
-	if errors.Is(err, errPendingGone) {
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}},
+		ReturnValues:              types.ReturnValueNone})
+	if isConditionFailed(err) {
 		return false, nil
 	}
-	return err == nil, err
+	if err != nil {
+		return false, fmt.Errorf("claim pending item: %w", err)
+	}
+	return true, nil
 }
 
 // DropPending implements module.Store.
 func (s *Store) DropPending(ctx context.Context, p module.Pending) error {
-	var tx txn
-	tx.del(pendingKey(p), cond{})
-	return s.commit(ctx, &tx)
+	if _, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.Table, Key: pendingKey(p)}); err != nil {
+		return fmt.Errorf("delete pending item: %w", err)
+	}
+	return nil
 }

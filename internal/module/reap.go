@@ -1,9 +1,12 @@
 package module
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modules-service/modules/internal/derrors"
@@ -35,39 +38,75 @@ var errOutOfTime = errors.New("out of time")
 func (s *Service) Reap(ctx context.Context) (int, error) {
 	now := s.now()
 	deadline, bounded := ctx.Deadline()
-	reaped := 0
+	var (
+		reaped atomic.Int64
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		first  error
+	)
+	failed := func() error { mu.Lock(); defer mu.Unlock(); return first }
+	slots := make(chan struct{}, reapWorkers)
 	err := s.Store.PendingBefore(ctx, now.Add(-PendingKeep), now.Add(-ReapGrace), func(p Pending) error {
 		if bounded && time.Until(deadline) < reapMargin {
 			return errOutOfTime
 		}
-		claimed, err := s.Store.ClaimPending(ctx, p)
-		if err != nil {
-			return fmt.Errorf("claim pending %s: %w", p.SecretName, err)
+		if err := failed(); err != nil {
+			return err
 		}
-		if !claimed {
-			return nil // its module committed meanwhile
-		}
-		m, err := s.Store.Get(ctx, p.TenantID, p.ModuleID)
-		switch {
-		case err == nil && m.SecretName == p.SecretName: // its module holds it
-		case err == nil || errors.Is(err, derrors.ErrNotFound):
-			if err := s.Secrets.Delete(ctx, p.SecretName); err != nil {
-				return fmt.Errorf("reap %s: %w", p.SecretName, err)
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			deleted, err := s.reapOne(ctx, p)
+			if deleted {
+				reaped.Add(1)
 			}
-			reaped++
-		default:
-			return fmt.Errorf("check module %s: %w", p.ModuleID, err)
-		}
-		if err := s.Store.DropPending(ctx, p); err != nil {
-			return fmt.Errorf("drop pending %s: %w", p.SecretName, err)
-		}
+			if err != nil {
+				mu.Lock()
+				first = cmp.Or(first, err)
+				mu.Unlock()
+			}
+		}()
 		return nil
 	})
+	wg.Wait()
 	if errors.Is(err, errOutOfTime) {
-		s.log().WarnContext(ctx, "reaper stopped before its deadline; the next run goes on", "reaped", reaped)
-		return reaped, nil
+		s.log().WarnContext(ctx, "reaper stopped before its deadline; the next run goes on", "reaped", reaped.Load())
+		err = nil
 	}
-	return reaped, err
+	return int(reaped.Load()), cmp.Or(failed(), err)
+}
+
+// reapWorkers is how many pending records Reap works on at once: each
+// waits mostly on DynamoDB and Secrets Manager.
+const reapWorkers = 8
+
+// reapOne claims p, deletes its hash unless its module holds it, and
+// removes p. It reports whether it deleted a hash.
+func (s *Service) reapOne(ctx context.Context, p Pending) (bool, error) {
+	claimed, err := s.Store.ClaimPending(ctx, p)
+	if err != nil {
+		return false, fmt.Errorf("claim pending %s: %w", p.SecretName, err)
+	}
+	if !claimed {
+		return false, nil // its module committed meanwhile
+	}
+	deleted := false
+	m, err := s.Store.Get(ctx, p.TenantID, p.ModuleID)
+	switch {
+	case err == nil && m.SecretName == p.SecretName: // its module holds it
+	case err == nil || errors.Is(err, derrors.ErrNotFound):
+		if err := s.Secrets.Delete(ctx, p.SecretName); err != nil {
+			return false, fmt.Errorf("reap %s: %w", p.SecretName, err)
+		}
+		deleted = true
+	default:
+		return false, fmt.Errorf("check module %s: %w", p.ModuleID, err)
+	}
+	if err := s.Store.DropPending(ctx, p); err != nil {
+		return deleted, fmt.Errorf("drop pending %s: %w", p.SecretName, err)
+	}
+	return deleted, nil
 }
 
 // Sweep is the reaper of old: it lists every secret hash and deletes

@@ -217,6 +217,11 @@ func (r *recorder) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput,
 	return r.DynamoDB.UpdateItem(ctx, in, o...)
 }
 
+func (r *recorder) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	r.add("DeleteItem", in.Key, nil, in.ExpressionAttributeNames, string(in.ReturnValues), in.ConditionExpression)
+	return r.DynamoDB.DeleteItem(ctx, in, o...)
+}
+
 func (r *recorder) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
 	for _, it := range in.TransactItems {
 		switch {
