@@ -3,11 +3,15 @@
 //
 //	go run ./infra/admin create-manager --tenant acme --table <TableName> --secret-prefix <stack>/modules
 //	go run ./infra/admin migrate-guards --table <TableName>
+//	go run ./infra/admin sweep-secrets --table <TableName> --secret-prefix <stack>/modules
 //
 // create-manager makes a tenant's first manager (a module with the
 // modules:manage scope) and prints its credentials once. migrate-guards,
 // run once after upgrading to look-alike-aware names, moves the name guards
 // of modules stored before to their new keys (docs/api.md, "Rules").
+// sweep-secrets, run once after upgrading to pending records, lists every
+// secret hash and deletes those older than 15 minutes whose module does
+// not exist: the orphans from before, which the reaper cannot find.
 package main
 
 import (
@@ -23,7 +27,8 @@ import (
 
 const usage = `usage:
   admin create-manager --tenant ID [--table NAME] [--secret-prefix PREFIX] [--client-id ID] [--json]
-  admin migrate-guards [--table NAME]`
+  admin migrate-guards [--table NAME]
+  admin sweep-secrets [--table NAME] [--secret-prefix PREFIX]`
 
 func main() {
 	if len(os.Args) < 2 {
@@ -67,6 +72,14 @@ func main() {
 		for _, l := range left {
 			fmt.Println("left (rename one of the look-alikes, then run again):", l)
 		}
+		if err != nil {
+			fail(1, "admin: "+err.Error()+"\n"+hint)
+		}
+	case cmd == "sweep-secrets" && (*table == "" || *prefix == ""):
+		fail(2, "admin sweep-secrets: --table and --secret-prefix are required")
+	case cmd == "sweep-secrets":
+		n, err := env.Service().Sweep(ctx)
+		fmt.Printf("%d orphaned secret hashes deleted\n", n)
 		if err != nil {
 			fail(1, "admin: "+err.Error()+"\n"+hint)
 		}

@@ -22,6 +22,15 @@ import (
 // list sorted by name reads. Both lead to the modules; neither makes a
 // list read the tenant's other modules.
 
+// guardPrefix is the sort key prefix of one kind of guard.
+func guardPrefix(by module.Sort) string {
+	if by == module.SortDisplayName {
+		return displayGuard
+	}
+	return nameGuard
+}
+
+// guardSK is the sort key of the guard of one kind for key.
 func guardSK(by module.Sort, key string) string {
 	if by == module.SortDisplayName {
 		return displaySK(key)
@@ -52,7 +61,10 @@ func (s *Store) FindGuards(ctx context.Context, tenantID string, by module.Sort,
 	if after != "" {
 		after = guardSK(by, after)
 	}
-	items, more, err := query[guardItem](ctx, s, tenantPK(tenantID), guardSK(by, prefix), after, limit)
+	// A query longer than a hashed guard's readable head begins with that
+	// head; the service keeps the modules whose keys start with it whole.
+	begins, _ := searchPrefix(guardPrefix(by), prefix)
+	items, more, err := query[guardItem](ctx, s, tenantPK(tenantID), begins, after, limit)
 	if err != nil {
 		return nil, false, fmt.Errorf("query guards: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 //	name guard      TENANT#<tenantId>  NAME#<module.UniqueKey(name)>
 //	display guard   TENANT#<tenantId>  DISPLAY#<module.UniqueKey(display name)>
 //	manager marker  TENANT#<tenantId>  MANAGER#<moduleId>            (an enabled manager)
+//	                (a key past 1,024 bytes: its head, #SHA256=, its hash; keys.go)
 //	idempotency     TENANT#<tenantId>  IDEMPOTENCY#<sha256 of key>   (ttl)
 //	client pointer  CLIENT#<clientId>  CLIENT
 //	cursor key      CONFIG             CURSOR_KEY
@@ -25,12 +26,18 @@ const (
 
 func tenantPK(tenantID string) string { return "TENANT#" + tenantID }
 func moduleSK(id string) string       { return "MODULE#" + id }
-func nameSK(folded string) string     { return "NAME#" + folded }
-func displaySK(folded string) string  { return "DISPLAY#" + folded }
+func nameSK(folded string) string     { return fitSK(nameGuard, folded) }
+func displaySK(folded string) string  { return fitSK(displayGuard, folded) }
+
+// The prefixes of the guards' sort keys (keys.go fits long keys).
+const nameGuard, displayGuard = "NAME#", "DISPLAY#"
 
 // orderSK is an order item: a module's place in the tenant's list sorted
 // by name or display name (module.SortKey, then the ID).
-func orderSK(by module.Sort, position string) string { return "ORDER#" + string(by) + "#" + position }
+func orderSK(by module.Sort, position string) string {
+	prefix := "ORDER#" + string(by) + "#"
+	return prefix + fitPosition(prefix, position)
+}
 
 // orderItems are the module's two order items (guardItem's shape).
 func orderItems(m module.Module) [2]guardItem {

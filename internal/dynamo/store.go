@@ -28,6 +28,9 @@ type StoreAPI interface {
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	// UpdateItem and DeleteItem serve only the reaper (pending records).
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	// Scan serves only the operator's one-off migration; no function's
 	// IAM policy allows it.
 	Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
@@ -91,6 +94,7 @@ func (s *Store) Create(ctx context.Context, m module.Module, idem *module.Idempo
 	if m.Enabled && m.IsManager() {
 		tx.marker(m)
 	}
+	tx.del(pendingKey(module.PendingOf(m, m.CreatedAt)), notReaped()) // the module has its hash now
 	if idem != nil {
 		tx.put(idempotencyItem{
 			PK: tenantPK(idem.TenantID), SK: idempotencySK(hashKey(idem.Key)),
@@ -261,6 +265,8 @@ func (s *Store) Delete(ctx context.Context, m module.Module, keep string, ev aud
 		tx.del(key(pk, o.SK), cond{})
 	}
 	tx.del(key(pk, managerSK(m.ID)), cond{})
+	// if the hash's deletion never happens, the reaper finds it here
+	tx.put(toPendingItem(module.PendingOf(m, ev.Time)), cond{})
 	return s.commit(ctx, &tx)
 }
 

@@ -62,8 +62,10 @@ const minIdempotencyKey = 32
 // true) and creates nothing; the same key with another body is refused.
 //
 // Order of writes, so that no crash point leaves a module without its hash or
-// a name blocked forever: the hash goes into the secret store first, then one
-// DynamoDB transaction writes module, name guards and client pointer. If the
+// a name blocked forever: a pending record first (Reap finds the hash by it),
+// then the hash goes into the secret store, then one DynamoDB transaction
+// writes module, name guards and client pointer and removes the pending
+// record, unless Reap has claimed it (then nothing is written). If the
 // transaction certainly failed the hash is deleted again; if its outcome is
 // unknown (a timeout or server error after sending), the module is read
 // back: there, the create succeeded; not there (perhaps not yet), the hash
@@ -95,6 +97,11 @@ func (s *Service) Create(ctx context.Context, tenantID string, in CreateInput, i
 	if err != nil {
 		return Credentials{}, false, err
 	}
+	// Recorded before the hash exists, so that Reap finds the hash
+	// whatever happens next without listing every secret.
+	if err := s.Store.AddPending(ctx, PendingOf(m, m.CreatedAt)); err != nil {
+		return Credentials{}, false, fmt.Errorf("record pending hash of module %s: %w", m.ID, err)
+	}
 	tags := map[string]string{TagTenant: tenantID, TagModule: m.ID}
 	if err := s.Secrets.Put(ctx, m.SecretName, hash, tags); err != nil {
 		return Credentials{}, false, fmt.Errorf("store secret hash of module %s: %w", m.ID, err)
@@ -115,6 +122,9 @@ func (s *Service) Create(ctx context.Context, tenantID string, in CreateInput, i
 		s.forgetSecret(ctx, m)
 		if errors.Is(err, derrors.ErrConflict) {
 			return Credentials{}, false, s.taken(ctx, m, err)
+		}
+		if errors.Is(err, ErrPendingReaped) {
+			return Credentials{}, false, derrors.New(derrors.ErrUnavailable, "the create took too long and was undone; retry")
 		}
 		if errors.Is(err, ErrIdempotencyKeyTaken) {
 			c, found, rerr := s.replay(ctx, tenantID, idemKey, in)

@@ -89,8 +89,14 @@ func TestCreateFailuresLeaveNothingBehind(t *testing.T) {
 			db.TransactFn = func() error { return errInjected }
 		}, false},
 		{"DynamoDB answers 500 (minidyn emulation): outcome unknown, hash left", func(b testenv.Backend, s *faultySecrets, db *faultyDB) {
-			b.Minidyn.EmulateFailure(miniserver.FailureConditionInternalServerError)
+			db.TransactFn = func() error { // from the transaction on: the pending record is written
+				b.Minidyn.EmulateFailure(miniserver.FailureConditionInternalServerError)
+				return nil
+			}
 		}, true},
+		{"DynamoDB refuses the pending record: nothing stored", func(b testenv.Backend, s *faultySecrets, db *faultyDB) {
+			b.Minidyn.EmulateFailure(miniserver.FailureConditionInternalServerError)
+		}, false},
 		{"transaction fails and so does the compensation", func(b testenv.Backend, s *faultySecrets, db *faultyDB) {
 			db.TransactFn = func() error { return errInjected }
 			s.DeleteFn = fail
@@ -179,20 +185,23 @@ func TestUpdateFailureKeepsOldNames(t *testing.T) {
 	}
 }
 
-func TestReapSparesLiveAndYoungHashes(t *testing.T) {
+// TestSweepSparesLiveAndYoungHashes: the full scan, for hashes stored
+// before pending records existed (TestReapSparesLiveAndYoungHashes is the
+// reaper's own).
+func TestSweepSparesLiveAndYoungHashes(t *testing.T) {
 	testenv.AllWithService(t, func(t *testing.T, ctx context.Context, svc *module.Service, b testenv.Backend) {
 		mustCreate(t, svc, "acme", "alpha", "Alpha")
 		// an orphan younger than the grace period: a create in flight
 		if err := b.Secrets.Put(ctx, b.SecretPrefix+"/acme/inflight", "h", map[string]string{module.TagTenant: "acme", module.TagModule: "01inflight"}); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := svc.Reap(ctx); err != nil || n != 0 {
-			t.Errorf("Reap now = %d, %v; want 0 (all hashes live or young)", n, err)
+		if n, err := svc.Sweep(ctx); err != nil || n != 0 {
+			t.Errorf("Sweep now = %d, %v; want 0 (all hashes live or young)", n, err)
 		}
 		later := b.Service()
 		later.Now = func() time.Time { return time.Now().Add(time.Hour) }
-		if n, err := later.Reap(ctx); err != nil || n != 1 {
-			t.Errorf("Reap an hour later = %d, %v; want 1", n, err)
+		if n, err := later.Sweep(ctx); err != nil || n != 1 {
+			t.Errorf("Sweep an hour later = %d, %v; want 1", n, err)
 		}
 		assertConsistent(t, b, "acme", 1)
 		if _, err := svc.Get(ctx, "acme", "nope"); !errors.Is(err, derrors.ErrNotFound) {

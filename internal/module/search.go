@@ -3,6 +3,7 @@ package module
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/modules-service/modules/internal/derrors"
@@ -83,6 +84,16 @@ func (s *Service) found(ctx context.Context, tenantID string, by Sort, prefix, a
 		ids[i] = g.ModuleID
 	}
 	mods, err := s.Store.Modules(ctx, tenantID, ids)
+	// A query longer than a long key's readable head (dynamo keeps a head
+	// and a hash of keys past DynamoDB's 1,024 bytes) finds the guards that
+	// share the head: keep the modules whose key starts with it whole.
+	mods = slices.DeleteFunc(mods, func(m Module) bool {
+		name, display := m.GuardKeys()
+		if by == SortDisplayName {
+			name = display
+		}
+		return !strings.HasPrefix(name, prefix)
+	})
 	return mods, guards[len(guards)-1].Key, more, err
 }
 

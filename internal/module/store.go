@@ -13,9 +13,11 @@ import (
 // dynamo.Store; every method that writes more than one item does so atomically.
 type Store interface {
 	// Create writes m with its name guards, its client pointer, its audit
-	// event ev and, when idem is not nil, the idempotency record. It returns a derrors.ErrConflict
-	// error naming each taken field, or ErrIdempotencyKeyTaken when another
-	// request stored the same idempotency key first.
+	// event ev and, when idem is not nil, the idempotency record, and
+	// removes the pending record PendingOf(m, m.CreatedAt). It returns a derrors.ErrConflict
+	// error naming each taken field, ErrIdempotencyKeyTaken when another
+	// request stored the same idempotency key first, or ErrPendingReaped
+	// when the pending record is claimed or gone.
 	Create(ctx context.Context, m Module, idem *IdempotencyRecord, ev audit.Event) error
 	// Get returns the module, or derrors.ErrNotFound when the tenant has none
 	// with that ID.
@@ -70,6 +72,7 @@ type Store interface {
 	Events(ctx context.Context, tenantID, moduleID string, t audit.Type, before, from string, limit int) (items []audit.Event, next string, err error)
 	// CursorKey returns the key that signs list cursors, creating it on first use.
 	CursorKey(ctx context.Context) ([]byte, error)
+	PendingStore
 }
 
 // Guard is a name or display-name guard: a key that a module holds.
@@ -77,6 +80,44 @@ type Guard struct {
 	Key      string // UniqueKey of the name, as the guard was written
 	ModuleID string
 }
+
+// PendingStore keeps the records of secret hashes that may have no module:
+// written before a create stores its hash and by a delete's transaction,
+// removed by a create's commit (Create fails with ErrPendingReaped when
+// the reaper claimed the record first) or by the reaper.
+type PendingStore interface {
+	// AddPending records p.
+	AddPending(ctx context.Context, p Pending) error
+	// PendingBefore calls fn with each record created before before, of
+	// the days from since on, until fn returns an error, which it returns.
+	PendingBefore(ctx context.Context, since, before time.Time, fn func(Pending) error) error
+	// ClaimPending marks p as being reaped, so that no create commits
+	// against it any more; false when p is gone (its module committed).
+	ClaimPending(ctx context.Context, p Pending) (bool, error)
+	// DropPending removes p; a missing record is no error.
+	DropPending(ctx context.Context, p Pending) error
+}
+
+// Pending is a secret hash that may have no module: one a create is
+// about to store, or a deleted module's.
+type Pending struct {
+	TenantID, ModuleID, SecretName string
+	CreatedAt                      time.Time
+}
+
+// PendingOf is the pending record of m's hash, created at t.
+func PendingOf(m Module, t time.Time) Pending {
+	return Pending{TenantID: m.TenantID, ModuleID: m.ID, SecretName: m.SecretName, CreatedAt: t}
+}
+
+// PendingKeep is how long a pending record is kept (its TTL) when the
+// reaper does not remove it first; Reap looks back as far.
+const PendingKeep = 14 * 24 * time.Hour
+
+// ErrPendingReaped is returned by Store.Create when the reaper claimed the
+// create's pending record before it committed: the hash is being deleted,
+// so the module must not be written.
+var ErrPendingReaped = errors.New("pending record claimed by the reaper")
 
 // ErrOutcomeUnknown is wrapped by a Store write whose outcome cannot be
 // told: a timeout, a dropped connection or a server error after the

@@ -98,6 +98,16 @@ func TestCodeWritesWhatThePolicyAllows(t *testing.T) {
 			rec.take()                                  // that create is create-module's
 			must(svc.Delete(ctx, "acme", second.ID, 0)) // a manager, while third remains one
 		}},
+		{"ReaperFunction", func() {
+			// the pending record the delete left, an hour later
+			reaper := &module.Service{Store: svc.Store, Secrets: svc.Secrets, SecretPrefix: svc.SecretPrefix,
+				Now: func() time.Time { return time.Now().Add(time.Hour) }}
+			n, err := reaper.Reap(ctx)
+			must(err)
+			if n != 1 {
+				t.Errorf("reaper deleted %d hashes, want the deleted module's", n)
+			}
+		}},
 	} {
 		rec.take()
 		step.run()
@@ -205,6 +215,11 @@ func (r *recorder) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...
 func (r *recorder) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	r.add("UpdateItem", in.Key, nil, in.ExpressionAttributeNames, string(in.ReturnValues), in.UpdateExpression, in.ConditionExpression)
 	return r.DynamoDB.UpdateItem(ctx, in, o...)
+}
+
+func (r *recorder) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	r.add("DeleteItem", in.Key, nil, in.ExpressionAttributeNames, string(in.ReturnValues), in.ConditionExpression)
+	return r.DynamoDB.DeleteItem(ctx, in, o...)
 }
 
 func (r *recorder) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {

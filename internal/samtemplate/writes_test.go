@@ -38,8 +38,10 @@ const moduleAttributes = "PK SK id tenantId clientId name displayName userLogin 
 // writes nothing.
 var whoWritesWhat = map[string][]grant{
 	"CreateModuleFunction": {
+		{Action: "DeleteItem", Prefix: "PENDING#*"},
 		{Action: "PutItem", Prefix: "CLIENT#*"},
 		{Action: "PutItem", Prefix: "EVENTS#*"},
+		{Action: "PutItem", Prefix: "PENDING#*"},
 		{Action: "PutItem", Prefix: "TENANT#*"},
 	},
 	"ListModulesFunction": {
@@ -58,6 +60,11 @@ var whoWritesWhat = map[string][]grant{
 		{Action: "DeleteItem", Prefix: "CLIENT#*"},
 		{Action: "DeleteItem", Prefix: "TENANT#*"},
 		{Action: "PutItem", Prefix: "EVENTS#*"},
+		{Action: "PutItem", Prefix: "PENDING#*"},
+	},
+	"ReaperFunction": {
+		{Action: "DeleteItem", Prefix: "PENDING#*"},
+		{Action: "UpdateItem", Prefix: "PENDING#*"},
 	},
 	"TokenFunction": {
 		{Action: "PutItem", Prefix: "CREDEVENTS#*"},

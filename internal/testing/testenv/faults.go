@@ -139,7 +139,7 @@ func (b Backend) Faulty(t testing.TB) (*dynamodb.Client, *Faults) {
 	f := &Faults{plan: map[string][]Fault{}, next: freshTransport()}
 	db := dynamodb.NewFromConfig(awsConfig(t), func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(b.Endpoint)
-		o.HTTPClient = &http.Client{Transport: f}
+		o.HTTPClient = keyLimits{&http.Client{Transport: f}}
 		o.RetryMaxAttempts = 1
 		o.DisableValidateResponseChecksum = true
 	})

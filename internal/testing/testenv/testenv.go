@@ -84,7 +84,7 @@ func Embedded(t testing.TB) Backend {
 	b := Backend{Name: "embedded", Minidyn: srv, Secrets: secrets, Hashes: secrets, SecretPrefix: "modules", Endpoint: ts.URL, SM: NewSecretsManager()}
 	b.DB = dynamodb.NewFromConfig(awsConfig(t), func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(ts.URL)
-		o.HTTPClient = freshConnections
+		o.HTTPClient = keyLimits{freshConnections}
 		o.RetryMaxAttempts = 1                   // emulated failures should surface, not be retried
 		o.DisableValidateResponseChecksum = true // minidyn sends no CRC32 header
 	})
@@ -127,7 +127,10 @@ func Moto(t testing.TB) Backend {
 	cfg := awsConfig(t)
 	id := strings.ToLower(rand.Text()[:10])
 	b := Backend{Name: "moto", Table: "modules-" + id, SecretPrefix: "modules-" + id, Endpoint: endpoint}
-	b.DB = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint); o.HTTPClient = freshConnections })
+	b.DB = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+		o.HTTPClient = keyLimits{freshConnections}
+	})
 	client := sm.NewFromConfig(cfg, func(o *sm.Options) { o.BaseEndpoint = aws.String(endpoint); o.HTTPClient = freshConnections })
 	b.SM = client
 	store := &secretsmanager.Store{SM: client}
