@@ -3,14 +3,15 @@
 //
 //	go run ./infra/admin create-manager --tenant acme --table <TableName> --secret-prefix <stack>/modules
 //	go run ./infra/admin migrate-guards --table <TableName>
-//	go run ./infra/admin retire-previous-key --signing-key-secret <SigningKeySecret> --public-keys-secret <PublicKeysSecret>
+//	go run ./infra/admin retire-previous-key [--rotate] --signing-key-secret <SigningKeySecret> --public-keys-secret <PublicKeysSecret>
 //
 // create-manager makes a tenant's first manager (a module with the
 // modules:manage scope) and prints its credentials once. migrate-guards,
 // run once after upgrading to look-alike-aware names, moves the name guards
 // of modules stored before to their new keys (docs/api.md, "Rules").
 // retire-previous-key withdraws the previous token-signing key at once, for
-// a key that leaked (docs/operations.md, "A signing key leaked").
+// a key that leaked; with --rotate it rotates first and waits for the new
+// key, for a leaked current key (docs/operations.md, "A signing key leaked").
 package main
 
 import (
@@ -27,7 +28,7 @@ import (
 const usage = `usage:
   admin create-manager --tenant ID [--table NAME] [--secret-prefix PREFIX] [--client-id ID] [--json]
   admin migrate-guards [--table NAME]
-  admin retire-previous-key --signing-key-secret ARN --public-keys-secret ARN`
+  admin retire-previous-key [--rotate] --signing-key-secret ARN --public-keys-secret ARN`
 
 func main() {
 	if len(os.Args) < 2 {
@@ -42,6 +43,7 @@ func main() {
 	asJSON := fs.Bool("json", false, "print the credentials as one JSON object (create-manager), for scripts")
 	signingKey := fs.String("signing-key-secret", "", "the stack's SigningKeySecret output (retire-previous-key)")
 	publicKeys := fs.String("public-keys-secret", "", "the stack's PublicKeysSecret output (retire-previous-key)")
+	rotate := fs.Bool("rotate", false, "rotate the signing key first and wait for the new one: the current key leaked (retire-previous-key)")
 	_ = fs.Parse(os.Args[2:])
 	ctx := context.Background()
 	awsCfg, note, err := wiring.ToolAWSConfig(ctx)
@@ -79,7 +81,7 @@ func main() {
 	case cmd == "retire-previous-key" && (*signingKey == "" || *publicKeys == ""):
 		fail(2, "admin retire-previous-key: --signing-key-secret and --public-keys-secret are required (the stack's outputs)")
 	case cmd == "retire-previous-key":
-		version, err := wiring.RetirePreviousKey(ctx, env)
+		version, err := wiring.RetirePreviousKey(ctx, env, *rotate)
 		if err != nil {
 			fail(1, "admin: "+err.Error()+"\n"+keyHint)
 		}
@@ -95,7 +97,8 @@ func main() {
 
 // keyHint is what to check when retire-previous-key fails on AWS.
 const keyHint = `check that both ARNs are the stack's SigningKeySecret and PublicKeysSecret outputs, that AWS_REGION is the
-stack's region, and that your credentials may DescribeSecret, GetSecretValue, UpdateSecretVersionStage and PutSecretValue on them`
+stack's region, and that your credentials may DescribeSecret, GetSecretValue, UpdateSecretVersionStage and PutSecretValue on them
+(and RotateSecret on the signing key, with --rotate)`
 
 // hint is what to check when a command fails on AWS.
 const hint = `check that --table is the stack's TableName output and --secret-prefix is "<stack name>/modules",

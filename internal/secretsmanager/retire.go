@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -37,4 +38,35 @@ func (r Rotation) RetirePrevious(ctx context.Context, secretID string) (string, 
 		retired = id
 	}
 	return retired, r.publish(ctx, secretID)
+}
+
+// RotateAPI starts a rotation, as the schedule does.
+type RotateAPI interface {
+	RotateSecret(context.Context, *sm.RotateSecretInput, ...func(*sm.Options)) (*sm.RotateSecretOutput, error)
+	DescribeSecret(context.Context, *sm.DescribeSecretInput, ...func(*sm.Options)) (*sm.DescribeSecretOutput, error)
+}
+
+// RotateNow asks Secrets Manager to rotate the secret at once (through the
+// stack's rotation function) and waits until the new version is
+// AWSCURRENT, polling every second until ctx ends. It returns that version.
+func RotateNow(ctx context.Context, api RotateAPI, secretID string) (string, error) {
+	out, err := api.RotateSecret(ctx, &sm.RotateSecretInput{SecretId: aws.String(secretID), RotateImmediately: aws.Bool(true)})
+	if err != nil {
+		return "", fmt.Errorf("rotate %s: %w", secretID, err)
+	}
+	version := aws.ToString(out.VersionId)
+	for {
+		d, err := api.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: aws.String(secretID)})
+		if err != nil {
+			return "", fmt.Errorf("describe %s: %w", secretID, err)
+		}
+		if slices.Contains(d.VersionIdsToStages[version], stageCurrent) {
+			return version, nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("rotation of %s to version %s did not finish: %w (the RotationFailed alarm and the rotation function's log say why)", secretID, version, ctx.Err())
+		case <-time.After(time.Second):
+		}
+	}
 }
