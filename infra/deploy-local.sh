@@ -77,6 +77,7 @@ out = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 out["SigningKeySecret"] = cfn.describe_stack_resource(StackName=sys.argv[1], LogicalResourceId="SigningKeySecret")["StackResourceDetail"]["PhysicalResourceId"]
 params = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
 out["ClientCacheSeconds"], out["TokenLifetimeSeconds"] = params["ClientCacheSeconds"], params["TokenLifetimeSeconds"]
+out["KeyCacheSeconds"] = params["KeyCacheSeconds"]
 out.setdefault("EdgeOriginSecret", "")
 print(json.dumps(out))
 EOF
@@ -131,7 +132,8 @@ with os.fdopen(fd, "w") as f:
                "managerClientId": m["clientId"], "managerClientSecret": m["clientSecret"],
                # for the deployment tests
                "signingKeySecret": o["SigningKeySecret"], "clientCacheSeconds": int(o["ClientCacheSeconds"]),
-               "tokenLifetimeSeconds": int(o["TokenLifetimeSeconds"]), "edgeOriginSecret": o.get("EdgeOriginSecret", "")}, f, indent=2)
+               "tokenLifetimeSeconds": int(o["TokenLifetimeSeconds"]), "edgeOriginSecret": o.get("EdgeOriginSecret", ""),
+               "publicKeysSecret": o.get("PublicKeysSecret", ""), "keyCacheSeconds": int(o["KeyCacheSeconds"])}, f, indent=2)
 os.replace(tmp, path)
 EOF
 

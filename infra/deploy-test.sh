@@ -9,7 +9,10 @@
 #   3. a second deploy that changes TokenLifetimeSeconds and
 #      AccessTokenAlgorithm to ES256 (UPDATE_COMPLETE), tokens that live that
 #      long, and a rotation after which new tokens are ES256 and RS256
-#      tokens from before still pass.
+#      tokens from before still pass;
+#   4. docs/operations.md's checklist blocks marked for it, as written (the
+#      outputs, a first manager, a token, a list, the API document), and its
+#      command for a leaked key (TestDeployedKeyRetirement).
 # Prints each step with its time. docs/testing.md, "Deployment layer", lists what
 # the emulator cannot check and what covers it instead.
 set -euo pipefail
@@ -69,4 +72,25 @@ out=$(DEPLOYED=$LOCAL_DEPLOY_STATE WANT_TOKEN_ALG=ES256 go test -tags deployed -
   { failures <<<"$out"; exit 1; }
 [[ $(passes <<<"$out") == 1 ]] || { echo "$out"; exit 1; }
 printf '%-28s %s\n' "change of algorithm" "$(since "$t") (AccessTokenAlgorithm=ES256, rotation: new tokens ES256, RS256 ones pass)"
+t=$(now)
+# The blocks marked `<!-- deployment layer: ... -->` in docs/operations.md,
+# run as written; only API is preset: ministack serves the API on loopback,
+# not at the URL its outputs name.
+blocks=$(awk '/^<!-- deployment layer: /{want=1; next} want && /^```sh$/{inside=1; next} inside && /^```$/{inside=0; want=0; next} inside' docs/operations.md)
+[[ -n $blocks ]] || { echo "docs/operations.md has no block marked for the deployment layer" >&2; exit 1; }
+host=$(.venv/bin/python -c 'import json,sys; print(json.load(open(sys.argv[1]))["host"])' "$LOCAL_DEPLOY_STATE")
+tenant=checklist$RANDOM
+out=$(PATH=$PWD/.venv/bin:$PATH STACK=$stack TENANT=$tenant API=http://$host \
+  AWS_ENDPOINT_URL=http://127.0.0.1:$MINISTACK_PORT AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
+  bash -c "set -euo pipefail
+$blocks" 2>&1) || { echo "$out"; echo "docs/operations.md's checklist failed against the deployed stack" >&2; exit 1; }
+rm -f ".local/manager-$tenant.json"
+[[ $(tail -1 <<<"$out") == "Modules service" && $out == *'"items":[{'* ]] || { echo "$out"; echo "the checklist did not end with a manager's list and the API document" >&2; exit 1; }
+printf '%-28s %s\n' "operations checklist" "$(since "$t") (outputs, first manager of $tenant, token, list, /openapi.json)"
+
+t=$(now)
+out=$(DEPLOYED=$LOCAL_DEPLOY_STATE go test -tags deployed -count=1 -v -run '^TestDeployedKeyRetirement$' ./internal/localgateway 2>&1) ||
+  { failures <<<"$out"; exit 1; }
+[[ $(passes <<<"$out") == 1 ]] || { echo "$out"; exit 1; }
+printf '%-28s %s\n' "leaked key retired" "$(since "$t") ($(grep -o 'refused [0-9.]*m\?s after the command' <<<"$out" | head -1))"
 printf '%-28s %s\n' "deployment layer" "$(since "$start")"

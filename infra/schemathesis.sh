@@ -2,7 +2,7 @@
 # Property-based testing of the running local gateway from the OpenAPI
 # document with schemathesis, authenticated as the bootstrap manager,
 # bounded in examples and time. Fails on any 5xx or any response that does
-# not conform to internal/openapi/openapi.yaml.
+# not conform to internal/openapi/document/openapi.yaml.
 #
 # Checks left out, and why:
 #   positive_data_acceptance  the service's rules go beyond JSON Schema (name
@@ -38,7 +38,7 @@ export SCHEMATHESIS_TOKEN=$(printf 'user = "schemathesis-manager:%s"\n' "$secret
   curl -fsS -K - -d grant_type=client_credentials "$base/oauth2/token" |
   .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 export SCHEMATHESIS_BASIC=$(printf '%s' "schemathesis-manager:$secret" | base64 -w0)
-.venv/bin/schemathesis --config-file infra/schemathesis.toml run internal/openapi/openapi.yaml \
+.venv/bin/schemathesis --config-file infra/schemathesis.toml run internal/openapi/document/openapi.yaml \
   --url "$base" \
   --checks all --exclude-checks positive_data_acceptance,unsupported_method \
   --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" --max-time "${SCHEMATHESIS_TIME:-120}" \

@@ -4,6 +4,7 @@
 //	go run ./infra/admin create-manager --tenant acme --table <TableName> --secret-prefix <stack>/modules
 //	go run ./infra/admin migrate-guards --table <TableName>
 //	go run ./infra/admin sweep-secrets --table <TableName> --secret-prefix <stack>/modules
+//	go run ./infra/admin retire-previous-key [--rotate] --signing-key-secret <SigningKeySecret> --public-keys-secret <PublicKeysSecret>
 //
 // create-manager makes a tenant's first manager (a module with the
 // modules:manage scope) and prints its credentials once. migrate-guards,
@@ -12,6 +13,9 @@
 // sweep-secrets, run once after upgrading to pending records, lists every
 // secret hash and deletes those older than 15 minutes whose module does
 // not exist: the orphans from before, which the reaper cannot find.
+// retire-previous-key withdraws the previous token-signing key at once, for
+// a key that leaked; with --rotate it rotates first and waits for the new
+// key, for a leaked current key (docs/operations.md, "A signing key leaked").
 package main
 
 import (
@@ -28,7 +32,8 @@ import (
 const usage = `usage:
   admin create-manager --tenant ID [--table NAME] [--secret-prefix PREFIX] [--client-id ID] [--json]
   admin migrate-guards [--table NAME]
-  admin sweep-secrets [--table NAME] [--secret-prefix PREFIX]`
+  admin sweep-secrets [--table NAME] [--secret-prefix PREFIX]
+  admin retire-previous-key [--rotate] --signing-key-secret ARN --public-keys-secret ARN`
 
 func main() {
 	if len(os.Args) < 2 {
@@ -41,6 +46,9 @@ func main() {
 	tenant := fs.String("tenant", "", "tenant ID (create-manager)")
 	clientID := fs.String("client-id", "", "client ID to use (create-manager; default: generated)")
 	asJSON := fs.Bool("json", false, "print the credentials as one JSON object (create-manager), for scripts")
+	signingKey := fs.String("signing-key-secret", "", "the stack's SigningKeySecret output (retire-previous-key)")
+	publicKeys := fs.String("public-keys-secret", "", "the stack's PublicKeysSecret output (retire-previous-key)")
+	rotate := fs.Bool("rotate", false, "rotate the signing key first and wait for the new one: the current key leaked (retire-previous-key)")
 	_ = fs.Parse(os.Args[2:])
 	ctx := context.Background()
 	awsCfg, note, err := wiring.ToolAWSConfig(ctx)
@@ -50,7 +58,7 @@ func main() {
 	if note != "" {
 		fmt.Fprintln(os.Stderr, "admin:", note)
 	}
-	env := wiring.FromAWS(config.Config{Table: *table, SecretPrefix: *prefix}, awsCfg)
+	env := wiring.FromAWS(config.Config{Table: *table, SecretPrefix: *prefix, SigningKeySecret: *signingKey, PublicKeysSecret: *publicKeys}, awsCfg)
 	switch {
 	case cmd == "create-manager" && (*tenant == "" || *table == "" || *prefix == ""):
 		fail(2, "admin create-manager: --tenant, --table and --secret-prefix are required")
@@ -83,10 +91,27 @@ func main() {
 		if err != nil {
 			fail(1, "admin: "+err.Error()+"\n"+hint)
 		}
+	case cmd == "retire-previous-key" && (*signingKey == "" || *publicKeys == ""):
+		fail(2, "admin retire-previous-key: --signing-key-secret and --public-keys-secret are required (the stack's outputs)")
+	case cmd == "retire-previous-key":
+		version, err := wiring.RetirePreviousKey(ctx, env, *rotate)
+		if err != nil {
+			fail(1, "admin: "+err.Error()+"\n"+keyHint)
+		}
+		if version == "" {
+			fmt.Println("no previous key to retire; the public keys hold the current key alone")
+			return
+		}
+		fmt.Printf("retired signing key version %s: no longer published; authorizers refuse its tokens within KeyCacheSeconds\n", version)
 	default:
 		fail(2, usage)
 	}
 }
+
+// keyHint is what to check when retire-previous-key fails on AWS.
+const keyHint = `check that both ARNs are the stack's SigningKeySecret and PublicKeysSecret outputs, that AWS_REGION is the
+stack's region, and that your credentials may DescribeSecret, GetSecretValue, UpdateSecretVersionStage and PutSecretValue on them
+(and RotateSecret on the signing key, with --rotate)`
 
 // hint is what to check when a command fails on AWS.
 const hint = `check that --table is the stack's TableName output and --secret-prefix is "<stack name>/modules",

@@ -133,6 +133,11 @@ func TestEveryBootstrapUnderTheEmulator(t *testing.T) {
 				return fmt.Errorf("not the Modules page: %.200s", b)
 			}
 			return nil
+		}}, {event: "openapi-get.json", status: 200, check: func(b []byte) error {
+			if !strings.Contains(string(b), `"servers":[{`) || !strings.Contains(string(b), `"/openapi.json":{`) {
+				return fmt.Errorf("not the API document: %.200s", b)
+			}
+			return nil
 		}}}},
 		{"RotateSigningKeyFunction", []step{{event: "rotate-create-secret.json", check: func(b []byte) error {
 			if strings.TrimSpace(string(b)) != "null" {

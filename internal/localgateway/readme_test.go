@@ -54,9 +54,7 @@ func TestREADMEWizard(t *testing.T) {
 	}
 	block := wizardBlock(t)
 	for run := 1; run <= 2; run++ {
-		cmd := exec.Command("bash", "-euo", "pipefail", "-c", block)
-		cmd.Env = append(os.Environ(), "CREDS="+creds)
-		out, err := cmd.CombinedOutput()
+		out, err := runWizard(block, creds)
 		if err != nil {
 			t.Fatalf("run %d: %v\n%s", run, err, out)
 		}
@@ -66,4 +64,45 @@ func TestREADMEWizard(t *testing.T) {
 			t.Errorf("run %d: want the client ID, User Login on, and a JWT last:\n%s", run, out)
 		}
 	}
+
+	// A failed step shows the error body and ends the block there, with no
+	// later step running on empty variables.
+	for _, tc := range []struct {
+		name   string
+		creds  map[string]string
+		status string // what the shown body says
+	}{
+		{"wrong manager secret: step 0", map[string]string{"clientSecret": "not-the-secret"}, `"error":"invalid_client"`},
+		{"another tenant: step 1", map[string]string{"tenant": "someone-else"}, `"status":403`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := map[string]string{"api": base, "tenant": m.TenantID, "clientId": m.ClientID, "clientSecret": m.ClientSecret}
+			for k, v := range tc.creds {
+				c[k] = v
+			}
+			f := filepath.Join(t.TempDir(), "credentials.json")
+			b, _ := json.Marshal(c)
+			if err := os.WriteFile(f, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, err := runWizard(block, f)
+			if err == nil {
+				t.Fatalf("the block succeeded; want it to fail:\n%s", out)
+			}
+			if !strings.Contains(string(out), tc.status) {
+				t.Errorf("output does not show the error body (%s):\n%s", tc.status, out)
+			}
+			if strings.Contains(string(out), "client_id ") || strings.Contains(string(out), "userLogin") {
+				t.Errorf("the block went on after the failed step:\n%s", out)
+			}
+		})
+	}
+}
+
+// runWizard runs the block with plain bash, no -e: stopping at a failed
+// step is the block's own doing, as it is when pasted into a shell.
+func runWizard(block, creds string) ([]byte, error) {
+	cmd := exec.Command("bash", "-c", block)
+	cmd.Env = append(os.Environ(), "CREDS="+creds)
+	return cmd.CombinedOutput()
 }

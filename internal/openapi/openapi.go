@@ -1,12 +1,11 @@
-// Package openapi holds the OpenAPI 3.1 document of the HTTP API
-// (openapi.yaml) and checks requests and responses against it, so that
-// tests fail when the code and the document drift apart.
+// Package openapi checks requests and responses against the OpenAPI 3.1
+// document of the HTTP API (document/openapi.yaml), so that tests fail
+// when the code and the document drift apart.
 package openapi
 
 import (
 	"bytes"
 	"context"
-	_ "embed"
 	"fmt"
 	"net/http"
 	"sync"
@@ -15,12 +14,13 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/modules-service/modules/internal/openapi/document"
 )
 
-// Document is openapi.yaml.
-//
-//go:embed openapi.yaml
-var Document []byte
+// Document is document/openapi.yaml, the document the API serves at
+// GET /openapi.json.
+var Document = document.YAML
 
 var (
 	once   sync.Once
@@ -39,7 +39,12 @@ func Load() (*openapi3.T, routers.Router, error) {
 		if err = doc.Validate(loader.Context); err != nil {
 			return
 		}
-		router, err = legacy.NewRouter(doc)
+		// servers is relative ("/": the API that serves the document), which
+		// kin-openapi's router cannot match against an absolute URL; paths
+		// start at the root of any address, so route without servers.
+		routed := *doc
+		routed.Servers = nil
+		router, err = legacy.NewRouter(&routed)
 	})
 	return doc, router, err
 }

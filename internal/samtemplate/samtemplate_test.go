@@ -69,6 +69,7 @@ func TestRoutes(t *testing.T) {
 		"delete-module DELETE /tenants/{tenantId}/modules/{moduleId}":    true,
 		"token POST /oauth2/token":                                       false,
 		"portal GET /portal/{proxy+}":                                    false,
+		"portal GET /openapi.json":                                       false,
 		"token GET /.well-known/jwks.json":                               false,
 		"token GET /.well-known/oauth-authorization-server":              false,
 		"token GET /.well-known/openid-configuration":                    false,

@@ -15,6 +15,7 @@ import (
 	"github.com/modules-service/modules/internal/httpapi"
 	"github.com/modules-service/modules/internal/oauth"
 	"github.com/modules-service/modules/internal/obs"
+	"github.com/modules-service/modules/internal/openapi/document"
 	"github.com/modules-service/modules/internal/portal"
 	"github.com/modules-service/modules/internal/secrethash"
 	"github.com/modules-service/modules/internal/secretsmanager"
@@ -160,5 +161,10 @@ func portalPage(_ context.Context, e Env) (lambda.Handler, error) {
 	if e.Config.IdP.Issuer != "" && e.Config.PortalClientID != "" {
 		c = portal.Config{IdPIssuer: e.Config.IdP.Issuer, ClientID: e.Config.PortalClientID, TenantClaim: e.Config.IdP.TenantClaim}
 	}
-	return proxied(obs.Middleware(e.Log, "portal", portal.Handler(c))), nil
+	// The portal function serves the API document too: static, public and
+	// embedded like the page, so it needs no IAM and no key at init.
+	mux := http.NewServeMux()
+	mux.Handle(document.Route, document.Handler())
+	mux.Handle("/", portal.Handler(c))
+	return proxied(obs.Middleware(e.Log, "portal", mux)), nil
 }
