@@ -74,7 +74,7 @@ func TestEveryFunctionIsWatched(t *testing.T) {
 			}
 		}
 	}
-	for _, id := range []string{"Api5xxAlarm", "TokenThrottledAlarm", "RotationFailedAlarm", "ReaperFailedAlarm", "ProviderThrottlesAlarm", "TableReadThrottleAlarm", "TableWriteThrottleAlarm"} {
+	for _, id := range []string{"Api5xxAlarm", "TokenThrottledAlarm", "RotationFailedAlarm", "ReaperFailedAlarm", "TokenProviderThrottlesAlarm", "CreateModuleProviderThrottlesAlarm", "TableReadThrottleAlarm", "TableWriteThrottleAlarm"} {
 		if !watched[id] {
 			t.Errorf("no %s", id)
 		}
