@@ -189,3 +189,31 @@ func TestKnownSourcesAreWrittenOnceADay(t *testing.T) {
 		}
 	})
 }
+
+// TestReserveAfterALaterMinute: an instance whose request took its time
+// just before a minute turned, after another counted in the new minute,
+// still counts (in the later minute) rather than losing every try and
+// sending a legitimate client to the slow path.
+func TestReserveAfterALaterMinute(t *testing.T) {
+	testenv.All(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		limits := b.Limits()
+		turn := time.Unix(1_800_000_000, 0).Truncate(time.Minute).Add(time.Minute)
+		if ok, at, err := limits.Reserve(ctx, "client-1", "", turn.Add(time.Second), 5*time.Minute, 100, 0); err != nil || !ok || !at.Equal(turn.Add(time.Second)) {
+			t.Fatalf("in the new minute: %v %v %v", ok, at, err)
+		}
+		ok, at, err := limits.Reserve(ctx, "client-1", "", turn.Add(-time.Second), 5*time.Minute, 100, 0)
+		if err != nil || !ok {
+			t.Fatalf("a second before the minute turned, after one counted in it: %v, %v; want counted", ok, err)
+		}
+		if !at.Equal(turn) {
+			t.Errorf("counted at %v, want the later minute's start %v", at, turn)
+		}
+		if err := limits.Release(ctx, "client-1", "", at); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _, _ := limits.Reserve(ctx, "client-1", "", turn.Add(2*time.Second), 5*time.Minute, 2, 0); !ok {
+			t.Error("after the give-back there is room for a second attempt of two")
+		}
+	})
+}

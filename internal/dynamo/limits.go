@@ -105,8 +105,10 @@ func window(item map[string]types.AttributeValue, now time.Time, span time.Durat
 // Reserve counts one attempt against a sliding counter, atomically across
 // instances, if the window stays within limit attempts and holds fewer
 // than maxFailures failures (0: no failure check). It reports whether it
-// was counted and, if not, when the oldest counted attempt leaves the
-// window (zero when a reservation lost to contention every time).
+// was counted and the time that matters: when counted, the time it was
+// counted at (Release takes it); when not, when the oldest counted attempt
+// leaves the window (zero when a reservation lost to contention every
+// time).
 //
 // The write is conditional on what was read: no earlier bucket of the
 // window grew (a decrease, a give-back, is harmless), the current bucket
@@ -120,6 +122,10 @@ func (l *Limits) Reserve(ctx context.Context, clientID, source string, now time.
 		if err != nil {
 			return false, time.Time{}, fmt.Errorf("read attempt counter: %w", err)
 		}
+		// Another instance whose minute already turned (its request came
+		// later, or its clock is a little ahead) wrote a later bucket: count
+		// in that one, or the condition below could never hold.
+		now := latest(out.Item, now)
 		w := window(out.Item, now, span)
 		if w.Attempts >= limit || (maxFailures > 0 && w.Failures >= maxFailures) {
 			return false, w.FreesAt, nil
@@ -131,9 +137,20 @@ func (l *Limits) Reserve(ctx context.Context, clientID, source string, now time.
 		if err != nil {
 			return false, time.Time{}, fmt.Errorf("count attempt: %w", err)
 		}
-		return true, time.Time{}, nil
+		return true, now, nil
 	}
 	return false, time.Time{}, nil
+}
+
+// latest is now, or the start of the latest bucket item holds if that is
+// later.
+func latest(item map[string]types.AttributeValue, now time.Time) time.Time {
+	for a := range item {
+		if b, ok := bucketOf(a); ok && b > minute(now) {
+			now = time.Unix(b*int64(bucketSpan/time.Second), 0)
+		}
+	}
+	return now
 }
 
 // reservation is the conditional update that adds one attempt to the

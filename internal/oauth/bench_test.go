@@ -63,8 +63,8 @@ func (s *benchStack) endpoint() *oauth.Endpoint { return s.endpointCounting(s.b.
 type unthrottled struct{ oauth.LimitStore }
 
 func (u unthrottled) Reserve(ctx context.Context, id, source string, now time.Time, span time.Duration, limit, maxFailures int) (bool, time.Time, error) {
-	_, _, err := u.LimitStore.Reserve(ctx, id, source, now, span, 1<<30, 0)
-	return true, time.Time{}, err
+	_, at, err := u.LimitStore.Reserve(ctx, id, source, now, span, 1<<30, 0)
+	return true, at, err
 }
 
 func (s *benchStack) endpointCounting(l oauth.LimitStore) *oauth.Endpoint {

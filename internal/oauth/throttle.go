@@ -21,8 +21,9 @@ type LimitStore interface {
 	// maxFailures failures (0: no such check). An empty source is the
 	// client's counter across sources; an empty clientID the source's
 	// counter of client IDs that name no client. It reports whether the
-	// attempt was counted and, if not, when the window frees one (zero:
-	// unknown, as when it lost every race for the counter).
+	// attempt was counted and the time that matters: when counted, the
+	// time it was counted at, which Release takes; when not, when the
+	// window frees one (zero: unknown, as when it lost every race).
 	Reserve(ctx context.Context, clientID, source string, now time.Time, span time.Duration, limit, maxFailures int) (bool, time.Time, error)
 	// Release gives back an attempt that Reserve counted at at.
 	Release(ctx context.Context, clientID, source string, at time.Time) error
@@ -107,9 +108,16 @@ type attempt struct {
 	t                *throttle
 	clientID, source string // clientID is empty for one that names no client
 	at               time.Time
-	reserved         []string // the sources of the counts it holds ("" is the client's), one per verification
-	known            bool     // from a known source: a failure is recorded as one
-	slow             bool     // admitted through the slow path
+	reserved         []count // the counts it holds, one per verification
+	known            bool    // from a known source: a failure is recorded as one
+	slow             bool    // admitted through the slow path
+}
+
+// count is one attempt counted on the counter of source ("" is the
+// client's across sources) at at.
+type count struct {
+	source string
+	at     time.Time
 }
 
 // admit decides, before any verification, whether this attempt may make
@@ -159,16 +167,16 @@ func (t *throttle) admit(ctx context.Context, clientID string, exists bool, sour
 // across sources), all or none.
 func (a *attempt) reserve(ctx context.Context, source string, limit, maxFailures, n int) (bool, time.Time, error) {
 	for i := range n {
-		ok, frees, err := a.t.store.Reserve(ctx, a.clientID, source, a.at, FailureWindow, limit, maxFailures)
+		ok, at, err := a.t.store.Reserve(ctx, a.clientID, source, a.at, FailureWindow, limit, maxFailures)
 		if err != nil || !ok {
 			for range i { // give back this call's part, keep the rest
-				last := len(a.reserved) - 1
-				a.t.record(ctx, a.t.store.Release(ctx, a.clientID, a.reserved[last], a.at))
-				a.reserved = a.reserved[:last]
+				last := a.reserved[len(a.reserved)-1]
+				a.t.record(ctx, a.t.store.Release(ctx, a.clientID, last.source, last.at))
+				a.reserved = a.reserved[:len(a.reserved)-1]
 			}
-			return false, frees, err
+			return false, at, err // at: when the window frees one
 		}
-		a.reserved = append(a.reserved, source)
+		a.reserved = append(a.reserved, count{source, at})
 	}
 	return true, time.Time{}, nil
 }
@@ -251,8 +259,8 @@ func (a *attempt) forgive(ctx context.Context) error { return a.release(ctx) }
 // release gives back every count the attempt holds.
 func (a *attempt) release(ctx context.Context) error {
 	for len(a.reserved) > 0 {
-		src := a.reserved[0]
-		if err := a.t.store.Release(ctx, a.clientID, src, a.at); err != nil {
+		c := a.reserved[0]
+		if err := a.t.store.Release(ctx, a.clientID, c.source, c.at); err != nil {
 			return err
 		}
 		a.reserved = a.reserved[1:]
