@@ -68,6 +68,13 @@ type answer struct {
 
 func call(t *testing.T, method, url, bearer, body string) answer {
 	t.Helper()
+	return callFrom(t, http.DefaultClient, method, url, bearer, body)
+}
+
+// callFrom is call through c (from c's address), the exchange checked
+// against the API document.
+func callFrom(t *testing.T, c *http.Client, method, url, bearer, body string) answer {
+	t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
@@ -76,7 +83,7 @@ func call(t *testing.T, method, url, bearer, body string) answer {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	reqHeader := req.Header.Clone()
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -234,24 +234,4 @@ func clientToken(t *testing.T, c *http.Client, base, id, secret string) string {
 	return tok.AccessToken
 }
 
-// callFrom is call from the client's address.
-func callFrom(t *testing.T, c *http.Client, method, url, bearer, body string) answer {
-	t.Helper()
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	a := answer{status: resp.StatusCode, header: resp.Header}
-	_ = jsonDecode(resp.Body, &a.body)
-	return a
-}
-
 func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
