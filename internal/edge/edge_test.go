@@ -29,6 +29,9 @@ func TestOriginVerified(t *testing.T) {
 		{"an empty header", secret, []string{""}, false},
 		{"no secret configured: nothing verifies", "", []string{""}, false},
 		{"no secret configured, a value sent", "", []string{secret}, false},
+		// the Lambda adapter splits a payload-2.0 header at commas
+		{"a secret with a comma, split by the adapter", "abc,def-0123456789", []string{"abc", "def-0123456789"}, true},
+		{"the parts of such a secret in the wrong order", "abc,def-0123456789", []string{"def-0123456789", "abc"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
