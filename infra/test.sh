@@ -32,8 +32,10 @@ echo "== coverage of internal/... from the embedded layer alone (no moto; a floo
 floor=${COVERAGE_FLOOR:-86}
 production=$(go list ./internal/... | grep -v '/internal/testing/' | paste -sd, -) # not test support
 cover() { # cover <packages>: the total statement coverage of them, in %
-  MOTO_ENDPOINT= CI= go test -count=1 -coverpkg="$1" -coverprofile=.coverage.out ./internal/... >/dev/null 2>&1 ||
-    { echo "the embedded layer failed; see the test run above" >&2; exit 1; }
+  local out; out=$(mktemp)
+  MOTO_ENDPOINT= CI= go test -count=1 -coverpkg="$1" -coverprofile=.coverage.out ./internal/... >"$out" 2>&1 ||
+    { grep -E -B2 -A20 '^(--- FAIL|panic:)' "$out" | head -200 >&2; echo "the embedded layer failed under coverage (above: what failed)" >&2; rm -f "$out"; exit 1; }
+  rm -f "$out"
   go tool cover -func=.coverage.out | awk '/^total:/ { sub("%", "", $3); print $3 }'
 }
 total=$(cover "$production")
