@@ -113,14 +113,42 @@ func get[T any](b *browser, what string, a chromedp.Action[T]) T {
 // button is the XPath of a button by its visible text.
 func button(text string) string { return fmt.Sprintf(`//button[normalize-space()=%q]`, text) }
 
+// control is the XPath of a button, or a link, by its visible text.
+func control(text string) string {
+	return fmt.Sprintf(`//*[(self::button or self::a) and normalize-space()=%q]`, text)
+}
+
 func (b *browser) click(text string) {
 	b.t.Helper()
-	b.run("click "+text, chromedp.WaitVisible(button(text)), chromedp.Click(button(text)))
+	b.run("click "+text, chromedp.WaitVisible(control(text)), chromedp.Click(control(text)))
+}
+
+// tick clicks a checkbox by its id.
+func (b *browser) tick(id string) {
+	b.t.Helper()
+	b.run("tick "+id, chromedp.WaitVisible(chromedp.CSS("#"+id)), chromedp.Click(chromedp.CSS("#"+id)))
+}
+
+// value is an input's current value.
+func (b *browser) value(id string) string {
+	b.t.Helper()
+	return evalJS[string](b, fmt.Sprintf(`document.getElementById(%q).value`, id))
+}
+
+// message waits for the visible message (a save, a copy, a delete) to
+// hold text, and dismisses it.
+func (b *browser) message(text string) {
+	b.t.Helper()
+	b.run("message "+text, chromedp.WaitVisible(fmt.Sprintf(`//div[@id="message"]/p[contains(., %q)]`, text)))
+	b.click("Dismiss")
+	b.run("message dismissed", chromedp.WaitNotVisible(chromedp.CSS("#message")))
 }
 
 func (b *browser) fill(id, value string) {
 	b.t.Helper()
-	b.run("fill "+id, chromedp.WaitVisible(chromedp.CSS("#"+id)), chromedp.SetValue(chromedp.CSS("#"+id), value))
+	b.run("fill "+id, chromedp.WaitVisible(chromedp.CSS("#"+id)))
+	// set, then an input event as typing sends: the page keeps its draft on it
+	evalJS[bool](b, fmt.Sprintf(`(() => { const e = document.getElementById(%q); e.value = %q; return e.dispatchEvent(new Event("input", {bubbles: true})); })()`, id, value))
 }
 
 // heading waits for the view's heading to read text.
@@ -179,6 +207,12 @@ func TestPortalWizard(t *testing.T) {
 			}
 		}
 	}
+	// leaving asks first: the page cancels a beforeunload event
+	leavingAsks := func() bool {
+		t.Helper()
+		return evalJS[bool](b, `(() => { const e = new Event("beforeunload", {cancelable: true}); window.dispatchEvent(e); return e.defaultPrevented; })()`)
+	}
+	hash := func() string { t.Helper(); return evalJS[string](b, `location.hash`) }
 
 	// the link make run prints signs the page in, once; it leaves the URL
 	link := s.SignInURL(base)
@@ -188,26 +222,73 @@ func TestPortalWizard(t *testing.T) {
 	if got := evalJS[string](b, `location.href + JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)]) + document.cookie`); strings.Contains(got, value) {
 		t.Errorf("the sign-in value stays on the page: %s", got)
 	}
-	b.snapshot("portal-list")
 
-	// the whole wizard
+	// Next with nothing entered: every field at fault at once, by its label
 	b.click("Add Module")
 	b.heading("Add Module: Details")
+	if h := hash(); h != "#/new/details" {
+		t.Errorf("the wizard's URL: %q", h)
+	}
+	if leavingAsks() {
+		t.Error("leaving Details asks first; nothing is at stake yet")
+	}
+	b.click("Next")
+	for _, id := range []string{"f-name", "f-displayName", "f-clientSecret"} {
+		b.fieldError(id)
+	}
+	alert := get(b, "the alert", chromedp.Poll[string](`document.getElementById("alert").textContent`))
+	if !strings.Contains(alert, "Module Name") || !strings.Contains(alert, "Client Secret") || strings.Contains(alert, "displayName") || strings.Contains(alert, "clientSecret") {
+		t.Errorf("the alert %q: want the fields' labels, not the API's member names", alert)
+	}
+
+	// the draft, but never the secret, survives a reload
 	b.fill("f-name", "billing")
 	b.fill("f-displayName", "Billing")
 	b.fill("f-clientSecret", moduleSecret)
-	b.snapshot("portal-details")
+	b.fill("f-scopes", "reports:read")
+	if evalJS[bool](b, `document.getElementById("f-scopes-manage").checked`) {
+		t.Error("modules:manage is chosen by default")
+	}
+	b.click("Next")
+	b.heading("Add Module: User Login")
+	if h := hash(); h != "#/new/user-login" {
+		t.Errorf("User Login's URL: %q", h)
+	}
+	secretVisible("on User Login")
+	b.run("reload on User Login", chromedp.Reload())
+	b.heading("Add Module: Details")
+	if name, display, sec := b.value("f-name"), b.value("f-displayName"), b.value("f-clientSecret"); name != "billing" || display != "Billing" || sec != "" {
+		t.Errorf("after a reload: name %q, display name %q, secret kept %v", name, display, sec != "")
+	}
+	b.run("asked for the secret again", chromedp.WaitVisible(`//p[contains(., "Enter the Client Secret again")]`))
+	b.fill("f-clientSecret", moduleSecret)
 	b.click("Next")
 	b.heading("Add Module: User Login")
 	if evalJS[bool](b, `document.querySelector('[role=switch]').checked`) {
 		t.Error("User Login is on by default")
 	}
-	b.snapshot("portal-user-login")
+	if hint := get(b, "User Login explained", chromedp.Text(chromedp.CSS(`[data-field="userLogin.enabled"] .hint`))); !strings.Contains(hint, "lets people sign in") {
+		t.Errorf("User Login's explanation: %q", hint)
+	}
+
+	// one message per redirect URL line, naming the line
+	b.run("switch on", chromedp.Click(chromedp.CSS(`[role=switch]`)))
+	b.fill("f-userLogin-redirectUris", "https://app.example.com/callback\nnot a url\n\nftp://app.example.com/x")
+	b.click("Next")
+	msg := b.fieldError("f-userLogin-redirectUris")
+	if !strings.Contains(msg, "Redirect URLs, line 2 (not a url)") || !strings.Contains(msg, "Redirect URLs, line 4 (ftp://app.example.com/x)") || strings.Contains(msg, "line 1") {
+		t.Errorf("redirect URL faults: %q", msg)
+	}
+	b.run("switch off", chromedp.Click(chromedp.CSS(`[role=switch]`)))
+	b.fill("f-userLogin-redirectUris", "")
 	b.click("Next")
 	b.heading("Add Module: Summary")
 	summary := get(b, "summary", chromedp.Text(chromedp.CSS("#step")))
-	if !strings.Contains(summary, "billing") || !strings.Contains(summary, "Billing") || strings.Contains(summary, moduleSecret) {
+	if !strings.Contains(summary, "billing") || !strings.Contains(summary, "Billing") || !strings.Contains(summary, "reports:read") || strings.Contains(summary, moduleSecret) {
 		t.Errorf("summary %q: want the entries and no secret", summary)
+	}
+	if !leavingAsks() {
+		t.Error("leaving Summary does not ask first")
 	}
 	// Back, change a field, forward again
 	b.click("Back")
@@ -223,23 +304,45 @@ func TestPortalWizard(t *testing.T) {
 	if !strings.Contains(summary, "Billing service") {
 		t.Errorf("summary after Back %q: want the changed display name", summary)
 	}
-	b.snapshot("portal-summary")
 	b.click("Save")
 	b.heading("Add Module: Client Credentials")
-	clientID := get(b, "client ID", chromedp.Value(chromedp.CSS("#f-clientId")))
-	shownSecret := get(b, "client secret", chromedp.Value(chromedp.CSS("#f-clientSecret")))
+	clientID := b.value("f-clientId")
+	shownSecret := b.value("f-clientSecret")
 	warning := get(b, "warning", chromedp.Text(chromedp.CSS(".warning")))
 	if clientID == "" || shownSecret != moduleSecret || warning != "The client secret will never be visible again." {
 		t.Errorf("credentials: client ID %q, secret shown %v, warning %q", clientID, shownSecret == moduleSecret, warning)
 	}
-	b.snapshot("portal-credentials")
+	if endpoint := b.value("f-tokenEndpoint"); endpoint != base+"/oauth2/token" {
+		t.Errorf("token endpoint %q, want %s/oauth2/token", endpoint, base)
+	}
+	curl := b.value("f-curl")
+	if !strings.Contains(curl, clientID) || !strings.Contains(curl, `"$CLIENT_SECRET"`) || !strings.Contains(curl, "-K -") || strings.Contains(curl, moduleSecret) {
+		t.Errorf("curl example %q: want the client ID, the secret from $CLIENT_SECRET on stdin, never the secret", curl)
+	}
+	if !leavingAsks() {
+		t.Error("leaving Client Credentials does not ask first")
+	}
+	b.click("Copy Client ID")
+	b.message("Client ID copied.")
+	if !evalJS[bool](b, `[...document.querySelectorAll("button")].find((e) => e.textContent === "Finish").disabled`) {
+		t.Error("Finish is enabled before the secret is stored")
+	}
+	b.tick("stored")
 	b.click("Finish")
 	b.heading("Modules")
+	b.message("Module Billing service is ready.")
+	if leavingAsks() {
+		t.Error("leaving the list asks first")
+	}
 	b.run("the list shows it", chromedp.WaitVisible(`//a[normalize-space()="Billing service"]`))
 	secretVisible("after Finish")
 	token(t, base, clientID, moduleSecret, oauth2.AuthStyleInHeader) // the Client ID works with that secret
+	id := findModule(t, modules, manager, clientID)
+	if m := call(t, "GET", modules+"/"+id, manager, "").body; fmt.Sprint(m["scopes"]) != "[reports:read]" {
+		t.Errorf("the created module's scopes: %v", m["scopes"])
+	}
 
-	// a name taken in another case is reported at Next; nothing is created
+	// a name taken in another case, and a weak secret: both reported at Next; nothing is created
 	b.click("Add Module")
 	b.fill("f-name", "BILLING")
 	b.fill("f-displayName", "Another")
@@ -258,30 +361,61 @@ func TestPortalWizard(t *testing.T) {
 	b.heading("Add Module: User Login")
 	b.run("switch on", chromedp.Click(chromedp.CSS(`[role=switch]`)))
 	b.click("Next")
-	if msg := b.fieldError("f-userLogin-redirectUris"); !strings.Contains(msg, "at least one redirect URI") {
+	if msg := b.fieldError("f-userLogin-redirectUris"); !strings.Contains(msg, "Redirect URLs") {
 		t.Errorf("User Login without URL: %q", msg)
 	}
 	b.click("Back")
 	b.click("Cancel")
-
-	// reload, open the module: the secret is nowhere
-	b.run("reload", chromedp.Reload())
 	b.heading("Modules")
+
+	// the list's search and sort are in its URL, which a reload keeps
+	b.fill("search", "bill")
+	get(b, "sort by name", chromedp.Evaluate[bool](`(() => { const s = document.getElementById("sort"); s.value = "name"; return s.dispatchEvent(new Event("change")); })()`))
+	get(b, "the URL follows", chromedp.Poll[bool](`location.hash === "#/modules?q=bill&sort=name"`))
+	b.run("reload the list", chromedp.Reload())
+	b.heading("Modules")
+	if q, sort := b.value("search"), b.value("sort"); q != "bill" || sort != "name" {
+		t.Errorf("after a reload: search %q, sort %q", q, sort)
+	}
+	b.run("only billing", chromedp.WaitVisible(`//a[normalize-space()="Billing service"]`))
+	if rows := evalJS[int](b, `document.querySelectorAll("tbody tr").length`); rows != 1 {
+		t.Errorf("%d rows for q=bill, want 1", rows)
+	}
+
+	// a module's page has its own URL: reload and Back work; the secret is nowhere
 	b.run("open billing", chromedp.Click(`//a[normalize-space()="Billing service"]`))
 	b.heading("Billing service")
+	if h := hash(); h != "#/modules/"+id {
+		t.Errorf("the module's URL: %q", h)
+	}
+	b.run("reload the module", chromedp.Reload())
+	b.heading("Billing service")
 	secretVisible("on the module's page after a reload")
-	b.snapshot("portal-module")
+	facts := get(b, "facts", chromedp.Text(chromedp.CSS(".facts")))
+	for _, want := range []string{"Created", "Updated", "Last used", clientID} {
+		if !strings.Contains(facts, want) {
+			t.Errorf("the module's facts %q lack %q", facts, want)
+		}
+	}
+	if strings.Contains(facts, "Never") {
+		t.Errorf("the module got a token, yet: %q", facts)
+	}
+	b.run("its history", chromedp.WaitVisible(`//ol[@class="trail"]/li[contains(., "Created")]`))
+	b.run("back to the list", chromedp.NavigateBack())
+	b.heading("Modules")
+	b.run("forward to the module", chromedp.NavigateForward())
+	b.heading("Billing service")
 
 	// switch User Login on later, with a valid URL
 	b.run("switch on", chromedp.Click(`//div[@data-field="userLogin.enabled"]//input`))
 	b.fill("f-userLogin-redirectUris", "https://app.example.com/callback")
 	b.fill("f-name", "billing-renamed")
 	b.click("Save changes")
-	b.run("saved", chromedp.WaitVisible(`//div[@id="announce" and normalize-space()="Changes saved."]`))
-	id := findModule(t, modules, manager, clientID)
+	b.message("Changes saved.")
 	if m := call(t, "GET", modules+"/"+id, manager, "").body; m["name"] != "billing-renamed" || m["userLogin"].(map[string]any)["enabled"] != true {
 		t.Errorf("after Save: %v", m)
 	}
+	b.run("the change in its history", chromedp.WaitVisible(`//ol[@class="trail"]/li[contains(., "Changed") and contains(., "name")]`))
 
 	// changed behind the page's back: 412, and a Reload offered
 	if a := call(t, "PATCH", modules+"/"+id, manager, `{"displayName":"Changed elsewhere"}`); a.status != 200 {
@@ -294,15 +428,31 @@ func TestPortalWizard(t *testing.T) {
 	b.heading("Changed elsewhere")
 	b.run("disable", chromedp.Click(`//div[@data-field="enabled"]//input`))
 	b.click("Save changes")
-	b.run("saved", chromedp.WaitVisible(`//div[@id="announce" and normalize-space()="Changes saved."]`))
+	b.message("Changes saved.")
 	if m := call(t, "GET", modules+"/"+id, manager, "").body; m["enabled"] != false {
 		t.Errorf("after disable: %v", m)
 	}
+
+	// the history is paged: ten events, then the older ones
+	for i := range 10 {
+		if a := call(t, "PATCH", modules+"/"+id, manager, fmt.Sprintf(`{"displayName":"Billing %d"}`, i)); a.status != 200 {
+			t.Fatalf("patch %d: %d", i, a.status)
+		}
+	}
+	b.run("reload the module", chromedp.Reload())
+	b.heading("Billing 9")
+	b.run("a page of history", chromedp.WaitVisible(button("Older events")))
+	if n := evalJS[int](b, `document.querySelectorAll(".trail li").length`); n != 10 {
+		t.Errorf("%d events on the first page, want 10", n)
+	}
+	b.click("Older events")
+	get(b, "the older events", chromedp.Poll[bool](`document.querySelectorAll(".trail li").length > 10`))
 
 	// delete, with confirmation
 	b.click("Delete")
 	b.click("Delete module")
 	b.heading("Modules")
+	b.message("Module Billing 9 deleted.")
 	if a := call(t, "GET", modules+"/"+id, manager, ""); a.status != 404 {
 		t.Errorf("after delete: %d", a.status)
 	}
