@@ -346,11 +346,15 @@ func TestPortalWizard(t *testing.T) {
 	b.click("Add Module")
 	b.fill("f-name", "BILLING")
 	b.fill("f-displayName", "Another")
-	b.fill("f-clientSecret", "Another-Secret-4711-xyz")
+	b.fill("f-clientSecret", "short")
 	b.click("Next")
 	if msg := b.fieldError("f-name"); !strings.Contains(msg, "looks the same") {
 		t.Errorf("taken name: %q", msg)
 	}
+	if msg := b.fieldError("f-clientSecret"); !strings.Contains(msg, "Client Secret") {
+		t.Errorf("weak secret beside a taken name: %q", msg)
+	}
+	b.fill("f-clientSecret", "Another-Secret-4711-xyz")
 	b.heading("Add Module: Details")
 	if items := call(t, "GET", modules, manager, "").body["items"].([]any); len(items) != 2 {
 		t.Errorf("%d modules after a refused Next, want 2 (manager, billing)", len(items))
