@@ -187,6 +187,38 @@ func (b *browser) snapshot(name string) {
 	}
 }
 
+// widths are the viewports every view is checked at: a desktop and a
+// phone (390 px, as an iPhone 12 to 15).
+var widths = []struct {
+	suffix        string
+	width, height int64
+}{{"", 1440, 900}, {"-phone", 390, 844}}
+
+// atBothWidths checks the view at each width: no horizontal page scroll,
+// the heading apart from the tenant line, axe-core (when axeSource is
+// set); and takes its picture for docs/ (DOCS_SCREENSHOTS).
+func (b *browser) atBothWidths(name, axeSource string) {
+	b.t.Helper()
+	for _, w := range widths {
+		b.run(fmt.Sprintf("%d px", w.width), chromedp.EmulateViewport(w.width, w.height))
+		where := fmt.Sprintf("%s at %d px", name, w.width)
+		if sw, cw := evalJS[int](b, `document.documentElement.scrollWidth`), evalJS[int](b, `document.documentElement.clientWidth`); sw > cw {
+			b.t.Errorf("%s: the page scrolls sideways (scrollWidth %d > clientWidth %d)", where, sw, cw)
+		}
+		if evalJS[bool](b, `(() => {
+			const a = document.querySelector("h1").getBoundingClientRect(), w = document.getElementById("who").getBoundingClientRect();
+			return w.width > 0 && a.right > w.left && w.right > a.left && a.bottom > w.top && w.bottom > a.top;
+		})()`) {
+			b.t.Errorf("%s: the heading runs into the tenant line", where)
+		}
+		if axeSource != "" {
+			b.accessible(where, axeSource)
+		}
+		b.snapshot(name + w.suffix)
+	}
+	b.run("back to the desktop", chromedp.EmulateViewport(widths[0].width, widths[0].height))
+}
+
 // TestPortalWizard drives the Modules page in headless Chromium against
 // the local gateway, as a tenant manager would.
 func TestPortalWizard(t *testing.T) {
@@ -222,6 +254,7 @@ func TestPortalWizard(t *testing.T) {
 	if got := evalJS[string](b, `location.href + JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)]) + document.cookie`); strings.Contains(got, value) {
 		t.Errorf("the sign-in value stays on the page: %s", got)
 	}
+	b.atBothWidths("portal-list", "")
 
 	// Next with nothing entered: every field at fault at once, by its label
 	b.click("Add Module")
@@ -246,6 +279,7 @@ func TestPortalWizard(t *testing.T) {
 	b.fill("f-displayName", "Billing")
 	b.fill("f-clientSecret", moduleSecret)
 	b.fill("f-scopes", "reports:read")
+	b.atBothWidths("portal-details", "")
 	if evalJS[bool](b, `document.getElementById("f-scopes-manage").checked`) {
 		t.Error("modules:manage is chosen by default")
 	}
@@ -267,6 +301,7 @@ func TestPortalWizard(t *testing.T) {
 	if evalJS[bool](b, `document.querySelector('[role=switch]').checked`) {
 		t.Error("User Login is on by default")
 	}
+	b.atBothWidths("portal-user-login", "")
 	if hint := get(b, "User Login explained", chromedp.Text(chromedp.CSS(`[data-field="userLogin.enabled"] .hint`))); !strings.Contains(hint, "lets people sign in") {
 		t.Errorf("User Login's explanation: %q", hint)
 	}
@@ -290,6 +325,7 @@ func TestPortalWizard(t *testing.T) {
 	if !leavingAsks() {
 		t.Error("leaving Summary does not ask first")
 	}
+	b.atBothWidths("portal-summary", "")
 	// Back, change a field, forward again
 	b.click("Back")
 	b.heading("Add Module: User Login")
@@ -322,6 +358,7 @@ func TestPortalWizard(t *testing.T) {
 	if !leavingAsks() {
 		t.Error("leaving Client Credentials does not ask first")
 	}
+	b.atBothWidths("portal-credentials", "")
 	b.click("Copy Client ID")
 	b.message("Client ID copied.")
 	if !evalJS[bool](b, `[...document.querySelectorAll("button")].find((e) => e.textContent === "Finish").disabled`) {
@@ -405,6 +442,7 @@ func TestPortalWizard(t *testing.T) {
 		t.Errorf("the module got a token, yet: %q", facts)
 	}
 	b.run("its history", chromedp.WaitVisible(`//ol[@class="trail"]/li[contains(., "Created")]`))
+	b.atBothWidths("portal-module", "")
 	b.run("back to the list", chromedp.NavigateBack())
 	b.heading("Modules")
 	b.run("forward to the module", chromedp.NavigateForward())
@@ -501,38 +539,47 @@ func (b *browser) accessible(where, axeSource string) {
 }
 
 // TestPortalAccessibility: axe-core finds no serious or critical
-// violation on the list, every tab of the wizard and a module's page.
+// violation on the list, every tab of the wizard, a module's page and the
+// notice that asks to sign in again, at a desktop's and a phone's width.
 func TestPortalAccessibility(t *testing.T) {
 	source := axe(t)
 	s, base := serve(t, localgateway.Options{Bootstrap: localgateway.Bootstrap{Tenant: "acme"}})
 	b := newBrowser(t)
 	b.run("open the sign-in link", chromedp.Navigate(s.SignInURL(base)))
 	b.heading("Modules")
-	b.accessible("the list", source)
+	b.atBothWidths("the list", source)
 	b.click("Add Module")
 	b.heading("Add Module: Details")
-	b.accessible("Details", source)
+	b.atBothWidths("Details", source)
 	b.fill("f-name", "billing")
 	b.fill("f-displayName", "Billing")
 	b.fill("f-clientSecret", "Axe-Secret-4711-abcdef")
 	b.click("Next")
 	b.heading("Add Module: User Login")
-	b.accessible("User Login", source)
+	b.atBothWidths("User Login", source)
 	b.click("Next")
 	b.heading("Add Module: Summary")
-	b.accessible("Summary", source)
+	b.atBothWidths("Summary", source)
 	b.click("Save")
 	b.heading("Add Module: Client Credentials")
-	b.accessible("Client Credentials", source)
+	b.atBothWidths("Client Credentials", source)
+	b.tick("stored")
 	b.click("Finish")
 	b.run("open billing", chromedp.Click(`//a[normalize-space()="Billing"]`))
 	b.heading("Billing")
-	b.accessible("the module's page", source)
+	b.run("its history", chromedp.WaitVisible(`//ol[@class="trail"]/li`))
+	b.atBothWidths("the module's page", source)
+	b.expireNextCall()
+	b.click("Save changes")
+	b.run("asked to sign in again", chromedp.WaitVisible(lostNotice))
+	b.atBothWidths("the notice to sign in again", source)
+	b.run("sign in again", chromedp.Click(`//section[@id="session"]//button[normalize-space()="Sign in"]`))
+	b.heading("Billing")
 	// errors shown on fields stay accessible too
 	b.fill("f-name", "x")
 	b.click("Save changes")
 	b.fieldError("f-name")
-	b.accessible("the module's page with an error", source)
+	b.atBothWidths("the module's page with an error", source)
 	// and the check can fail: an input without a label is reported
 	get(b, "add an unlabelled input", chromedp.Evaluate[any](`document.body.append(Object.assign(document.createElement("input"), {id: "unlabelled"})); 1`))
 	if found := b.violations("an unlabelled input", source); len(found) == 0 || !strings.Contains(strings.Join(found, " "), "#unlabelled") {

@@ -74,16 +74,25 @@ export function toggle(key, input, label, hint) {
     hint ? el("p", { class: "hint", text: hint }) : null, el("p", { class: "error", hidden: true }));
 }
 
+function clearField(f) {
+  for (const input of f.querySelectorAll("input, textarea, select")) input.removeAttribute("aria-invalid");
+  const err = f.querySelector(".error");
+  if (!err) return;
+  err.hidden = true;
+  err.textContent = "";
+}
+
 export function clearErrors(root) {
-  for (const f of root.querySelectorAll("[data-field]")) {
-    f.querySelector("input, textarea, select")?.removeAttribute("aria-invalid");
-    const err = f.querySelector(".error");
-    if (!err) continue;
-    err.hidden = true;
-    err.textContent = "";
-  }
+  for (const f of root.querySelectorAll("[data-field]")) clearField(f);
   for (const p of root.querySelectorAll(".problem")) p.remove();
 }
+
+// A field's fault goes once the manager changes the field: what is shown
+// is what is still to be done.
+document.addEventListener("input", (ev) => {
+  const f = ev.target.closest?.("[data-field]");
+  if (f) clearField(f);
+});
 
 // lines are a textarea's entries, one per line, blank lines left out.
 export function lines(text) { return text.split("\n").map((s) => s.trim()).filter(Boolean); }
