@@ -326,6 +326,14 @@ func TestPortalWizard(t *testing.T) {
 		t.Error("leaving Summary does not ask first")
 	}
 	b.atBothWidths("portal-summary", "")
+	// leaving the wizard inside the page asks too; refused, it stays
+	evalJS[bool](b, `(() => { window.realConfirm = window.confirm; window.confirm = (m) => { window.asked = m; return false; }; location.hash = "#/modules"; return true; })()`)
+	if asked := get(b, "asked", chromedp.Poll[string](`window.asked`)); !strings.Contains(asked, "client secret") {
+		t.Errorf("leaving the wizard asked %q", asked)
+	}
+	get(b, "stays on Summary", chromedp.Poll[bool](`location.hash === "#/new/summary"`))
+	b.heading("Add Module: Summary")
+	evalJS[bool](b, `(() => { window.confirm = window.realConfirm; return true; })()`)
 	// Back, change a field, forward again
 	b.click("Back")
 	b.heading("Add Module: User Login")

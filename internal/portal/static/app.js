@@ -8,7 +8,7 @@
 import { api } from "./api.js";
 import { session, signedIn, onSignedIn, localSession, signInView, oidcSignInView, oidcReturn, signOut } from "./session.js";
 import { showProblem, currentView } from "./ui.js";
-import { setRouter } from "./nav.js";
+import { setRouter, changed, forget, shownHash } from "./nav.js";
 import { listView } from "./list.js";
 import { moduleView } from "./module.js";
 import { wizardView, atStake, cancel } from "./wizard.js";
@@ -19,28 +19,26 @@ import { wizardView, atStake, cancel } from "./wizard.js";
 //   #/new[/<step>]         the wizard
 // Leaving the wizard while its secret is at stake asks first, as a reload
 // does (beforeunload in wizard.js).
-let shown = null;
 function route() {
   if (!api.token) return; // signing in; shown after it
-  const hash = location.hash || "#/modules";
-  if (hash === shown) return; // popstate and hashchange of one step Back
-  const [path, query = ""] = hash.slice(1).split("?");
+  const before = shownHash();
+  if (!changed()) return;
+  const [path, query = ""] = (location.hash || "#/modules").slice(1).split("?");
   const parts = path.split("/").filter(Boolean);
   if (atStake() && parts[0] !== "new") {
     if (!confirm("Leave the wizard? The client secret of the new module is lost.")) {
-      history.pushState(null, "", shown);
+      history.pushState(null, "", before); // the wizard's URL again
+      changed();
       return;
     }
     cancel();
   }
-  shown = hash;
   if (parts[0] === "new") wizardView(parts[1] || "details");
   else if (parts[0] === "modules" && parts[1]) moduleView(decodeURIComponent(parts[1]));
   else listView(new URLSearchParams(query));
-  shown = location.hash || "#/modules"; // a view may correct its URL
 }
-setRouter(() => { shown = null; route(); });
-onSignedIn(() => { shown = null; route(); });
+setRouter(route);
+onSignedIn(() => { forget(); route(); });
 window.addEventListener("popstate", route);
 window.addEventListener("hashchange", () => {
   // A sign-in link pasted into a tab that shows the page already changes
@@ -48,7 +46,12 @@ window.addEventListener("hashchange", () => {
   if (new URLSearchParams(location.hash.slice(1)).has("signin")) start();
   else route();
 });
-document.getElementById("signout").addEventListener("click", () => { cancel(); shown = null; signOut(); });
+document.getElementById("signout").addEventListener("click", () => {
+  if (atStake() && !confirm("Sign out? The client secret of the new module is lost.")) return;
+  cancel();
+  forget();
+  signOut();
+});
 
 async function start() {
   // The local gateway (make run) prints a one-time link, /portal/#signin=…,

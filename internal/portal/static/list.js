@@ -2,6 +2,7 @@
 
 import { call, modulesPath } from "./api.js";
 import { el, show, showProblem, currentView } from "./ui.js";
+import { replace } from "./nav.js";
 
 const SORTS = [["createdAt", "Created"], ["name", "Name"], ["displayName", "Display name"]];
 const COLUMNS = ["Display name", "Name", "Client ID", "User Login", "Enabled", "Created"];
@@ -61,7 +62,7 @@ export function listView(params) {
   function changed() {
     state.q = search.value.trim();
     state.sort = sort.value;
-    history.replaceState(null, "", listHash(state.q, state.sort));
+    replace(listHash(state.q, state.sort));
     load(true);
   }
   let timer;

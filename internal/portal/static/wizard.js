@@ -8,7 +8,7 @@
 
 import { call, modulesPath, validate } from "./api.js";
 import { el, field, toggle, show, showProblem, notify, announce, lines } from "./ui.js";
-import { go } from "./nav.js";
+import { go, replace } from "./nav.js";
 import { scopesField, readScopes } from "./scopes.js";
 import { credentials } from "./credentials.js";
 
@@ -70,10 +70,7 @@ function body() {
 export const stepHash = (i) => "#/new/" + STEPS[i][0];
 
 // goStep shows a step under its own URL (a history entry: Back works).
-function goStep(i) {
-  history.pushState(null, "", stepHash(i));
-  render(i);
-}
+function goStep(i) { go(stepHash(i)); }
 
 // wizardView shows the step a URL names, or the furthest one it may: a
 // step after the ones checked, or after a reload without the secret, shows
@@ -89,7 +86,7 @@ export function wizardView(slug) {
     step = DETAILS;
     note = "Enter the Client Secret again: it is never kept across a reload.";
   }
-  if (location.hash !== stepHash(step)) history.replaceState(null, "", stepHash(step));
+  if (location.hash !== stepHash(step)) replace(stepHash(step));
   render(step);
   if (note) {
     const f = document.querySelector('[data-field="clientSecret"]');
