@@ -1,223 +1,15 @@
 package localgateway_test
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"golang.org/x/oauth2"
 
 	"github.com/modules-service/modules/internal/localgateway"
 )
-
-// browser is headless Chromium on one page, its console kept: on failure
-// the test saves a screenshot and the console next to each other.
-type browser struct {
-	t       *testing.T
-	ctx     context.Context
-	mu      sync.Mutex
-	console []string
-}
-
-func newBrowser(t *testing.T) *browser {
-	t.Helper()
-	path := os.Getenv("CHROMIUM")
-	if path == "" {
-		path, _ = exec.LookPath("chromium")
-	}
-	if path == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but no chromium (Debian package chromium; .ci/run installs it)")
-		}
-		t.Skip("no chromium")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
-		chromedp.WindowSize(1200, 900), chromedp.Flag("disable-dev-shm-usage", true))
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(alloc)
-	b := &browser{t: t, ctx: ctx}
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("start chromium: %v", err)
-	}
-	go func() {
-		for m, err := range chromedp.Console(ctx) {
-			if err != nil {
-				return
-			}
-			b.mu.Lock()
-			b.console = append(b.console, m.String())
-			b.mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		if t.Failed() {
-			b.saveArtifacts()
-		}
-		cancelCtx()
-		cancelAlloc()
-	})
-	return b
-}
-
-func (b *browser) saveArtifacts() {
-	dir := os.Getenv("BROWSER_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "modules-browser")
-	}
-	_ = os.MkdirAll(dir, 0o755)
-	name := strings.NewReplacer("/", "_", " ", "_").Replace(b.t.Name())
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-	defer cancel()
-	if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
-		_ = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
-	}
-	b.mu.Lock()
-	_ = os.WriteFile(filepath.Join(dir, name+".console.txt"), []byte(strings.Join(b.console, "\n")), 0o644)
-	b.mu.Unlock()
-	b.t.Logf("screenshot and console log in %s", dir)
-}
-
-// stepTimeout bounds each step: a page that never shows what a step waits
-// for fails the test with that step's name, not at the test's deadline.
-const stepTimeout = 20 * time.Second
-
-// run runs actions, failing the test with what failed.
-func (b *browser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		b.t.Fatalf("%s: %v", what, err)
-	}
-}
-
-// get runs an action that returns a value.
-func get[T any](b *browser, what string, a chromedp.Action[T]) T {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
-	defer cancel()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		b.t.Fatalf("%s: %v", what, err)
-	}
-	return v
-}
-
-// button is the XPath of a button by its visible text.
-func button(text string) string { return fmt.Sprintf(`//button[normalize-space()=%q]`, text) }
-
-// control is the XPath of a button, or a link, by its visible text.
-func control(text string) string {
-	return fmt.Sprintf(`//*[(self::button or self::a) and normalize-space()=%q]`, text)
-}
-
-func (b *browser) click(text string) {
-	b.t.Helper()
-	b.run("click "+text, chromedp.WaitVisible(control(text)), chromedp.Click(control(text)))
-}
-
-// tick clicks a checkbox by its id.
-func (b *browser) tick(id string) {
-	b.t.Helper()
-	b.run("tick "+id, chromedp.WaitVisible(chromedp.CSS("#"+id)), chromedp.Click(chromedp.CSS("#"+id)))
-}
-
-// value is an input's current value.
-func (b *browser) value(id string) string {
-	b.t.Helper()
-	return evalJS[string](b, fmt.Sprintf(`document.getElementById(%q).value`, id))
-}
-
-// message waits for the visible message (a save, a copy, a delete) to
-// hold text, and dismisses it.
-func (b *browser) message(text string) {
-	b.t.Helper()
-	b.run("message "+text, chromedp.WaitVisible(fmt.Sprintf(`//div[@id="message"]/p[contains(., %q)]`, text)))
-	b.click("Dismiss")
-	b.run("message dismissed", chromedp.WaitNotVisible(chromedp.CSS("#message")))
-}
-
-func (b *browser) fill(id, value string) {
-	b.t.Helper()
-	b.run("fill "+id, chromedp.WaitVisible(chromedp.CSS("#"+id)))
-	// set, then an input event as typing sends: the page keeps its draft on it
-	evalJS[bool](b, fmt.Sprintf(`(() => { const e = document.getElementById(%q); e.value = %q; return e.dispatchEvent(new Event("input", {bubbles: true})); })()`, id, value))
-}
-
-// heading waits for the view's heading to read text.
-func (b *browser) heading(text string) {
-	b.t.Helper()
-	b.run("heading "+text, chromedp.WaitVisible(fmt.Sprintf(`//h2[normalize-space()=%q]`, text)))
-}
-
-func evalJS[T any](b *browser, js string) T {
-	b.t.Helper()
-	return get(b, "evaluate "+js, chromedp.Evaluate[T](js))
-}
-
-// fieldError waits for the field's error and returns it, checking the
-// field is marked invalid for assistive technology.
-func (b *browser) fieldError(id string) string {
-	b.t.Helper()
-	b.run("error of "+id, chromedp.WaitVisible(chromedp.CSS("#"+id+"-error")))
-	text := get(b, "error text of "+id, chromedp.Text(chromedp.CSS("#"+id+"-error")))
-	if invalid := evalJS[string](b, fmt.Sprintf(`document.getElementById(%q).getAttribute("aria-invalid") || ""`, id)); invalid != "true" {
-		b.t.Errorf("%s shows an error but is not aria-invalid", id)
-	}
-	return text
-}
-
-// snapshot saves a screenshot for README.md when DOCS_SCREENSHOTS names a
-// directory (make screenshots).
-func (b *browser) snapshot(name string) {
-	dir := os.Getenv("DOCS_SCREENSHOTS")
-	if dir == "" {
-		return
-	}
-	png := get(b, "screenshot", chromedp.CaptureScreenshot())
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-		b.t.Error(err)
-	}
-}
-
-// widths are the viewports every view is checked at: a desktop and a
-// phone (390 px, as an iPhone 12 to 15).
-var widths = []struct {
-	suffix        string
-	width, height int64
-}{{"", 1440, 900}, {"-phone", 390, 844}}
-
-// atBothWidths checks the view at each width: no horizontal page scroll,
-// the heading apart from the tenant line, axe-core (when axeSource is
-// set); and takes its picture for docs/ (DOCS_SCREENSHOTS).
-func (b *browser) atBothWidths(name, axeSource string) {
-	b.t.Helper()
-	for _, w := range widths {
-		b.run(fmt.Sprintf("%d px", w.width), chromedp.EmulateViewport(w.width, w.height))
-		where := fmt.Sprintf("%s at %d px", name, w.width)
-		if sw, cw := evalJS[int](b, `document.documentElement.scrollWidth`), evalJS[int](b, `document.documentElement.clientWidth`); sw > cw {
-			b.t.Errorf("%s: the page scrolls sideways (scrollWidth %d > clientWidth %d)", where, sw, cw)
-		}
-		if evalJS[bool](b, `(() => {
-			const a = document.querySelector("h1").getBoundingClientRect(), w = document.getElementById("who").getBoundingClientRect();
-			return w.width > 0 && a.right > w.left && w.right > a.left && a.bottom > w.top && w.bottom > a.top;
-		})()`) {
-			b.t.Errorf("%s: the heading runs into the tenant line", where)
-		}
-		if axeSource != "" {
-			b.accessible(where, axeSource)
-		}
-		b.snapshot(name + w.suffix)
-	}
-	b.run("back to the desktop", chromedp.EmulateViewport(widths[0].width, widths[0].height))
-}
 
 // TestPortalWizard drives the Modules page in headless Chromium against
 // the local gateway, as a tenant manager would.
@@ -227,24 +19,7 @@ func TestPortalWizard(t *testing.T) {
 	modules := base + "/tenants/acme/modules"
 	const moduleSecret = "Wizard-Secret-4711-abc"
 	b := newBrowser(t)
-	secretVisible := func(where string) {
-		t.Helper()
-		html := evalJS[string](b, `document.documentElement.outerHTML + [...document.querySelectorAll("input, textarea")].map((e) => e.value).join(" ")`)
-		storage := evalJS[string](b, `JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])`)
-		cookies := evalJS[string](b, `document.cookie`)
-		url := evalJS[string](b, `location.href`)
-		for name, v := range map[string]string{"DOM": html, "storage": storage, "cookies": cookies, "URL": url} {
-			if strings.Contains(v, moduleSecret) {
-				t.Errorf("%s: the client secret is in the %s", where, name)
-			}
-		}
-	}
-	// leaving asks first: the page cancels a beforeunload event
-	leavingAsks := func() bool {
-		t.Helper()
-		return evalJS[bool](b, `(() => { const e = new Event("beforeunload", {cancelable: true}); window.dispatchEvent(e); return e.defaultPrevented; })()`)
-	}
-	hash := func() string { t.Helper(); return evalJS[string](b, `location.hash`) }
+	secretVisible := func(where string) { t.Helper(); b.nowhere(where, moduleSecret) }
 
 	// the link make run prints signs the page in, once; it leaves the URL
 	link := s.SignInURL(base)
@@ -259,10 +34,10 @@ func TestPortalWizard(t *testing.T) {
 	// Next with nothing entered: every field at fault at once, by its label
 	b.click("Add Module")
 	b.heading("Add Module: Details")
-	if h := hash(); h != "#/new/details" {
+	if h := b.hash(); h != "#/new/details" {
 		t.Errorf("the wizard's URL: %q", h)
 	}
-	if leavingAsks() {
+	if b.leavingAsks() {
 		t.Error("leaving Details asks first; nothing is at stake yet")
 	}
 	b.click("Next")
@@ -285,7 +60,7 @@ func TestPortalWizard(t *testing.T) {
 	}
 	b.click("Next")
 	b.heading("Add Module: User Login")
-	if h := hash(); h != "#/new/user-login" {
+	if h := b.hash(); h != "#/new/user-login" {
 		t.Errorf("User Login's URL: %q", h)
 	}
 	secretVisible("on User Login")
@@ -322,7 +97,7 @@ func TestPortalWizard(t *testing.T) {
 	if !strings.Contains(summary, "billing") || !strings.Contains(summary, "Billing") || !strings.Contains(summary, "reports:read") || strings.Contains(summary, moduleSecret) {
 		t.Errorf("summary %q: want the entries and no secret", summary)
 	}
-	if !leavingAsks() {
+	if !b.leavingAsks() {
 		t.Error("leaving Summary does not ask first")
 	}
 	b.atBothWidths("portal-summary", "")
@@ -363,7 +138,7 @@ func TestPortalWizard(t *testing.T) {
 	if !strings.Contains(curl, clientID) || !strings.Contains(curl, `"$CLIENT_SECRET"`) || !strings.Contains(curl, "-K -") || strings.Contains(curl, moduleSecret) {
 		t.Errorf("curl example %q: want the client ID, the secret from $CLIENT_SECRET on stdin, never the secret", curl)
 	}
-	if !leavingAsks() {
+	if !b.leavingAsks() {
 		t.Error("leaving Client Credentials does not ask first")
 	}
 	b.atBothWidths("portal-credentials", "")
@@ -376,7 +151,7 @@ func TestPortalWizard(t *testing.T) {
 	b.click("Finish")
 	b.heading("Modules")
 	b.message("Module Billing service is ready.")
-	if leavingAsks() {
+	if b.leavingAsks() {
 		t.Error("leaving the list asks first")
 	}
 	b.run("the list shows it", chromedp.WaitVisible(`//a[normalize-space()="Billing service"]`))
@@ -386,6 +161,15 @@ func TestPortalWizard(t *testing.T) {
 	if m := call(t, "GET", modules+"/"+id, manager, "").body; fmt.Sprint(m["scopes"]) != "[reports:read]" {
 		t.Errorf("the created module's scopes: %v", m["scopes"])
 	}
+	b.run("open billing", chromedp.Click(`//a[normalize-space()="Billing service"]`))
+	b.heading("Billing service")
+	if scopes := b.value("f-scopes"); scopes != "reports:read" {
+		t.Errorf("the module's page shows scopes %q", scopes)
+	}
+	b.run("its history", chromedp.WaitVisible(`//ol[@class="trail"]/li[contains(., "Created")]`))
+	b.atBothWidths("portal-module", "")
+	b.click("Back to the list")
+	b.heading("Modules")
 
 	// a name taken in another case, and a weak secret: both reported at Next; nothing is created
 	b.click("Add Module")
@@ -417,133 +201,6 @@ func TestPortalWizard(t *testing.T) {
 	b.click("Cancel")
 	b.heading("Modules")
 
-	// the list's search and sort are in its URL, which a reload keeps
-	b.fill("search", "bill")
-	get(b, "sort by name", chromedp.Evaluate[bool](`(() => { const s = document.getElementById("sort"); s.value = "name"; return s.dispatchEvent(new Event("change")); })()`))
-	get(b, "the URL follows", chromedp.Poll[bool](`location.hash === "#/modules?q=bill&sort=name"`))
-	b.run("reload the list", chromedp.Reload())
-	b.heading("Modules")
-	if q, sort := b.value("search"), b.value("sort"); q != "bill" || sort != "name" {
-		t.Errorf("after a reload: search %q, sort %q", q, sort)
-	}
-	b.run("only billing", chromedp.WaitVisible(`//a[normalize-space()="Billing service"]`))
-	if rows := evalJS[int](b, `document.querySelectorAll("tbody tr").length`); rows != 1 {
-		t.Errorf("%d rows for q=bill, want 1", rows)
-	}
-
-	// a module's page has its own URL: reload and Back work; the secret is nowhere
-	b.run("open billing", chromedp.Click(`//a[normalize-space()="Billing service"]`))
-	b.heading("Billing service")
-	if h := hash(); h != "#/modules/"+id {
-		t.Errorf("the module's URL: %q", h)
-	}
-	b.run("reload the module", chromedp.Reload())
-	b.heading("Billing service")
-	secretVisible("on the module's page after a reload")
-	facts := get(b, "facts", chromedp.Text(chromedp.CSS(".facts")))
-	for _, want := range []string{"Created", "Updated", "Last used", clientID} {
-		if !strings.Contains(facts, want) {
-			t.Errorf("the module's facts %q lack %q", facts, want)
-		}
-	}
-	if strings.Contains(facts, "Never") {
-		t.Errorf("the module got a token, yet: %q", facts)
-	}
-	b.run("its history", chromedp.WaitVisible(`//ol[@class="trail"]/li[contains(., "Created")]`))
-	b.atBothWidths("portal-module", "")
-	b.run("back to the list", chromedp.NavigateBack())
-	b.heading("Modules")
-	b.run("forward to the module", chromedp.NavigateForward())
-	b.heading("Billing service")
-
-	// switch User Login on later, with a valid URL
-	b.run("switch on", chromedp.Click(`//div[@data-field="userLogin.enabled"]//input`))
-	b.fill("f-userLogin-redirectUris", "https://app.example.com/callback")
-	b.fill("f-name", "billing-renamed")
-	b.click("Save changes")
-	b.message("Changes saved.")
-	if m := call(t, "GET", modules+"/"+id, manager, "").body; m["name"] != "billing-renamed" || m["userLogin"].(map[string]any)["enabled"] != true {
-		t.Errorf("after Save: %v", m)
-	}
-	b.run("the change in its history", chromedp.WaitVisible(`//ol[@class="trail"]/li[contains(., "Changed") and contains(., "name")]`))
-
-	// changed behind the page's back: 412, and a Reload offered
-	if a := call(t, "PATCH", modules+"/"+id, manager, `{"displayName":"Changed elsewhere"}`); a.status != 200 {
-		t.Fatalf("patch behind the page: %d", a.status)
-	}
-	b.run("disable", chromedp.Click(`//div[@data-field="enabled"]//input`))
-	b.click("Save changes")
-	b.run("412 notice", chromedp.WaitVisible(`//div[@role="alert"]//button[normalize-space()="Reload"]`))
-	b.click("Reload")
-	b.heading("Changed elsewhere")
-	b.run("disable", chromedp.Click(`//div[@data-field="enabled"]//input`))
-	b.click("Save changes")
-	b.message("Changes saved.")
-	if m := call(t, "GET", modules+"/"+id, manager, "").body; m["enabled"] != false {
-		t.Errorf("after disable: %v", m)
-	}
-
-	// the history is paged: ten events, then the older ones
-	for i := range 10 {
-		if a := call(t, "PATCH", modules+"/"+id, manager, fmt.Sprintf(`{"displayName":"Billing %d"}`, i)); a.status != 200 {
-			t.Fatalf("patch %d: %d", i, a.status)
-		}
-	}
-	b.run("reload the module", chromedp.Reload())
-	b.heading("Billing 9")
-	b.run("a page of history", chromedp.WaitVisible(button("Older events")))
-	if n := evalJS[int](b, `document.querySelectorAll(".trail li").length`); n != 10 {
-		t.Errorf("%d events on the first page, want 10", n)
-	}
-	b.click("Older events")
-	get(b, "the older events", chromedp.Poll[bool](`document.querySelectorAll(".trail li").length > 10`))
-
-	// delete, with confirmation
-	b.click("Delete")
-	b.click("Delete module")
-	b.heading("Modules")
-	b.message("Module Billing 9 deleted.")
-	if a := call(t, "GET", modules+"/"+id, manager, ""); a.status != 404 {
-		t.Errorf("after delete: %d", a.status)
-	}
-}
-
-// axe is axe-core (pinned in the Makefile, fetched by make test into
-// bin/axe.min.js, or AXE_JS).
-func axe(t *testing.T) string {
-	t.Helper()
-	path := os.Getenv("AXE_JS")
-	if path == "" {
-		path = "../../bin/axe.min.js"
-	}
-	src, err := os.ReadFile(path)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but no axe-core at %s (make test fetches it): %v", path, err)
-		}
-		t.Skipf("no axe-core at %s (make bin/axe.min.js)", path)
-	}
-	return string(src)
-}
-
-// violations runs axe-core on the page and returns its serious and
-// critical violations, each with the rule and the elements.
-func (b *browser) violations(where, axeSource string) []string {
-	b.t.Helper()
-	if !evalJS[bool](b, `typeof axe !== "undefined"`) {
-		get(b, "inject axe-core", chromedp.Evaluate[any](axeSource+";1"))
-	}
-	return get(b, "axe on "+where, chromedp.Evaluate[[]string](`axe.run(document, {resultTypes: ["violations"]}).then((r) =>
-		r.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
-			.map((v) => v.id + " (" + v.impact + "): " + v.nodes.map((n) => n.target.join(" ")).join(", ")))`, chromedp.EvalAwaitPromise))
-}
-
-// accessible fails the test on every serious or critical violation.
-func (b *browser) accessible(where, axeSource string) {
-	b.t.Helper()
-	for _, v := range b.violations(where, axeSource) {
-		b.t.Errorf("%s: %s", where, v)
-	}
 }
 
 // TestPortalAccessibility: axe-core finds no serious or critical
@@ -633,4 +290,114 @@ func TestPortalSignInLinkOnce(t *testing.T) {
 	other.run("open the used link", chromedp.Navigate(s.SignInURL(base)))
 	other.heading("Sign in")
 	other.run("told why", chromedp.WaitVisible(`//div[contains(@class,"problem") and contains(., "sign-in link")]`))
+}
+
+// TestPortalModulePage: the list's search and sort and a module's page
+// have their own URLs (reload, Back, forward); the page shows the module's
+// dates and its history, paged; saves, a 412, a delete.
+func TestPortalModulePage(t *testing.T) {
+	s, base := serve(t, localgateway.Options{Bootstrap: localgateway.Bootstrap{Tenant: "acme"}})
+	manager := token(t, base, s.Manager.ClientID, s.Manager.ClientSecret, oauth2.AuthStyleInHeader)
+	modules := base + "/tenants/acme/modules"
+	const moduleSecret = "Module-Secret-4711-abc"
+	made := call(t, "POST", modules, manager, `{"name":"billing","displayName":"Billing service","clientSecret":"`+moduleSecret+`"}`)
+	if made.status != 201 {
+		t.Fatalf("create: %d %v", made.status, made.body)
+	}
+	id, clientID := made.body["id"].(string), made.body["clientId"].(string)
+	token(t, base, clientID, moduleSecret, oauth2.AuthStyleInHeader) // it was used
+	b := newBrowser(t)
+	secretVisible := func(where string) { t.Helper(); b.nowhere(where, moduleSecret) }
+	b.run("open the sign-in link", chromedp.Navigate(s.SignInURL(base)))
+	b.heading("Modules")
+
+	// the list's search and sort are in its URL, which a reload keeps
+	b.fill("search", "bill")
+	get(b, "sort by name", chromedp.Evaluate[bool](`(() => { const s = document.getElementById("sort"); s.value = "name"; return s.dispatchEvent(new Event("change")); })()`))
+	get(b, "the URL follows", chromedp.Poll[bool](`location.hash === "#/modules?q=bill&sort=name"`))
+	b.run("reload the list", chromedp.Reload())
+	b.heading("Modules")
+	if q, sort := b.value("search"), b.value("sort"); q != "bill" || sort != "name" {
+		t.Errorf("after a reload: search %q, sort %q", q, sort)
+	}
+	b.run("only billing", chromedp.WaitVisible(`//a[normalize-space()="Billing service"]`))
+	if rows := evalJS[int](b, `document.querySelectorAll("tbody tr").length`); rows != 1 {
+		t.Errorf("%d rows for q=bill, want 1", rows)
+	}
+
+	// a module's page has its own URL: reload and Back work; the secret is nowhere
+	b.run("open billing", chromedp.Click(`//a[normalize-space()="Billing service"]`))
+	b.heading("Billing service")
+	if h := b.hash(); h != "#/modules/"+id {
+		t.Errorf("the module's URL: %q", h)
+	}
+	b.run("reload the module", chromedp.Reload())
+	b.heading("Billing service")
+	secretVisible("on the module's page after a reload")
+	facts := get(b, "facts", chromedp.Text(chromedp.CSS(".facts")))
+	for _, want := range []string{"Created", "Updated", "Last used", clientID} {
+		if !strings.Contains(facts, want) {
+			t.Errorf("the module's facts %q lack %q", facts, want)
+		}
+	}
+	if strings.Contains(facts, "Never") {
+		t.Errorf("the module got a token, yet: %q", facts)
+	}
+	b.run("its history", chromedp.WaitVisible(`//ol[@class="trail"]/li[contains(., "Created")]`))
+	b.atBothWidths("the module's page", "")
+	b.run("back to the list", chromedp.NavigateBack())
+	b.heading("Modules")
+	b.run("forward to the module", chromedp.NavigateForward())
+	b.heading("Billing service")
+
+	// switch User Login on later, with a valid URL
+	b.run("switch on", chromedp.Click(`//div[@data-field="userLogin.enabled"]//input`))
+	b.fill("f-userLogin-redirectUris", "https://app.example.com/callback")
+	b.fill("f-name", "billing-renamed")
+	b.click("Save changes")
+	b.message("Changes saved.")
+	if m := call(t, "GET", modules+"/"+id, manager, "").body; m["name"] != "billing-renamed" || m["userLogin"].(map[string]any)["enabled"] != true {
+		t.Errorf("after Save: %v", m)
+	}
+	b.run("the change in its history", chromedp.WaitVisible(`//ol[@class="trail"]/li[contains(., "Changed") and contains(., "name")]`))
+
+	// changed behind the page's back: 412, and a Reload offered
+	if a := call(t, "PATCH", modules+"/"+id, manager, `{"displayName":"Changed elsewhere"}`); a.status != 200 {
+		t.Fatalf("patch behind the page: %d", a.status)
+	}
+	b.run("disable", chromedp.Click(`//div[@data-field="enabled"]//input`))
+	b.click("Save changes")
+	b.run("412 notice", chromedp.WaitVisible(`//div[@role="alert"]//button[normalize-space()="Reload"]`))
+	b.click("Reload")
+	b.heading("Changed elsewhere")
+	b.run("disable", chromedp.Click(`//div[@data-field="enabled"]//input`))
+	b.click("Save changes")
+	b.message("Changes saved.")
+	if m := call(t, "GET", modules+"/"+id, manager, "").body; m["enabled"] != false {
+		t.Errorf("after disable: %v", m)
+	}
+
+	// the history is paged: ten events, then the older ones
+	for i := range 10 {
+		if a := call(t, "PATCH", modules+"/"+id, manager, fmt.Sprintf(`{"displayName":"Billing %d"}`, i)); a.status != 200 {
+			t.Fatalf("patch %d: %d", i, a.status)
+		}
+	}
+	b.run("reload the module", chromedp.Reload())
+	b.heading("Billing 9")
+	b.run("a page of history", chromedp.WaitVisible(button("Older events")))
+	if n := evalJS[int](b, `document.querySelectorAll(".trail li").length`); n != 10 {
+		t.Errorf("%d events on the first page, want 10", n)
+	}
+	b.click("Older events")
+	get(b, "the older events", chromedp.Poll[bool](`document.querySelectorAll(".trail li").length > 10`))
+
+	// delete, with confirmation
+	b.click("Delete")
+	b.click("Delete module")
+	b.heading("Modules")
+	b.message("Module Billing 9 deleted.")
+	if a := call(t, "GET", modules+"/"+id, manager, ""); a.status != 404 {
+		t.Errorf("after delete: %d", a.status)
+	}
 }
