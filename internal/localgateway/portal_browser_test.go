@@ -397,6 +397,9 @@ func TestPortalModulePage(t *testing.T) {
 	b.click("Delete module")
 	b.heading("Modules")
 	b.message("Module Billing 9 deleted.")
+	if h := b.hash(); h != "#/modules?q=bill&sort=name" {
+		t.Errorf("after delete the list is at %q, want its search and sort kept", h)
+	}
 	if a := call(t, "GET", modules+"/"+id, manager, ""); a.status != 404 {
 		t.Errorf("after delete: %d", a.status)
 	}

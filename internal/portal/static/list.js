@@ -9,6 +9,18 @@ const COLUMNS = ["Display name", "Name", "Client ID", "User Login", "Enabled", "
 
 export const when = (iso) => (iso ? new Date(iso).toLocaleString() : "Never");
 
+// lastList is the list's URL as last shown, with its search and sort: a
+// module's "Back to the list" returns to it, after a reload too (it is in
+// sessionStorage; a search is no secret).
+const LIST_KEY = "modules.list";
+let last = sessionStorage.getItem(LIST_KEY) || "#/modules";
+export const lastList = () => last;
+
+function remember(hash) {
+  last = hash;
+  sessionStorage.setItem(LIST_KEY, hash);
+}
+
 // listHash is the URL of the list with its search and sort.
 export function listHash(q, sort) {
   const p = new URLSearchParams();
@@ -31,6 +43,7 @@ function row(m) {
 
 export function listView(params) {
   const state = { q: params.get("q") || "", sort: params.get("sort") || "createdAt", cursor: "", shown: 0 };
+  remember(listHash(state.q, state.sort));
   const search = el("input", { type: "search", id: "search", value: state.q, placeholder: "Name or display name" });
   const sort = el("select", { id: "sort" }, ...SORTS.map(([v, t]) => el("option", { value: v, text: t, selected: state.sort === v })));
   const body = el("tbody");
@@ -62,7 +75,8 @@ export function listView(params) {
   function changed() {
     state.q = search.value.trim();
     state.sort = sort.value;
-    replace(listHash(state.q, state.sort));
+    remember(listHash(state.q, state.sort));
+    replace(last);
     load(true);
   }
   let timer;

@@ -5,7 +5,7 @@ import { call, modulePath } from "./api.js";
 import { el, field, toggle, show, showProblem, clearErrors, notify, currentView, lines } from "./ui.js";
 import { scopesField, readScopes } from "./scopes.js";
 import { USER_LOGIN_EXPLAINED } from "./wizard.js";
-import { when } from "./list.js";
+import { when, lastList } from "./list.js";
 import { go } from "./nav.js";
 
 export async function moduleView(id) {
@@ -47,7 +47,7 @@ export async function moduleView(id) {
     field("userLogin.postLogoutRedirectUris", "Post-logout redirect URLs", logout, "One per line."),
     scopes,
     el("div", { class: "actions" },
-      el("a", { class: "button secondary", href: "#/modules", text: "Back to the list" }),
+      el("a", { class: "button secondary", href: lastList(), text: "Back to the list" }),
       el("button", { type: "submit", text: "Save changes" }),
       el("button", { type: "button", class: "danger", text: "Delete", onclick: () => { confirmBox.hidden = false; confirmBox.querySelector("button").focus(); } })),
     confirmBox);
@@ -71,7 +71,7 @@ export async function moduleView(id) {
     if (d.lost) return;
     if (d.status === 412) { changedMeanwhile(form, id); return; }
     if (!d.ok) { showProblem(form, d.data); return; }
-    go("#/modules");
+    go(lastList());
     notify(`Module ${m.displayName} deleted.`);
   }
   const trail = trailOf(id);

@@ -148,24 +148,26 @@ export async function oidcReturn(params) {
 
 const LOST = "Your sign-in has expired or lost its rights. Sign in again";
 
-async function againByLink(box) {
+async function againByLink() {
   const r = await localSession();
   if (r && r.ok) { signedIn((await r.json()).accessToken); return; }
   // the cookie is gone (signed out in another tab): a manager's credentials
   session.mode = "credentials";
+  document.getElementById("session").hidden = true;
   lost();
 }
 
 function lost() {
   api.token = "";
   const box = document.getElementById("session");
+  if (!box.hidden) return; // asked already (several calls were refused); keep what is typed
   const title = el("h2", { id: "session-title", text: LOST });
   let control;
   if (session.mode === "credentials") {
     control = credentialsForm("The Client ID and Client Secret of a manager module of your tenant:");
   } else {
     control = el("div", { class: "actions" }, el("button", { type: "button", text: "Sign in",
-      onclick: () => (session.mode === "oidc" ? toProvider() : againByLink(box)) }));
+      onclick: () => (session.mode === "oidc" ? toProvider() : againByLink()) }));
   }
   box.replaceChildren(title, control);
   box.hidden = false;
@@ -178,6 +180,7 @@ whenSessionLost(lost);
 // asks to sign in.
 export async function signOut() {
   api.token = "";
+  sessionStorage.clear(); // the draft and the list's search: nothing of this sign-in stays
   document.getElementById("who").textContent = "";
   document.getElementById("signout").hidden = true;
   document.getElementById("session").hidden = true;
