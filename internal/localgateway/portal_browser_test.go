@@ -261,6 +261,7 @@ func TestPortalSignsInWithClientCredentials(t *testing.T) {
 	b := newBrowser(t)
 	b.run("open the page", chromedp.Navigate(base+"/portal/"))
 	b.heading("Sign in")
+	b.atBothWidths("the sign-in form", "")
 	b.fill("f-clientId", s.Manager.ClientID)
 	b.fill("f-clientSecret", "not-the-managers-secret")
 	b.click("Sign in")

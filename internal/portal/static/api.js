@@ -5,7 +5,7 @@
 
 export const api = { token: "", tenant: "", tenantClaim: "tenant_id", who: "" };
 
-// onSessionLost is called with no argument when the API refuses the token
+// sessionLost is called with no argument when the API refuses the token
 // (set by session.js; a module cannot import the one that imports it
 // without a cycle at load time).
 let sessionLost = () => {};
