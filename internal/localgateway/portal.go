@@ -30,6 +30,7 @@ func (s *Stack) local(api http.Handler, session bool) http.Handler {
 	if session {
 		s.signIn = &signIn{link: []byte(rand.Text())} // 128 bits of crypto/rand
 		mux.HandleFunc("POST /portal/session", s.portalSession)
+		mux.HandleFunc("DELETE /portal/session", s.portalSignOut)
 	}
 	return loopbackOnly(mux)
 }
@@ -82,6 +83,18 @@ func (si *signIn) admit(cookie, link string) (ok bool, newSession []byte) {
 		return true, si.session
 	}
 	return false, nil
+}
+
+// forget ends the browser session whose cookie this is (Sign out): a
+// reload then asks to sign in. Another cookie, or none, changes nothing.
+func (si *signIn) forget(cookie string) bool {
+	si.mu.Lock()
+	defer si.mu.Unlock()
+	if si.session == nil || subtle.ConstantTimeCompare([]byte(cookie), si.session) != 1 {
+		return false
+	}
+	si.session = nil
+	return true
 }
 
 // sessionCookie names the cookie per port: cookies do not tell ports
@@ -140,6 +153,22 @@ func (s *Stack) portalSession(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]string{"tenant": s.Manager.TenantID, "accessToken": tok})
+}
+
+// portalSignOut is the page's Sign out: the session cookie stops
+// signing reloads in, and the browser drops it.
+func (s *Stack) portalSignOut(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if why := crossSite(r); why != "" {
+		writeProblem(w, http.StatusForbidden, "Cross-site request", why)
+		return
+	}
+	if c, err := r.Cookie(sessionCookie(r)); err == nil {
+		s.signIn.forget(c.Value)
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie(r), Value: "", Path: "/portal/session", MaxAge: -1,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // crossSite says why a request is not the portal page's own, or "". The

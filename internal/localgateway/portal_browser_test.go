@@ -1,163 +1,15 @@
 package localgateway_test
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"golang.org/x/oauth2"
 
 	"github.com/modules-service/modules/internal/localgateway"
 )
-
-// browser is headless Chromium on one page, its console kept: on failure
-// the test saves a screenshot and the console next to each other.
-type browser struct {
-	t       *testing.T
-	ctx     context.Context
-	mu      sync.Mutex
-	console []string
-}
-
-func newBrowser(t *testing.T) *browser {
-	t.Helper()
-	path := os.Getenv("CHROMIUM")
-	if path == "" {
-		path, _ = exec.LookPath("chromium")
-	}
-	if path == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but no chromium (Debian package chromium; .ci/run installs it)")
-		}
-		t.Skip("no chromium")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
-		chromedp.WindowSize(1200, 900), chromedp.Flag("disable-dev-shm-usage", true))
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(alloc)
-	b := &browser{t: t, ctx: ctx}
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("start chromium: %v", err)
-	}
-	go func() {
-		for m, err := range chromedp.Console(ctx) {
-			if err != nil {
-				return
-			}
-			b.mu.Lock()
-			b.console = append(b.console, m.String())
-			b.mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		if t.Failed() {
-			b.saveArtifacts()
-		}
-		cancelCtx()
-		cancelAlloc()
-	})
-	return b
-}
-
-func (b *browser) saveArtifacts() {
-	dir := os.Getenv("BROWSER_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "modules-browser")
-	}
-	_ = os.MkdirAll(dir, 0o755)
-	name := strings.NewReplacer("/", "_", " ", "_").Replace(b.t.Name())
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-	defer cancel()
-	if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
-		_ = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
-	}
-	b.mu.Lock()
-	_ = os.WriteFile(filepath.Join(dir, name+".console.txt"), []byte(strings.Join(b.console, "\n")), 0o644)
-	b.mu.Unlock()
-	b.t.Logf("screenshot and console log in %s", dir)
-}
-
-// stepTimeout bounds each step: a page that never shows what a step waits
-// for fails the test with that step's name, not at the test's deadline.
-const stepTimeout = 20 * time.Second
-
-// run runs actions, failing the test with what failed.
-func (b *browser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		b.t.Fatalf("%s: %v", what, err)
-	}
-}
-
-// get runs an action that returns a value.
-func get[T any](b *browser, what string, a chromedp.Action[T]) T {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
-	defer cancel()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		b.t.Fatalf("%s: %v", what, err)
-	}
-	return v
-}
-
-// button is the XPath of a button by its visible text.
-func button(text string) string { return fmt.Sprintf(`//button[normalize-space()=%q]`, text) }
-
-func (b *browser) click(text string) {
-	b.t.Helper()
-	b.run("click "+text, chromedp.WaitVisible(button(text)), chromedp.Click(button(text)))
-}
-
-func (b *browser) fill(id, value string) {
-	b.t.Helper()
-	b.run("fill "+id, chromedp.WaitVisible(chromedp.CSS("#"+id)), chromedp.SetValue(chromedp.CSS("#"+id), value))
-}
-
-// heading waits for the view's heading to read text.
-func (b *browser) heading(text string) {
-	b.t.Helper()
-	b.run("heading "+text, chromedp.WaitVisible(fmt.Sprintf(`//h2[normalize-space()=%q]`, text)))
-}
-
-func evalJS[T any](b *browser, js string) T {
-	b.t.Helper()
-	return get(b, "evaluate "+js, chromedp.Evaluate[T](js))
-}
-
-// fieldError waits for the field's error and returns it, checking the
-// field is marked invalid for assistive technology.
-func (b *browser) fieldError(id string) string {
-	b.t.Helper()
-	b.run("error of "+id, chromedp.WaitVisible(chromedp.CSS("#"+id+"-error")))
-	text := get(b, "error text of "+id, chromedp.Text(chromedp.CSS("#"+id+"-error")))
-	if invalid := evalJS[string](b, fmt.Sprintf(`document.getElementById(%q).getAttribute("aria-invalid") || ""`, id)); invalid != "true" {
-		b.t.Errorf("%s shows an error but is not aria-invalid", id)
-	}
-	return text
-}
-
-// snapshot saves a screenshot for README.md when DOCS_SCREENSHOTS names a
-// directory (make screenshots).
-func (b *browser) snapshot(name string) {
-	dir := os.Getenv("DOCS_SCREENSHOTS")
-	if dir == "" {
-		return
-	}
-	png := get(b, "screenshot", chromedp.CaptureScreenshot())
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-		b.t.Error(err)
-	}
-}
 
 // TestPortalWizard drives the Modules page in headless Chromium against
 // the local gateway, as a tenant manager would.
@@ -167,18 +19,7 @@ func TestPortalWizard(t *testing.T) {
 	modules := base + "/tenants/acme/modules"
 	const moduleSecret = "Wizard-Secret-4711-abc"
 	b := newBrowser(t)
-	secretVisible := func(where string) {
-		t.Helper()
-		html := evalJS[string](b, `document.documentElement.outerHTML + [...document.querySelectorAll("input, textarea")].map((e) => e.value).join(" ")`)
-		storage := evalJS[string](b, `JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])`)
-		cookies := evalJS[string](b, `document.cookie`)
-		url := evalJS[string](b, `location.href`)
-		for name, v := range map[string]string{"DOM": html, "storage": storage, "cookies": cookies, "URL": url} {
-			if strings.Contains(v, moduleSecret) {
-				t.Errorf("%s: the client secret is in the %s", where, name)
-			}
-		}
-	}
+	secretVisible := func(where string) { t.Helper(); b.nowhere(where, moduleSecret) }
 
 	// the link make run prints signs the page in, once; it leaves the URL
 	link := s.SignInURL(base)
@@ -188,27 +29,86 @@ func TestPortalWizard(t *testing.T) {
 	if got := evalJS[string](b, `location.href + JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)]) + document.cookie`); strings.Contains(got, value) {
 		t.Errorf("the sign-in value stays on the page: %s", got)
 	}
-	b.snapshot("portal-list")
+	b.atBothWidths("portal-list", "")
 
-	// the whole wizard
+	// Next with nothing entered: every field at fault at once, by its label
 	b.click("Add Module")
 	b.heading("Add Module: Details")
+	if h := b.hash(); h != "#/new/details" {
+		t.Errorf("the wizard's URL: %q", h)
+	}
+	if b.leavingAsks() {
+		t.Error("leaving Details asks first; nothing is at stake yet")
+	}
+	b.click("Next")
+	for _, id := range []string{"f-name", "f-displayName", "f-clientSecret"} {
+		b.fieldError(id)
+	}
+	alert := get(b, "the alert", chromedp.Poll[string](`document.getElementById("alert").textContent`))
+	if !strings.Contains(alert, "Module Name") || !strings.Contains(alert, "Client Secret") || strings.Contains(alert, "displayName") || strings.Contains(alert, "clientSecret") {
+		t.Errorf("the alert %q: want the fields' labels, not the API's member names", alert)
+	}
+
+	// the draft, but never the secret, survives a reload
 	b.fill("f-name", "billing")
 	b.fill("f-displayName", "Billing")
 	b.fill("f-clientSecret", moduleSecret)
-	b.snapshot("portal-details")
+	b.fill("f-scopes", "reports:read")
+	b.atBothWidths("portal-details", "")
+	if evalJS[bool](b, `document.getElementById("f-scopes-manage").checked`) {
+		t.Error("modules:manage is chosen by default")
+	}
+	b.click("Next")
+	b.heading("Add Module: User Login")
+	if h := b.hash(); h != "#/new/user-login" {
+		t.Errorf("User Login's URL: %q", h)
+	}
+	secretVisible("on User Login")
+	b.run("reload on User Login", chromedp.Reload())
+	b.heading("Add Module: Details")
+	if name, display, sec := b.value("f-name"), b.value("f-displayName"), b.value("f-clientSecret"); name != "billing" || display != "Billing" || sec != "" {
+		t.Errorf("after a reload: name %q, display name %q, secret kept %v", name, display, sec != "")
+	}
+	b.run("asked for the secret again", chromedp.WaitVisible(`//p[contains(., "Enter the Client Secret again")]`))
+	b.fill("f-clientSecret", moduleSecret)
 	b.click("Next")
 	b.heading("Add Module: User Login")
 	if evalJS[bool](b, `document.querySelector('[role=switch]').checked`) {
 		t.Error("User Login is on by default")
 	}
-	b.snapshot("portal-user-login")
+	b.atBothWidths("portal-user-login", "")
+	if hint := get(b, "User Login explained", chromedp.Text(chromedp.CSS(`[data-field="userLogin.enabled"] .hint`))); !strings.Contains(hint, "lets people sign in") {
+		t.Errorf("User Login's explanation: %q", hint)
+	}
+
+	// one message per redirect URL line, naming the line
+	b.run("switch on", chromedp.Click(chromedp.CSS(`[role=switch]`)))
+	b.fill("f-userLogin-redirectUris", "https://app.example.com/callback\nnot a url\n\nftp://app.example.com/x")
+	b.click("Next")
+	msg := b.fieldError("f-userLogin-redirectUris")
+	if !strings.Contains(msg, "Redirect URLs, line 2 (not a url)") || !strings.Contains(msg, "Redirect URLs, line 4 (ftp://app.example.com/x)") || strings.Contains(msg, "line 1") {
+		t.Errorf("redirect URL faults: %q", msg)
+	}
+	b.run("switch off", chromedp.Click(chromedp.CSS(`[role=switch]`)))
+	b.fill("f-userLogin-redirectUris", "")
 	b.click("Next")
 	b.heading("Add Module: Summary")
 	summary := get(b, "summary", chromedp.Text(chromedp.CSS("#step")))
-	if !strings.Contains(summary, "billing") || !strings.Contains(summary, "Billing") || strings.Contains(summary, moduleSecret) {
+	if !strings.Contains(summary, "billing") || !strings.Contains(summary, "Billing") || !strings.Contains(summary, "reports:read") || strings.Contains(summary, moduleSecret) {
 		t.Errorf("summary %q: want the entries and no secret", summary)
 	}
+	if !b.leavingAsks() {
+		t.Error("leaving Summary does not ask first")
+	}
+	b.atBothWidths("portal-summary", "")
+	// leaving the wizard inside the page asks too; refused, it stays
+	evalJS[bool](b, `(() => { window.realConfirm = window.confirm; window.confirm = (m) => { window.asked = m; return false; }; location.hash = "#/modules"; return true; })()`)
+	if asked := get(b, "asked", chromedp.Poll[string](`window.asked`)); !strings.Contains(asked, "client secret") {
+		t.Errorf("leaving the wizard asked %q", asked)
+	}
+	get(b, "stays on Summary", chromedp.Poll[bool](`location.hash === "#/new/summary"`))
+	b.heading("Add Module: Summary")
+	evalJS[bool](b, `(() => { window.confirm = window.realConfirm; return true; })()`)
 	// Back, change a field, forward again
 	b.click("Back")
 	b.heading("Add Module: User Login")
@@ -223,31 +123,67 @@ func TestPortalWizard(t *testing.T) {
 	if !strings.Contains(summary, "Billing service") {
 		t.Errorf("summary after Back %q: want the changed display name", summary)
 	}
-	b.snapshot("portal-summary")
 	b.click("Save")
 	b.heading("Add Module: Client Credentials")
-	clientID := get(b, "client ID", chromedp.Value(chromedp.CSS("#f-clientId")))
-	shownSecret := get(b, "client secret", chromedp.Value(chromedp.CSS("#f-clientSecret")))
+	clientID := b.value("f-clientId")
+	shownSecret := b.value("f-clientSecret")
 	warning := get(b, "warning", chromedp.Text(chromedp.CSS(".warning")))
 	if clientID == "" || shownSecret != moduleSecret || warning != "The client secret will never be visible again." {
 		t.Errorf("credentials: client ID %q, secret shown %v, warning %q", clientID, shownSecret == moduleSecret, warning)
 	}
-	b.snapshot("portal-credentials")
+	if endpoint := b.value("f-tokenEndpoint"); endpoint != base+"/oauth2/token" {
+		t.Errorf("token endpoint %q, want %s/oauth2/token", endpoint, base)
+	}
+	curl := b.value("f-curl")
+	if !strings.Contains(curl, clientID) || !strings.Contains(curl, `"$CLIENT_SECRET"`) || !strings.Contains(curl, "-K -") || strings.Contains(curl, moduleSecret) {
+		t.Errorf("curl example %q: want the client ID, the secret from $CLIENT_SECRET on stdin, never the secret", curl)
+	}
+	if !b.leavingAsks() {
+		t.Error("leaving Client Credentials does not ask first")
+	}
+	b.atBothWidths("portal-credentials", "")
+	b.click("Copy Client ID")
+	b.message("Client ID copied.")
+	if !evalJS[bool](b, `[...document.querySelectorAll("button")].find((e) => e.textContent === "Finish").disabled`) {
+		t.Error("Finish is enabled before the secret is stored")
+	}
+	b.tick("stored")
 	b.click("Finish")
 	b.heading("Modules")
+	b.message("Module Billing service is ready.")
+	if b.leavingAsks() {
+		t.Error("leaving the list asks first")
+	}
 	b.run("the list shows it", chromedp.WaitVisible(`//a[normalize-space()="Billing service"]`))
 	secretVisible("after Finish")
 	token(t, base, clientID, moduleSecret, oauth2.AuthStyleInHeader) // the Client ID works with that secret
+	id := findModule(t, modules, manager, clientID)
+	if m := call(t, "GET", modules+"/"+id, manager, "").body; fmt.Sprint(m["scopes"]) != "[reports:read]" {
+		t.Errorf("the created module's scopes: %v", m["scopes"])
+	}
+	b.run("open billing", chromedp.Click(`//a[normalize-space()="Billing service"]`))
+	b.heading("Billing service")
+	if scopes := b.value("f-scopes"); scopes != "reports:read" {
+		t.Errorf("the module's page shows scopes %q", scopes)
+	}
+	b.run("its history", chromedp.WaitVisible(`//ol[@class="trail"]/li[contains(., "Created")]`))
+	b.atBothWidths("portal-module", "")
+	b.click("Back to the list")
+	b.heading("Modules")
 
-	// a name taken in another case is reported at Next; nothing is created
+	// a name taken in another case, and a weak secret: both reported at Next; nothing is created
 	b.click("Add Module")
 	b.fill("f-name", "BILLING")
 	b.fill("f-displayName", "Another")
-	b.fill("f-clientSecret", "Another-Secret-4711-xyz")
+	b.fill("f-clientSecret", "short")
 	b.click("Next")
 	if msg := b.fieldError("f-name"); !strings.Contains(msg, "looks the same") {
 		t.Errorf("taken name: %q", msg)
 	}
+	if msg := b.fieldError("f-clientSecret"); !strings.Contains(msg, "Client Secret") {
+		t.Errorf("weak secret beside a taken name: %q", msg)
+	}
+	b.fill("f-clientSecret", "Another-Secret-4711-xyz")
 	b.heading("Add Module: Details")
 	if items := call(t, "GET", modules, manager, "").body["items"].([]any); len(items) != 2 {
 		t.Errorf("%d modules after a refused Next, want 2 (manager, billing)", len(items))
@@ -258,127 +194,57 @@ func TestPortalWizard(t *testing.T) {
 	b.heading("Add Module: User Login")
 	b.run("switch on", chromedp.Click(chromedp.CSS(`[role=switch]`)))
 	b.click("Next")
-	if msg := b.fieldError("f-userLogin-redirectUris"); !strings.Contains(msg, "at least one redirect URI") {
+	if msg := b.fieldError("f-userLogin-redirectUris"); !strings.Contains(msg, "Redirect URLs") {
 		t.Errorf("User Login without URL: %q", msg)
 	}
 	b.click("Back")
 	b.click("Cancel")
-
-	// reload, open the module: the secret is nowhere
-	b.run("reload", chromedp.Reload())
 	b.heading("Modules")
-	b.run("open billing", chromedp.Click(`//a[normalize-space()="Billing service"]`))
-	b.heading("Billing service")
-	secretVisible("on the module's page after a reload")
-	b.snapshot("portal-module")
 
-	// switch User Login on later, with a valid URL
-	b.run("switch on", chromedp.Click(`//div[@data-field="userLogin.enabled"]//input`))
-	b.fill("f-userLogin-redirectUris", "https://app.example.com/callback")
-	b.fill("f-name", "billing-renamed")
-	b.click("Save changes")
-	b.run("saved", chromedp.WaitVisible(`//div[@id="announce" and normalize-space()="Changes saved."]`))
-	id := findModule(t, modules, manager, clientID)
-	if m := call(t, "GET", modules+"/"+id, manager, "").body; m["name"] != "billing-renamed" || m["userLogin"].(map[string]any)["enabled"] != true {
-		t.Errorf("after Save: %v", m)
-	}
-
-	// changed behind the page's back: 412, and a Reload offered
-	if a := call(t, "PATCH", modules+"/"+id, manager, `{"displayName":"Changed elsewhere"}`); a.status != 200 {
-		t.Fatalf("patch behind the page: %d", a.status)
-	}
-	b.run("disable", chromedp.Click(`//div[@data-field="enabled"]//input`))
-	b.click("Save changes")
-	b.run("412 notice", chromedp.WaitVisible(`//div[@role="alert"]//button[normalize-space()="Reload"]`))
-	b.click("Reload")
-	b.heading("Changed elsewhere")
-	b.run("disable", chromedp.Click(`//div[@data-field="enabled"]//input`))
-	b.click("Save changes")
-	b.run("saved", chromedp.WaitVisible(`//div[@id="announce" and normalize-space()="Changes saved."]`))
-	if m := call(t, "GET", modules+"/"+id, manager, "").body; m["enabled"] != false {
-		t.Errorf("after disable: %v", m)
-	}
-
-	// delete, with confirmation
-	b.click("Delete")
-	b.click("Delete module")
-	b.heading("Modules")
-	if a := call(t, "GET", modules+"/"+id, manager, ""); a.status != 404 {
-		t.Errorf("after delete: %d", a.status)
-	}
-}
-
-// axe is axe-core (pinned in the Makefile, fetched by make test into
-// bin/axe.min.js, or AXE_JS).
-func axe(t *testing.T) string {
-	t.Helper()
-	path := os.Getenv("AXE_JS")
-	if path == "" {
-		path = "../../bin/axe.min.js"
-	}
-	src, err := os.ReadFile(path)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but no axe-core at %s (make test fetches it): %v", path, err)
-		}
-		t.Skipf("no axe-core at %s (make bin/axe.min.js)", path)
-	}
-	return string(src)
-}
-
-// violations runs axe-core on the page and returns its serious and
-// critical violations, each with the rule and the elements.
-func (b *browser) violations(where, axeSource string) []string {
-	b.t.Helper()
-	if !evalJS[bool](b, `typeof axe !== "undefined"`) {
-		get(b, "inject axe-core", chromedp.Evaluate[any](axeSource+";1"))
-	}
-	return get(b, "axe on "+where, chromedp.Evaluate[[]string](`axe.run(document, {resultTypes: ["violations"]}).then((r) =>
-		r.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
-			.map((v) => v.id + " (" + v.impact + "): " + v.nodes.map((n) => n.target.join(" ")).join(", ")))`, chromedp.EvalAwaitPromise))
-}
-
-// accessible fails the test on every serious or critical violation.
-func (b *browser) accessible(where, axeSource string) {
-	b.t.Helper()
-	for _, v := range b.violations(where, axeSource) {
-		b.t.Errorf("%s: %s", where, v)
-	}
 }
 
 // TestPortalAccessibility: axe-core finds no serious or critical
-// violation on the list, every tab of the wizard and a module's page.
+// violation on the list, every tab of the wizard, a module's page and the
+// notice that asks to sign in again, at a desktop's and a phone's width.
 func TestPortalAccessibility(t *testing.T) {
 	source := axe(t)
 	s, base := serve(t, localgateway.Options{Bootstrap: localgateway.Bootstrap{Tenant: "acme"}})
 	b := newBrowser(t)
 	b.run("open the sign-in link", chromedp.Navigate(s.SignInURL(base)))
 	b.heading("Modules")
-	b.accessible("the list", source)
+	b.atBothWidths("the list", source)
 	b.click("Add Module")
 	b.heading("Add Module: Details")
-	b.accessible("Details", source)
+	b.atBothWidths("Details", source)
 	b.fill("f-name", "billing")
 	b.fill("f-displayName", "Billing")
 	b.fill("f-clientSecret", "Axe-Secret-4711-abcdef")
 	b.click("Next")
 	b.heading("Add Module: User Login")
-	b.accessible("User Login", source)
+	b.atBothWidths("User Login", source)
 	b.click("Next")
 	b.heading("Add Module: Summary")
-	b.accessible("Summary", source)
+	b.atBothWidths("Summary", source)
 	b.click("Save")
 	b.heading("Add Module: Client Credentials")
-	b.accessible("Client Credentials", source)
+	b.atBothWidths("Client Credentials", source)
+	b.tick("stored")
 	b.click("Finish")
 	b.run("open billing", chromedp.Click(`//a[normalize-space()="Billing"]`))
 	b.heading("Billing")
-	b.accessible("the module's page", source)
+	b.run("its history", chromedp.WaitVisible(`//ol[@class="trail"]/li`))
+	b.atBothWidths("the module's page", source)
+	b.expireNextCall()
+	b.click("Save changes")
+	b.run("asked to sign in again", chromedp.WaitVisible(lostNotice))
+	b.atBothWidths("the notice to sign in again", source)
+	b.run("sign in again", chromedp.Click(`//section[@id="session"]//button[normalize-space()="Sign in"]`))
+	b.heading("Billing")
 	// errors shown on fields stay accessible too
 	b.fill("f-name", "x")
 	b.click("Save changes")
 	b.fieldError("f-name")
-	b.accessible("the module's page with an error", source)
+	b.atBothWidths("the module's page with an error", source)
 	// and the check can fail: an input without a label is reported
 	get(b, "add an unlabelled input", chromedp.Evaluate[any](`document.body.append(Object.assign(document.createElement("input"), {id: "unlabelled"})); 1`))
 	if found := b.violations("an unlabelled input", source); len(found) == 0 || !strings.Contains(strings.Join(found, " "), "#unlabelled") {
@@ -395,6 +261,7 @@ func TestPortalSignsInWithClientCredentials(t *testing.T) {
 	b := newBrowser(t)
 	b.run("open the page", chromedp.Navigate(base+"/portal/"))
 	b.heading("Sign in")
+	b.atBothWidths("the sign-in form", "")
 	b.fill("f-clientId", s.Manager.ClientID)
 	b.fill("f-clientSecret", "not-the-managers-secret")
 	b.click("Sign in")
@@ -424,4 +291,117 @@ func TestPortalSignInLinkOnce(t *testing.T) {
 	other.run("open the used link", chromedp.Navigate(s.SignInURL(base)))
 	other.heading("Sign in")
 	other.run("told why", chromedp.WaitVisible(`//div[contains(@class,"problem") and contains(., "sign-in link")]`))
+}
+
+// TestPortalModulePage: the list's search and sort and a module's page
+// have their own URLs (reload, Back, forward); the page shows the module's
+// dates and its history, paged; saves, a 412, a delete.
+func TestPortalModulePage(t *testing.T) {
+	s, base := serve(t, localgateway.Options{Bootstrap: localgateway.Bootstrap{Tenant: "acme"}})
+	manager := token(t, base, s.Manager.ClientID, s.Manager.ClientSecret, oauth2.AuthStyleInHeader)
+	modules := base + "/tenants/acme/modules"
+	const moduleSecret = "Module-Secret-4711-abc"
+	made := call(t, "POST", modules, manager, `{"name":"billing","displayName":"Billing service","clientSecret":"`+moduleSecret+`"}`)
+	if made.status != 201 {
+		t.Fatalf("create: %d %v", made.status, made.body)
+	}
+	id, clientID := made.body["id"].(string), made.body["clientId"].(string)
+	token(t, base, clientID, moduleSecret, oauth2.AuthStyleInHeader) // it was used
+	b := newBrowser(t)
+	secretVisible := func(where string) { t.Helper(); b.nowhere(where, moduleSecret) }
+	b.run("open the sign-in link", chromedp.Navigate(s.SignInURL(base)))
+	b.heading("Modules")
+
+	// the list's search and sort are in its URL, which a reload keeps
+	b.fill("search", "bill")
+	get(b, "sort by name", chromedp.Evaluate[bool](`(() => { const s = document.getElementById("sort"); s.value = "name"; return s.dispatchEvent(new Event("change")); })()`))
+	get(b, "the URL follows", chromedp.Poll[bool](`location.hash === "#/modules?q=bill&sort=name"`))
+	b.run("reload the list", chromedp.Reload())
+	b.heading("Modules")
+	if q, sort := b.value("search"), b.value("sort"); q != "bill" || sort != "name" {
+		t.Errorf("after a reload: search %q, sort %q", q, sort)
+	}
+	b.run("only billing", chromedp.WaitVisible(`//a[normalize-space()="Billing service"]`))
+	if rows := evalJS[int](b, `document.querySelectorAll("tbody tr").length`); rows != 1 {
+		t.Errorf("%d rows for q=bill, want 1", rows)
+	}
+
+	// a module's page has its own URL: reload and Back work; the secret is nowhere
+	b.run("open billing", chromedp.Click(`//a[normalize-space()="Billing service"]`))
+	b.heading("Billing service")
+	if h := b.hash(); h != "#/modules/"+id {
+		t.Errorf("the module's URL: %q", h)
+	}
+	b.run("reload the module", chromedp.Reload())
+	b.heading("Billing service")
+	secretVisible("on the module's page after a reload")
+	facts := get(b, "facts", chromedp.Text(chromedp.CSS(".facts")))
+	for _, want := range []string{"Created", "Updated", "Last used", clientID} {
+		if !strings.Contains(facts, want) {
+			t.Errorf("the module's facts %q lack %q", facts, want)
+		}
+	}
+	if strings.Contains(facts, "Never") {
+		t.Errorf("the module got a token, yet: %q", facts)
+	}
+	b.run("its history", chromedp.WaitVisible(`//ol[@class="trail"]/li[contains(., "Created")]`))
+	b.atBothWidths("the module's page", "")
+	b.run("back to the list", chromedp.NavigateBack())
+	b.heading("Modules")
+	b.run("forward to the module", chromedp.NavigateForward())
+	b.heading("Billing service")
+
+	// switch User Login on later, with a valid URL
+	b.run("switch on", chromedp.Click(`//div[@data-field="userLogin.enabled"]//input`))
+	b.fill("f-userLogin-redirectUris", "https://app.example.com/callback")
+	b.fill("f-name", "billing-renamed")
+	b.click("Save changes")
+	b.message("Changes saved.")
+	if m := call(t, "GET", modules+"/"+id, manager, "").body; m["name"] != "billing-renamed" || m["userLogin"].(map[string]any)["enabled"] != true {
+		t.Errorf("after Save: %v", m)
+	}
+	b.run("the change in its history", chromedp.WaitVisible(`//ol[@class="trail"]/li[contains(., "Changed") and contains(., "name")]`))
+
+	// changed behind the page's back: 412, and a Reload offered
+	if a := call(t, "PATCH", modules+"/"+id, manager, `{"displayName":"Changed elsewhere"}`); a.status != 200 {
+		t.Fatalf("patch behind the page: %d", a.status)
+	}
+	b.run("disable", chromedp.Click(`//div[@data-field="enabled"]//input`))
+	b.click("Save changes")
+	b.run("412 notice", chromedp.WaitVisible(`//div[@role="alert"]//button[normalize-space()="Reload"]`))
+	b.click("Reload")
+	b.heading("Changed elsewhere")
+	b.run("disable", chromedp.Click(`//div[@data-field="enabled"]//input`))
+	b.click("Save changes")
+	b.message("Changes saved.")
+	if m := call(t, "GET", modules+"/"+id, manager, "").body; m["enabled"] != false {
+		t.Errorf("after disable: %v", m)
+	}
+
+	// the history is paged: ten events, then the older ones
+	for i := range 10 {
+		if a := call(t, "PATCH", modules+"/"+id, manager, fmt.Sprintf(`{"displayName":"Billing %d"}`, i)); a.status != 200 {
+			t.Fatalf("patch %d: %d", i, a.status)
+		}
+	}
+	b.run("reload the module", chromedp.Reload())
+	b.heading("Billing 9")
+	b.run("a page of history", chromedp.WaitVisible(button("Older events")))
+	if n := evalJS[int](b, `document.querySelectorAll(".trail li").length`); n != 10 {
+		t.Errorf("%d events on the first page, want 10", n)
+	}
+	b.click("Older events")
+	get(b, "the older events", chromedp.Poll[bool](`document.querySelectorAll(".trail li").length > 10`))
+
+	// delete, with confirmation
+	b.click("Delete")
+	b.click("Delete module")
+	b.heading("Modules")
+	b.message("Module Billing 9 deleted.")
+	if h := b.hash(); h != "#/modules?q=bill&sort=name" {
+		t.Errorf("after delete the list is at %q, want its search and sort kept", h)
+	}
+	if a := call(t, "GET", modules+"/"+id, manager, ""); a.status != 404 {
+		t.Errorf("after delete: %d", a.status)
+	}
 }

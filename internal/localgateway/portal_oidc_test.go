@@ -60,18 +60,18 @@ func TestPortalSignsInAtTheIdentityProvider(t *testing.T) {
 	provider = exampleop.SetupServer(issuer, providerStorage{st}, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
 
 	b := newBrowser(t)
-	b.run("open the page", chromedp.Navigate(base+"/portal/"))
+	// a link to the wizard: the page comes back to it after the provider
+	b.run("open the wizard's link", chromedp.Navigate(base+"/portal/#/new/details"))
 	b.heading("Sign in")
 	b.click("Sign in")
 	b.run("the provider's login form", chromedp.WaitVisible(chromedp.CSS("#username")))
 	b.run("log in", chromedp.SetValue(chromedp.CSS("#username"), "test-user@127.0.0.1"),
 		chromedp.SetValue(chromedp.CSS("#password"), "verysecure"), chromedp.Click(button("Login")))
-	b.heading("Modules")
+	b.heading("Add Module: Details")
 	if who := evalJS[string](b, `document.getElementById("who").textContent`); !strings.Contains(who, "acme") || !strings.Contains(who, "id1") {
 		t.Errorf("signed in as %q", who)
 	}
 	// the subject of the ID token (id1, the example user); the provider's token manages modules
-	b.click("Add Module")
 	b.fill("f-name", "idp-made")
 	b.fill("f-displayName", "Made with an IdP token")
 	b.fill("f-clientSecret", "Idp-Secret-4711-abcdef")
@@ -80,8 +80,12 @@ func TestPortalSignsInAtTheIdentityProvider(t *testing.T) {
 	if u := evalJS[string](b, `location.href`); strings.Contains(u, "code=") || strings.Contains(u, "state=") {
 		t.Errorf("the code stayed in the URL: %s", u)
 	}
-	if s := evalJS[string](b, `JSON.stringify([Object.entries(sessionStorage), Object.entries(localStorage), document.cookie])`); s != `[[],[],""]` {
+	// storage holds the wizard's draft (no secret) and nothing of the sign-in
+	if s := evalJS[string](b, `JSON.stringify([Object.keys(sessionStorage), Object.entries(localStorage), document.cookie])`); s != `[["modules.draft"],[],""]` {
 		t.Errorf("storage after sign-in: %s", s)
+	}
+	if d := evalJS[string](b, `sessionStorage.getItem("modules.draft")`); strings.Contains(d, "Idp-Secret") {
+		t.Errorf("the draft holds the secret: %s", d)
 	}
 	// an answer that belongs to no sign-in of this page is refused
 	b.run("forged answer", chromedp.Navigate(base+"/portal/?code=forged&state=forged"))

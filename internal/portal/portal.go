@@ -39,19 +39,30 @@ type asset struct {
 
 // Handler serves the page: /portal/ is index.html (never cached, it names
 // the current assets), /portal/assets/<digest>/<file> the rest (immutable).
+// Any other GET under /portal/ is 404: the page's views live in the
+// fragment (#/modules/…), which no request carries.
 func Handler(c Config) http.Handler {
+	// Every asset shares one digest, of all of them, so that the page's
+	// modules import each other by relative path ("./ui.js"); a change to
+	// one file re-fetches them all, a few tens of kilobytes.
 	assets := map[string]asset{}
 	index, _ := fs.ReadFile(static, "static/index.html") // embedded: cannot fail
-	entries, _ := fs.ReadDir(static, "static")
+	entries, _ := fs.ReadDir(static, "static")           // sorted by name
+	sum := sha256.New()
+	bodies := map[string][]byte{}
 	for _, e := range entries {
 		if e.Name() == "index.html" {
 			continue
 		}
 		body, _ := fs.ReadFile(static, "static/"+e.Name())
-		sum := sha256.Sum256(body)
-		p := "/portal/assets/" + hex.EncodeToString(sum[:6]) + "/" + e.Name()
-		assets[p] = asset{body, mime.TypeByExtension(path.Ext(e.Name()))}
-		index = bytes.ReplaceAll(index, []byte(`"`+e.Name()+`"`), []byte(`"`+p+`"`))
+		bodies[e.Name()] = body
+		fmt.Fprintf(sum, "%s %d\n", e.Name(), len(body))
+		sum.Write(body)
+	}
+	dir := "/portal/assets/" + hex.EncodeToString(sum.Sum(nil)[:6]) + "/"
+	for name, body := range bodies {
+		assets[dir+name] = asset{body, mime.TypeByExtension(path.Ext(name))}
+		index = bytes.ReplaceAll(index, []byte(`"`+name+`"`), []byte(`"`+dir+name+`"`))
 	}
 	settings, _ := json.Marshal(map[string]string{"issuer": c.IdPIssuer, "clientId": c.ClientID, "tenantClaim": c.TenantClaim})
 	csp := "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'" +

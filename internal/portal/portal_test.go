@@ -64,3 +64,41 @@ func TestHandler(t *testing.T) {
 		t.Errorf("POST: %d", w.Code)
 	}
 }
+
+// The page's modules import each other by relative path: every import
+// resolves to an asset beside the importer, served as JavaScript.
+func TestModulesImportEachOther(t *testing.T) {
+	h := Handler(Config{})
+	get := func(path string) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		return w
+	}
+	entry := regexp.MustCompile(`/portal/assets/[0-9a-f]{12}/app\.js`).FindString(get("/portal/").Body.String())
+	if entry == "" {
+		t.Fatal("index.html names no app.js")
+	}
+	dir := entry[:strings.LastIndex(entry, "/")+1]
+	imports := regexp.MustCompile(`from "\./([a-z]+\.js)"`)
+	seen := map[string]bool{}
+	todo := []string{"app.js"}
+	for len(todo) > 0 {
+		name := todo[0]
+		todo = todo[1:]
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		r := get(dir + name)
+		if r.Code != 200 || !strings.HasPrefix(r.Header().Get("Content-Type"), "text/javascript") {
+			t.Errorf("%s%s: %d %q", dir, name, r.Code, r.Header().Get("Content-Type"))
+			continue
+		}
+		for _, m := range imports.FindAllStringSubmatch(r.Body.String(), -1) {
+			todo = append(todo, m[1])
+		}
+	}
+	if len(seen) < 5 {
+		t.Errorf("app.js reaches %d modules: %v", len(seen), seen)
+	}
+}
