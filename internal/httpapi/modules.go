@@ -85,7 +85,7 @@ func CreateModule(log *slog.Logger, svc Creator) http.Handler {
 		}
 		key := r.Header.Values("Idempotency-Key")
 		if len(key) > 1 || (len(key) == 1 && strings.TrimSpace(key[0]) == "") {
-			return derrors.Invalid(derrors.Field{Name: "Idempotency-Key", Reason: "must be one non-empty value, such as a UUID"})
+			return derrors.Invalid(derrors.Field{Name: "Idempotency-Key", Code: derrors.CodeInvalidFormat, Reason: "must be one non-empty value, such as a UUID"})
 		}
 		c, replayed, err := svc.Create(r.Context(), tenant, in, r.Header.Get("Idempotency-Key"))
 		if err != nil {
@@ -108,7 +108,7 @@ func ListModules(log *slog.Logger, svc Reader) http.Handler {
 		if q.Has("limit") {
 			n, err := strconv.Atoi(q.Get("limit"))
 			if err != nil {
-				return derrors.Invalid(derrors.Field{Name: "limit", Reason: fmt.Sprintf("must be a whole number between 1 and %d", module.MaxLimit)})
+				return derrors.Invalid(derrors.Field{Name: "limit", Code: derrors.CodeInvalidValue, Reason: fmt.Sprintf("must be a whole number between 1 and %d", module.MaxLimit)})
 			}
 			lq.Limit = n
 		}
@@ -165,12 +165,12 @@ func eventQuery(r *http.Request) (module.EventQuery, error) {
 	if q.Has("limit") {
 		n, err := strconv.Atoi(q.Get("limit"))
 		if err != nil {
-			bad = append(bad, derrors.Field{Name: "limit", Reason: fmt.Sprintf("must be a whole number between 1 and %d", module.MaxLimit)})
+			bad = append(bad, derrors.Field{Name: "limit", Code: derrors.CodeInvalidValue, Reason: fmt.Sprintf("must be a whole number between 1 and %d", module.MaxLimit)})
 		}
 		eq.Limit = n
 	}
 	if q.Has("moduleId") && !module.IsModuleID(q.Get("moduleId")) {
-		bad = append(bad, derrors.Field{Name: "moduleId", Reason: "must be a module ID: 26 lowercase letters and digits"})
+		bad = append(bad, derrors.Field{Name: "moduleId", Code: derrors.CodeInvalidFormat, Reason: "must be a module ID: 26 lowercase letters and digits"})
 	}
 	if q.Has("type") && eq.Type == "" {
 		eq.Type = "-" // present but empty: refused as any unknown type
@@ -178,7 +178,7 @@ func eventQuery(r *http.Request) (module.EventQuery, error) {
 	if q.Has("since") {
 		t, err := time.Parse(time.RFC3339, q.Get("since"))
 		if err != nil {
-			bad = append(bad, derrors.Field{Name: "since", Reason: "must be an RFC 3339 time, such as 2026-11-30T00:00:00Z"})
+			bad = append(bad, derrors.Field{Name: "since", Code: derrors.CodeInvalidFormat, Reason: "must be an RFC 3339 time, such as 2026-11-30T00:00:00Z"})
 		}
 		eq.Since = t
 	}
@@ -297,7 +297,7 @@ func parseIfMatch(r *http.Request) (int64, error) {
 	}
 	n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(v, `"`), `"`), 10, 64)
 	if err != nil || n < 1 || len(values) > 1 || len(v) < 3 || v[0] != '"' || v[len(v)-1] != '"' {
-		return 0, derrors.Invalid(derrors.Field{Name: "If-Match", Reason: `must be "*" or the ETag of the module as last read, such as "3"`})
+		return 0, derrors.Invalid(derrors.Field{Name: "If-Match", Code: derrors.CodeInvalidFormat, Reason: `must be "*" or the ETag of the module as last read, such as "3"`})
 	}
 	return n, nil
 }
