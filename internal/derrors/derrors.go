@@ -59,7 +59,7 @@ const (
 	CodeUserInfo            Code = "user_info"            // a URL with user information
 	CodeDuplicate           Code = "duplicate"            // a value listed twice
 	CodeTaken               Code = "taken"                // another module of the tenant has it (409)
-	CodeUnknownMember       Code = "unknown_member"       // a JSON member this request does not have
+	CodeUnknownMember       Code = "unknown_member"       // a JSON member or query parameter this request does not have
 	CodeDuplicateMember     Code = "duplicate_member"     // a JSON member sent twice
 	CodeWrongType           Code = "wrong_type"           // a JSON value of the wrong type
 	CodeInvalidValue        Code = "invalid_value"        // a value outside the ones allowed (limit, sort, type, cursor)

@@ -297,7 +297,7 @@ function wizard() {
   }
 
   async function check(panel) {
-    const r = await call("POST", `${modulesPath()}?dryRun=true`, { body: body() });
+    const r = await call("POST", `${modulesPath()}/validation`, { body: body() });
     if (r.ok) return true;
     showProblem(panel, r.data);
     return false;
