@@ -108,7 +108,13 @@ func TestEveryBootstrapUnderTheEmulator(t *testing.T) {
 			}
 			moduleID = m.ID
 			return nil
-		}}, {event: "create-module.json", status: 201}}}, // the retry: idempotent
+		}}, {event: "create-module.json", status: 201}, // the retry: idempotent
+			{event: "validate-module.json", status: 200, check: func(b []byte) error {
+				if strings.Contains(string(b), `"id"`) || strings.Contains(string(b), "Example-Secret") {
+					return fmt.Errorf("a preview with an ID or the secret: %s", b)
+				}
+				return nil
+			}}}},
 		{"ListModulesFunction", []step{{event: "list-modules.json", status: 200}, {event: "get-module.json", status: 200},
 			{event: "list-events.json", status: 200, check: func(b []byte) error {
 				if !strings.Contains(string(b), `"type":"module.created"`) {
