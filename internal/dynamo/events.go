@@ -3,7 +3,11 @@ package dynamo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"hash/crc32"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,19 +22,31 @@ import (
 // reads past it. Each event is written twice, in the transaction of its
 // change:
 //
-//	tenant trail  EVENTS#<tenantId>             <eventId>   (ttl)
+//	tenant trail  EVENTS#<tenantId>[#<shard>]   <eventId>   (ttl)
 //	module trail  EVENTS#<tenantId>#<moduleId>  <eventId>   (ttl)
 //
-// The token function's credential events (audit.Type.Credential) have
-// partitions of their own, so that its IAM policy allows writing them
-// (dynamodb:LeadingKeys CREDEVENTS#*) and not the module trails: it cannot
-// forge or back-date a module's history. Reads merge both kinds.
+// The tenant trail is spread over trailShards partitions, the shard a hash
+// of the event ID: event IDs are time-ordered, so one partition would take
+// every write of a tenant at its tail, where DynamoDB cannot split it for
+// heat, and cap the tenant's changes near 500 per second (a transaction's
+// write costs two units, a partition gives 1,000 a second). Shard 0 keeps
+// the unsuffixed key, the one partition events went to before sharding, so
+// older trails read on. A shard is 1 to 2 digits and a module ID 26
+// characters: no shard's key is a module trail's. A read of the tenant
+// trail merges its shards; a module's trail is one partition (a module's
+// changes are serialised by its version anyway).
 //
-//	credential trail         CREDEVENTS#<tenantId>             <eventId>   (ttl)
+// The token function's credential events (audit.Type.Credential) have
+// partitions of their own, sharded alike, so that its IAM policy allows
+// writing them (dynamodb:LeadingKeys CREDEVENTS#*) and not the module
+// trails: it cannot forge or back-date a module's history. Reads merge
+// both kinds.
+//
+//	credential trail         CREDEVENTS#<tenantId>[#<shard>]   <eventId>   (ttl)
 //	module credential trail  CREDEVENTS#<tenantId>#<moduleId>  <eventId>   (ttl)
 //
 // Event IDs are time-ordered and unique across both kinds, so a Query
-// backwards reads newest first, a merge of two is in time order, and a
+// backwards reads newest first, a merge of several is in time order, and a
 // deleted module's events stay in its tenant's trail until they expire.
 // Tenant and module IDs hold no '#' (module.CheckTenantID), so no trail's
 // key is another's.
@@ -39,10 +55,27 @@ const (
 	credEventsPrefix = "CREDEVENTS#"
 )
 
-func trailPK(prefix, tenantID, moduleID string) string {
-	if moduleID == "" {
+// trailShards is how many partitions a tenant's trail spreads over: at
+// about 500 event writes a second each, 8 hold a tenant's changes above
+// 1,000 a second with room for credential events and uneven hashing. It
+// may grow (a read covers every shard up to it, and events written before
+// keep their shard) but never shrink, or older events would go unread.
+const trailShards = 8
+
+// shardOf is the shard of the tenant trail an event with this ID goes to:
+// a hash, so a retried transaction writes the same items.
+func shardOf(eventID string) int { return int(crc32.ChecksumIEEE([]byte(eventID)) % trailShards) }
+
+// tenantTrailPK is the partition of one shard of a tenant's trail.
+func tenantTrailPK(prefix, tenantID string, shard int) string {
+	if shard == 0 {
 		return prefix + tenantID
 	}
+	return prefix + tenantID + "#" + strconv.Itoa(shard)
+}
+
+// moduleTrailPK is the partition of a module's trail.
+func moduleTrailPK(prefix, tenantID, moduleID string) string {
 	return prefix + tenantID + "#" + moduleID
 }
 
@@ -82,7 +115,7 @@ func eventItems(prefix string, ev audit.Event) ([2]eventItem, error) {
 		it.TTL = ev.Expires.Unix()
 	}
 	tenant, mod := it, it
-	tenant.PK, mod.PK = trailPK(prefix, ev.TenantID, ""), trailPK(prefix, ev.TenantID, ev.ModuleID)
+	tenant.PK, mod.PK = tenantTrailPK(prefix, ev.TenantID, shardOf(ev.ID)), moduleTrailPK(prefix, ev.TenantID, ev.ModuleID)
 	return [2]eventItem{tenant, mod}, nil
 }
 
@@ -120,25 +153,21 @@ const maxEventReads = 1000
 
 // Events implements module.Store: a merge, newest first, of the trail
 // and the credential trail (only one of them when the type filter says
-// which). A page ends at its last event, or where the read budget ran
-// out: every event above that ID, in both trails, has been considered.
+// which), each one partition for a module and trailShards for a tenant.
+// A page ends at its last event, or where the read budget ran out: every
+// event above that ID, in every partition, has been considered.
 func (s *Store) Events(ctx context.Context, tenantID, moduleID string, t audit.Type, before, from string, limit int) ([]audit.Event, string, error) {
 	if before != "" && before <= from {
 		return nil, "", nil // nothing is below the cursor and not below the start
 	}
-	var trails []*trail
-	for _, prefix := range []string{eventsPrefix, credEventsPrefix} {
-		if t == "" || t.Credential() == (prefix == credEventsPrefix) {
-			trails = append(trails, s.trail(trailPK(prefix, tenantID, moduleID), prefix == credEventsPrefix, t, before, from, limit))
-		}
+	parts := trailParts(tenantID, moduleID, t)
+	trails := make([]*trail, len(parts))
+	for i, p := range parts {
+		trails[i] = s.trail(p.pk, p.credential, t, before, from, pageShare(limit, len(parts), t != ""))
 	}
-	read := 0
-	for _, tr := range trails {
-		n, err := tr.fetch(ctx, s.DB)
-		if err != nil {
-			return nil, "", err
-		}
-		read += n
+	read, err := fetchAll(ctx, s.DB, trails)
+	if err != nil {
+		return nil, "", err
 	}
 	now := time.Now()
 	var events []audit.Event
@@ -191,17 +220,18 @@ type trail struct {
 	done       bool        // nothing is left to read
 }
 
-// trail starts a read of partition pk: IDs below before, not below from.
-func (s *Store) trail(pk string, credential bool, t audit.Type, before, from string, limit int) *trail {
+// trail starts a read of partition pk, size items per Query: IDs below
+// before, not below from.
+func (s *Store) trail(pk string, credential bool, t audit.Type, before, from string, size int) *trail {
 	in := &dynamodb.QueryInput{
 		TableName:                 &s.Table,
 		KeyConditionExpression:    aws.String("PK = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
 		ScanIndexForward:          aws.Bool(false),
-		Limit:                     aws.Int32(int32(limit + 1)),
+		Limit:                     aws.Int32(int32(size)),
 	}
 	// A key condition rather than an ExclusiveStartKey: the cursor's event
-	// is in one of the two partitions only.
+	// is in one of the partitions only.
 	switch {
 	case before != "" && from != "":
 		in.KeyConditionExpression = aws.String("PK = :pk AND SK BETWEEN :from AND :before")
@@ -214,12 +244,72 @@ func (s *Store) trail(pk string, credential bool, t audit.Type, before, from str
 		in.ExpressionAttributeValues[":from"] = str(from)
 	}
 	if t != "" {
-		in.Limit = aws.Int32(int32(max(limit+1, 250))) // most items read may not match
 		in.FilterExpression = aws.String("#type = :type")
 		in.ExpressionAttributeNames = map[string]string{"#type": "type"}
 		in.ExpressionAttributeValues[":type"] = str(string(t))
 	}
 	return &trail{in: in, credential: credential}
+}
+
+// trailPart is one partition of a trail read.
+type trailPart struct {
+	pk         string
+	credential bool // a credential trail's partition
+}
+
+// trailParts are the partitions that hold the events of a tenant (or of
+// one module when moduleID is set) of type t (any when empty).
+func trailParts(tenantID, moduleID string, t audit.Type) []trailPart {
+	var parts []trailPart
+	for _, prefix := range []string{eventsPrefix, credEventsPrefix} {
+		credential := prefix == credEventsPrefix
+		switch {
+		case t != "" && t.Credential() != credential:
+		case moduleID != "":
+			parts = append(parts, trailPart{moduleTrailPK(prefix, tenantID, moduleID), credential})
+		default:
+			for shard := range trailShards {
+				parts = append(parts, trailPart{tenantTrailPK(prefix, tenantID, shard), credential})
+			}
+		}
+	}
+	return parts
+}
+
+// pageShare is how many items each of n partitions reads per Query for a
+// page of limit events (limit+1: the one more tells that a page follows).
+// One or two partitions (a module's trails) may each hold the whole page;
+// a tenant's shards each hold about 1/n of it, read with half as much
+// again to spare, so that a page seldom needs a second round and reads
+// O(limit) items whatever n is; a shard that runs short is read on
+// (Events). A type filter reads at least 250 items in all, since most
+// items read may not match.
+func pageShare(limit, n int, filtered bool) int {
+	share := limit + 1
+	if n > 2 {
+		share = (3*(limit+1)+2*n-1)/(2*n) + 1
+	}
+	if filtered {
+		share = max(share, (250+n-1)/n)
+	}
+	return share
+}
+
+// fetchAll reads the first page of every trail, at once, and returns how
+// many items DynamoDB evaluated for them.
+func fetchAll(ctx context.Context, db StoreAPI, trails []*trail) (int, error) {
+	read := make([]int, len(trails))
+	errs := make([]error, len(trails))
+	var wg sync.WaitGroup
+	for i, tr := range trails {
+		wg.Go(func() { read[i], errs[i] = tr.fetch(ctx, db) })
+	}
+	wg.Wait()
+	total := 0
+	for _, n := range read {
+		total += n
+	}
+	return total, errors.Join(errs...)
 }
 
 // fetch reads the trail's next page and returns how many items DynamoDB

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 type trails struct {
 	StoreAPI
 	items map[string][]eventItem // by PK, newest first
+	read  atomic.Int64           // items evaluated, in all
 }
 
 func (tr *trails) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
@@ -46,6 +48,7 @@ func (tr *trails) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*d
 			return out, nil // more remain: LastEvaluatedKey is the last one evaluated
 		}
 		out.ScannedCount++
+		tr.read.Add(1)
 		out.LastEvaluatedKey = key(pk, it.SK)
 		if typ == "" || it.Type == typ {
 			av, err := attributevalue.MarshalMap(it)
@@ -68,11 +71,18 @@ func TestMergedTrailsPageAcrossTheReadBudget(t *testing.T) {
 	db := &trails{items: map[string][]eventItem{}}
 	var want []string
 	for i := range 3000 {
-		pk, typ := "EVENTS#acme", string(audit.ModuleUpdated)
+		prefix, typ := eventsPrefix, string(audit.ModuleUpdated)
 		if i%3 == 0 {
-			pk, typ = "CREDEVENTS#acme", string(audit.ClientThrottled)
+			prefix, typ = credEventsPrefix, string(audit.ClientThrottled)
 		}
-		it := eventItem{PK: pk, SK: audit.NewID(at.Add(time.Duration(i) * time.Millisecond)), Type: typ, TTL: past}
+		id := audit.NewID(at.Add(time.Duration(i) * time.Millisecond))
+		// the first thousand were written before the trail was sharded,
+		// all to the unsuffixed partition that is now shard 0
+		pk := tenantTrailPK(prefix, "acme", 0)
+		if i >= 1000 {
+			pk = tenantTrailPK(prefix, "acme", shardOf(id))
+		}
+		it := eventItem{PK: pk, SK: id, Type: typ, TTL: past}
 		if i%1100 == 0 || i >= 1500 && i < 1530 { // far apart, and a run
 			it.TTL = future
 			want = append(want, it.SK)
@@ -111,6 +121,58 @@ func TestMergedTrailsPageAcrossTheReadBudget(t *testing.T) {
 	if short == 0 {
 		t.Error("no page ended at the read budget: the test does not test it")
 	}
+}
+
+// TestShardedTrailReadsAboutAPage: a tenant's trail spread over its
+// shards pages in time order, every event once, and a page reads about
+// as many items as it returns, not a page per shard.
+func TestShardedTrailReadsAboutAPage(t *testing.T) {
+	db := &trails{items: map[string][]eventItem{}}
+	var want []string
+	shards := map[string]bool{}
+	for i := range 2000 {
+		id := fmt.Sprintf("%026d", i) // time-ordered, as event IDs are
+		pk := tenantTrailPK(eventsPrefix, "acme", shardOf(id))
+		db.items[pk] = append(db.items[pk], eventItem{PK: pk, SK: id, Type: string(audit.ModuleUpdated)})
+		want, shards[pk] = append(want, id), true
+	}
+	if len(shards) != trailShards {
+		t.Fatalf("2,000 events went to %d shards, want %d", len(shards), trailShards)
+	}
+	for pk := range db.items {
+		slices.Reverse(db.items[pk])
+	}
+	slices.Reverse(want)
+	s := &Store{DB: db, Table: "modules"}
+	const limit = 50
+	var got []string
+	worst := int64(0)
+	for before := ""; ; {
+		db.read.Store(0)
+		evs, next, err := s.Events(context.Background(), "acme", "", "", before, "", limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			got = append(got, e.ID)
+		}
+		worst = max(worst, db.read.Load())
+		if next == "" {
+			break
+		}
+		if len(evs) != limit {
+			t.Fatalf("a page of %d events, want %d", len(evs), limit)
+		}
+		before = next
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("paged through %d events, want %d: %s", len(got), len(want), firstDifference(got, want))
+	}
+	// one page per shard would be 8 × 51 = 408
+	if worst > 2*(limit+1) {
+		t.Errorf("a page of %d read up to %d items, want at most %d", limit, worst, 2*(limit+1))
+	}
+	t.Logf("pages of %d over %d shards read at most %d items", limit, trailShards, worst)
 }
 
 func firstDifference(got, want []string) string {
