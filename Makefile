@@ -23,7 +23,7 @@ deps:
 
 ## test: unit, integration (moto), fuzz, template (lint, checkov, build),
 ## Lambda fidelity, deployment (ministack) and property-based tests
-test: venv venv-ministack venv-checkov bin/axe.min.js
+test: venv venv-ministack venv-checkov bin/axe.min.js bin/tsclient/.installed
 	infra/test.sh
 
 ## venv: Python tools pinned in infra/requirements.txt
@@ -58,6 +58,15 @@ bin/axe.min.js:
 	mkdir -p bin/axe-pack
 	cd bin/axe-pack && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && tar -xzf axe-core-$(AXE_VERSION).tgz package/axe.min.js
 	mv bin/axe-pack/package/axe.min.js $@ && rm -rf bin/axe-pack
+
+## bin/tsclient: openapi-typescript, openapi-fetch and typescript, pinned with
+## their dependencies by infra/tsclient/package-lock.json, for the generated
+## client's type check (infra/tsclient.sh)
+bin/tsclient/.installed: infra/tsclient/package.json infra/tsclient/package-lock.json
+	mkdir -p bin/tsclient
+	cp infra/tsclient/package.json infra/tsclient/package-lock.json bin/tsclient/
+	cd bin/tsclient && npm ci --silent --no-audit --no-fund
+	touch $@
 
 ## screenshots: the README's pictures of the portal (docs/portal-*.png)
 screenshots:

@@ -5,7 +5,8 @@
 #   python3-venv     the pinned Python tools live in virtual environments
 #   curl, jq         the test scripts, and README.md's wizard (TestREADMEWizard)
 #   chromium         the portal's browser tests
-#   npm              fetches the pinned axe-core for the accessibility test
+#   npm              fetches the pinned axe-core for the accessibility test, and the
+#                    pinned openapi-typescript and typescript for the generated client's check
 #   qemu-user-static runs the arm64 bootstraps (else host builds: docs/testing.md)
 set -euo pipefail
 need=() optional=()

@@ -23,6 +23,10 @@ export AXE_JS=$PWD/bin/axe.min.js # the portal's accessibility test (make bin/ax
 echo "== go vet"
 go vet ./...
 
+echo "== the TypeScript client generated from the API document type-checks the whole wizard (make bin/tsclient/.installed)"
+infra/tsclient.sh
+export TSCLIENT_JS=$PWD/bin/tsclient/out/run.js # TestGeneratedClientWizard runs it against the local gateway
+
 echo "== unit and integration tests (embedded minidyn + moto)"
 go test -race -count=1 ./...
 echo "== a search on a tenant of 10,000 modules reads what it finds; a search page and a last-manager check read the same at 10,000 and 100,000 (without -race: too slow under it)"

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modules-service/modules/internal/accesstoken"
 	"github.com/modules-service/modules/internal/config"
 	"github.com/modules-service/modules/internal/samtemplate"
 	"github.com/modules-service/modules/internal/testing/lambdarie"
@@ -79,6 +80,9 @@ func TestEveryBootstrapUnderTheEmulator(t *testing.T) {
 		if clientToken != "" && name == "authorizer-bearer.json" {
 			s = bearerToken.ReplaceAllString(s, "Bearer "+clientToken)
 		}
+		if name == "authorizer-expired.json" {
+			s = bearerToken.ReplaceAllString(s, "Bearer "+expiredToken(t, e))
+		}
 		return []byte(strings.ReplaceAll(s, exampleSecretID, e.fixture.SigningSecret))
 	}
 	// Functions in the order their events depend on each other.
@@ -108,7 +112,13 @@ func TestEveryBootstrapUnderTheEmulator(t *testing.T) {
 			}
 			moduleID = m.ID
 			return nil
-		}}, {event: "create-module.json", status: 201}}}, // the retry: idempotent
+		}}, {event: "create-module.json", status: 201}, // the retry: idempotent
+			{event: "validate-module.json", status: 200, check: func(b []byte) error {
+				if strings.Contains(string(b), `"id"`) || strings.Contains(string(b), "Example-Secret") {
+					return fmt.Errorf("a preview with an ID or the secret: %s", b)
+				}
+				return nil
+			}}}},
 		{"ListModulesFunction", []step{{event: "list-modules.json", status: 200}, {event: "get-module.json", status: 200},
 			{event: "list-events.json", status: 200, check: func(b []byte) error {
 				if !strings.Contains(string(b), `"type":"module.created"`) {
@@ -120,6 +130,7 @@ func TestEveryBootstrapUnderTheEmulator(t *testing.T) {
 		{"AuthorizerFunction", []step{
 			{event: "authorizer-bearer.json", check: authorized(true)},
 			{event: "authorizer-forged.json", check: authorized(false)},
+			{event: "authorizer-expired.json", check: unauthorizedError},
 		}},
 		{"DeleteModuleFunction", []step{{event: "delete-module.json", status: 204}}},
 		{"ReaperFunction", []step{{event: "reaper-schedule.json", check: func(b []byte) error {
@@ -333,6 +344,30 @@ func authorized(want bool) func([]byte) error {
 		}
 		return nil
 	}
+}
+
+// expiredToken is the example client's access token as the token function
+// would have issued it two hours ago, expired an hour ago.
+func expiredToken(t *testing.T, e env) string {
+	t.Helper()
+	const iss = "https://a1b2c3d4e5.execute-api.eu-central-1.amazonaws.com" // the events' domain
+	tok, err := accesstoken.Issue(e.fixture.SigningKey, iss, iss, lambdarie.ExampleClientID, "acme", []string{"orders.read"}, time.Now().Add(-2*time.Hour), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// unauthorizedError: the invocation failed with the error message
+// "Unauthorized", which API Gateway answers 401 (an expired token).
+func unauthorizedError(b []byte) error {
+	var e struct {
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if err := json.Unmarshal(b, &e); err != nil || e.ErrorMessage != "Unauthorized" {
+		return fmt.Errorf("authorizer answered %s, want the error \"Unauthorized\"", b)
+	}
+	return nil
 }
 
 // rotationEvent points the event at the test's signing-key secret and,

@@ -183,7 +183,7 @@ func Verify(tok *jwt.JSONWebToken, key jose.JSONWebKey, iss, aud string, now tim
 		return c, fmt.Errorf("%w: bad signature", ErrInvalid)
 	}
 	if err := c.ValidateWithLeeway(jwt.Expected{Issuer: iss, AnyAudience: jwt.Audience{aud}, Time: now}, Leeway); err != nil {
-		return c, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return c, fmt.Errorf("%w: %w", ErrInvalid, err) // errors.Is(err, jwt.ErrExpired) tells an expired token
 	}
 	if c.Expiry == nil || c.ClientID == "" || c.TenantID == "" || c.Subject != c.ClientID {
 		return c, fmt.Errorf("%w: missing exp, client_id, tenant_id or sub", ErrInvalid)

@@ -3,6 +3,7 @@ package apigw
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/time/rate"
 )
@@ -121,6 +123,47 @@ func TestGatewayAnswersLikeAPIGateway(t *testing.T) {
 		if w.Code != tc.status || !strings.Contains(w.Body.String(), `"message"`) {
 			t.Errorf("%s %s: %d %s, want %d with API Gateway's message body", tc.method, tc.path, w.Code, w.Body, tc.status)
 		}
+	}
+}
+
+// TestAuthorizerAnswers: what API Gateway answers for each outcome of a
+// Lambda authorizer with simple responses: allowed runs the function;
+// isAuthorized false is 403 {"message":"Forbidden"}; the error
+// "Unauthorized" (exactly) is 401 {"message":"Unauthorized"}; any other
+// error is 500. The refusals are API Gateway's own bodies, without
+// WWW-Authenticate, and the function never runs.
+func TestAuthorizerAnswers(t *testing.T) {
+	fn := lambda.NewHandler(func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusOK, Body: "ran"}, nil
+	})
+	for _, tc := range []struct {
+		name     string
+		decision events.APIGatewayV2CustomAuthorizerSimpleResponse
+		err      error
+		status   int
+		body     string
+	}{
+		{"allowed", events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true}, nil, http.StatusOK, "ran"},
+		{"denied", events.APIGatewayV2CustomAuthorizerSimpleResponse{}, nil, http.StatusForbidden, `{"message":"Forbidden"}` + "\n"},
+		{"error Unauthorized", events.APIGatewayV2CustomAuthorizerSimpleResponse{}, errors.New("Unauthorized"), http.StatusUnauthorized, `{"message":"Unauthorized"}` + "\n"},
+		{"another error", events.APIGatewayV2CustomAuthorizerSimpleResponse{}, errors.New("unauthorized"), http.StatusInternalServerError, `{"message":"Internal Server Error"}` + "\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			authorizer := lambda.NewHandler(func(context.Context, events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+				return tc.decision, tc.err
+			})
+			g := &Gateway{Routes: []Route{{Key: "GET /private", Authorized: true, Function: fn}}, Authorizer: LambdaAuthorizer{Handler: authorizer}}
+			r := httptest.NewRequest("GET", "/private", nil)
+			r.Header.Set("Authorization", "Bearer x")
+			w := httptest.NewRecorder()
+			g.Handler().ServeHTTP(w, r)
+			if w.Code != tc.status || w.Body.String() != tc.body {
+				t.Errorf("%d %q, want %d %q", w.Code, w.Body, tc.status, tc.body)
+			}
+			if got := w.Header().Get("WWW-Authenticate"); got != "" {
+				t.Errorf("WWW-Authenticate %q; API Gateway's own responses have none", got)
+			}
+		})
 	}
 }
 

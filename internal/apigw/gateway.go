@@ -125,7 +125,8 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, rt Route, params
 
 // authorize runs the authorizer with the Authorization header as identity
 // source. As API Gateway does: no identity source is 401 without calling
-// the authorizer, a denial is 403, an authorizer failure is 500.
+// the authorizer, a denial is 403, the authorizer's error "Unauthorized"
+// (exactly that message) is 401, any other failure is 500.
 func (g *Gateway) authorize(ctx context.Context, e *events.APIGatewayV2HTTPRequest) (bool, int) {
 	auth := e.Headers["authorization"]
 	if auth == "" || g.Authorizer == nil {
@@ -140,6 +141,9 @@ func (g *Gateway) authorize(ctx context.Context, e *events.APIGatewayV2HTTPReque
 		RequestContext: e.RequestContext, PathParameters: e.PathParameters,
 	}
 	resp, err := g.Authorizer.Authorize(ctx, ae)
+	if err != nil && err.Error() == "Unauthorized" {
+		return false, http.StatusUnauthorized
+	}
 	if err != nil {
 		g.log().ErrorContext(ctx, "authorizer failed", "error", err.Error())
 		return false, http.StatusInternalServerError

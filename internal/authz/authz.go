@@ -62,6 +62,13 @@ func (a *Authorizer) Authorize(ctx context.Context, e events.APIGatewayV2CustomA
 	case errors.As(err, &refused):
 		line.SetOutcome("deny_" + refused.why)
 		line.Set("reason", refused.detail)
+		if refused.why == whyExpired {
+			// RFC 6750 §3.1: an expired token is invalid_token, 401, so a
+			// client knows to get a new one; 403 would say it may never.
+			// An HTTP API answers a simple-response denial 403 whatever
+			// the authorizer says; only this error gives 401.
+			return deny(), ErrUnauthorized
+		}
 		return deny(), nil
 	case err != nil:
 		line.SetOutcome("error")
@@ -108,6 +115,16 @@ func (a *Authorizer) decide(ctx context.Context, e events.APIGatewayV2CustomAuth
 // "none" and HS256-with-the-public-key are refused before any key is used.
 var allowedAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.ES256, jose.ES384}
 
+// ErrUnauthorized is the error by which a Lambda authorizer makes API
+// Gateway answer 401 {"message":"Unauthorized"} instead of a denial's 403:
+// API Gateway matches its message exactly. Any other error is a 500. The
+// 401 is API Gateway's own response: it carries no WWW-Authenticate, and an
+// HTTP API's gateway responses cannot be customised to add one.
+var ErrUnauthorized = errors.New("Unauthorized")
+
+// whyExpired is the refusal of a well-signed token past its exp.
+const whyExpired = "expired"
+
 // refusal is why a token was denied: why is one of a few words (a metric
 // dimension), detail says more; both go to the log only.
 type refusal struct{ why, detail string }
@@ -136,6 +153,9 @@ func (a *Authorizer) own(ctx context.Context, tok *jwt.JSONWebToken, iss string)
 		}
 	}
 	c, err := accesstoken.Verify(tok, pub, iss, accesstoken.Audience(a.Audience, iss), a.now())
+	if errors.Is(err, jwt.ErrExpired) { // signature checked first: only our own expired tokens
+		return caller.Caller{}, refuse(whyExpired, err.Error())
+	}
 	if err != nil {
 		return caller.Caller{}, refuse("token", err.Error())
 	}

@@ -131,6 +131,31 @@ func (f *fixture) decide(t *testing.T, authorization string) authz.Decision {
 	return d
 }
 
+// decideStatus runs the authorizer and checks the status API Gateway
+// would answer: 200 when allowed, 403 for a denial, 401 for the error
+// "Unauthorized"; any other error would be a 500.
+func (f *fixture) decideStatus(t *testing.T, authorization string, want int) authz.Decision {
+	t.Helper()
+	e := events.APIGatewayV2CustomAuthorizerV2Request{Version: "2.0", Type: "REQUEST", Headers: map[string]string{"authorization": authorization}}
+	d, err := f.authz.Authorize(context.Background(), e)
+	got := http.StatusOK
+	switch {
+	case err != nil && err.Error() == "Unauthorized":
+		got = http.StatusUnauthorized
+	case err != nil:
+		t.Fatalf("Authorize returned an error (a 500): %v", err)
+	case !d.IsAuthorized:
+		got = http.StatusForbidden
+	}
+	if got != want {
+		t.Fatalf("API Gateway would answer %d, want %d", got, want)
+	}
+	if err != nil && (d.IsAuthorized || d.Context != nil) {
+		t.Errorf("an error carries a decision: %+v", d)
+	}
+	return d
+}
+
 // sign makes a JWS with the given header fields and claims.
 func sign(t *testing.T, alg jose.SignatureAlgorithm, key any, kid, typ string, claims map[string]any) string {
 	t.Helper()
@@ -194,42 +219,41 @@ func testOwnTokens(t *testing.T, alg jose.SignatureAlgorithm) {
 	good := ownClaims(now, client, "orders.read")
 
 	tests := []struct {
-		name  string
-		auth  string
-		allow bool
-		kind  caller.Kind
+		name string
+		auth string
+		// status is API Gateway's answer: 200 (allowed), 403 (denied)
+		// or 401 (the authorizer's "Unauthorized" error: RFC 6750 §3.1).
+		status int
+		kind   caller.Kind
 	}{
-		{"manager token", "Bearer " + f.issue(t, manager, ""), true, caller.Manager},
-		{"manager without modules:manage requested", "Bearer " + f.issue(t, manager, "orders.read"), true, caller.Client},
-		{"client token", "Bearer " + f.issue(t, client, ""), true, caller.Client},
-		{"lowercase bearer scheme", "bearer " + f.issue(t, client, ""), true, caller.Client},
-		{"no header", "", false, ""},
-		{"Basic scheme", "Basic " + base64.StdEncoding.EncodeToString([]byte("a:b")), false, ""},
-		{"not a JWT", "Bearer not.a.jwt", false, ""},
-		{"garbage", "Bearer %%%", false, ""},
-		{"alg none", "Bearer " + noneToken(good), false, ""},
-		{"HS256 with the public key as secret", "Bearer " + sign(t, jose.HS256, pubDER, f.key.ID, "at+jwt", good), false, ""},
-		{"key of another issuer, same kid", "Bearer " + sign(t, alg, pemless.Private, f.key.ID, "at+jwt", good), false, ""},
-		{"the other algorithm, same kid", "Bearer " + sign(t, otherAlg, other.Private, f.key.ID, "at+jwt", good), false, ""},
-		{"tampered payload", "Bearer " + tamper(t, f.issue(t, client, ""), "tenant_id", "globex"), false, ""},
-		{"unknown kid", "Bearer " + sign(t, alg, f.key.Private, "kid-nobody-has", "at+jwt", good), false, ""},
-		{"typ JWT instead of at+jwt", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "JWT", good), false, ""},
-		{"wrong issuer", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", with(good, "iss", "https://evil.test")), false, ""},
-		{"wrong audience", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", with(good, "aud", "someone-else")), false, ""},
-		{"expired", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", with(good, "exp", now.Add(-time.Hour).Unix())), false, ""},
-		{"no exp", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", with(good, "exp", nil)), false, ""},
-		{"not yet valid", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", with(good, "nbf", now.Add(time.Hour).Unix())), false, ""},
-		{"unknown client", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", with(good, "client_id", "ghost", "sub", "ghost")), false, ""},
-		{"tenant differs from the module's", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", with(good, "tenant_id", "globex")), false, ""},
-		{"validly signed with our key", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", good), true, caller.Client},
+		{"manager token", "Bearer " + f.issue(t, manager, ""), http.StatusOK, caller.Manager},
+		{"manager without modules:manage requested", "Bearer " + f.issue(t, manager, "orders.read"), http.StatusOK, caller.Client},
+		{"client token", "Bearer " + f.issue(t, client, ""), http.StatusOK, caller.Client},
+		{"lowercase bearer scheme", "bearer " + f.issue(t, client, ""), http.StatusOK, caller.Client},
+		{"no header", "", http.StatusForbidden, ""},
+		{"Basic scheme", "Basic " + base64.StdEncoding.EncodeToString([]byte("a:b")), http.StatusForbidden, ""},
+		{"not a JWT", "Bearer not.a.jwt", http.StatusForbidden, ""},
+		{"garbage", "Bearer %%%", http.StatusForbidden, ""},
+		{"alg none", "Bearer " + noneToken(good), http.StatusForbidden, ""},
+		{"HS256 with the public key as secret", "Bearer " + sign(t, jose.HS256, pubDER, f.key.ID, "at+jwt", good), http.StatusForbidden, ""},
+		{"key of another issuer, same kid", "Bearer " + sign(t, alg, pemless.Private, f.key.ID, "at+jwt", good), http.StatusForbidden, ""},
+		{"the other algorithm, same kid", "Bearer " + sign(t, otherAlg, other.Private, f.key.ID, "at+jwt", good), http.StatusForbidden, ""},
+		{"tampered payload", "Bearer " + tamper(t, f.issue(t, client, ""), "tenant_id", "globex"), http.StatusForbidden, ""},
+		{"unknown kid", "Bearer " + sign(t, alg, f.key.Private, "kid-nobody-has", "at+jwt", good), http.StatusForbidden, ""},
+		{"typ JWT instead of at+jwt", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "JWT", good), http.StatusForbidden, ""},
+		{"wrong issuer", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", with(good, "iss", "https://evil.test")), http.StatusForbidden, ""},
+		{"wrong audience", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", with(good, "aud", "someone-else")), http.StatusForbidden, ""},
+		{"expired", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", with(good, "exp", now.Add(-time.Hour).Unix())), http.StatusUnauthorized, ""},
+		{"no exp", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", with(good, "exp", nil)), http.StatusForbidden, ""},
+		{"not yet valid", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", with(good, "nbf", now.Add(time.Hour).Unix())), http.StatusForbidden, ""},
+		{"unknown client", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", with(good, "client_id", "ghost", "sub", "ghost")), http.StatusForbidden, ""},
+		{"tenant differs from the module's", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", with(good, "tenant_id", "globex")), http.StatusForbidden, ""},
+		{"validly signed with our key", "Bearer " + sign(t, alg, f.key.Private, f.key.ID, "at+jwt", good), http.StatusOK, caller.Client},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := f.decide(t, tt.auth)
-			if d.IsAuthorized != tt.allow {
-				t.Fatalf("IsAuthorized = %v, want %v", d.IsAuthorized, tt.allow)
-			}
-			if !tt.allow {
+			d := f.decideStatus(t, tt.auth, tt.status)
+			if tt.status != http.StatusOK {
 				if d.Context != nil {
 					t.Errorf("a denial carries context %v", d.Context)
 				}
@@ -281,28 +305,25 @@ func TestIdentityProviderTokens(t *testing.T) {
 	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tests := []struct {
 		name, token string
-		allow       bool
+		status      int // API Gateway's answer, as in testOwnTokens
 		kind        caller.Kind
 	}{
-		{"tenant manager", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", claims), true, caller.Manager},
-		{"role as a string", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "roles", "tenant-manager")), true, caller.Manager},
-		{"not a manager", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "roles", []string{"viewer"})), true, caller.User},
-		{"wrong audience", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "aud", "other")), false, ""},
-		{"expired", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "exp", now.Add(-time.Hour).Unix())), false, ""},
-		{"no tenant", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "tenant", nil)), false, ""},
-		{"bad tenant", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "tenant", "a b")), false, ""},
-		{"another key, IdP's kid", sign(t, jose.ES256, other, "idp-1", "JWT", claims), false, ""},
-		{"unknown kid", sign(t, jose.ES256, f.idpKey, "idp-9", "JWT", claims), false, ""},
-		{"HS256 with the IdP's public key", sign(t, jose.HS256, mustDER(t, &f.idpKey.PublicKey), "idp-1", "JWT", claims), false, ""},
-		{"unknown issuer", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "iss", "https://other-idp.test")), false, ""},
+		{"tenant manager", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", claims), http.StatusOK, caller.Manager},
+		{"role as a string", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "roles", "tenant-manager")), http.StatusOK, caller.Manager},
+		{"not a manager", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "roles", []string{"viewer"})), http.StatusOK, caller.User},
+		{"wrong audience", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "aud", "other")), http.StatusForbidden, ""},
+		{"expired", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "exp", now.Add(-time.Hour).Unix())), http.StatusUnauthorized, ""},
+		{"no tenant", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "tenant", nil)), http.StatusForbidden, ""},
+		{"bad tenant", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "tenant", "a b")), http.StatusForbidden, ""},
+		{"another key, IdP's kid", sign(t, jose.ES256, other, "idp-1", "JWT", claims), http.StatusForbidden, ""},
+		{"unknown kid", sign(t, jose.ES256, f.idpKey, "idp-9", "JWT", claims), http.StatusForbidden, ""},
+		{"HS256 with the IdP's public key", sign(t, jose.HS256, mustDER(t, &f.idpKey.PublicKey), "idp-1", "JWT", claims), http.StatusForbidden, ""},
+		{"unknown issuer", sign(t, jose.ES256, f.idpKey, "idp-1", "JWT", with(claims, "iss", "https://other-idp.test")), http.StatusForbidden, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := f.decide(t, "Bearer "+tt.token)
-			if d.IsAuthorized != tt.allow {
-				t.Fatalf("IsAuthorized = %v, want %v", d.IsAuthorized, tt.allow)
-			}
-			if c, _ := caller.FromContext(d.Context); tt.allow && (c.TenantID != "acme" || c.Kind != tt.kind || c.Subject != "user-1") {
+			d := f.decideStatus(t, "Bearer "+tt.token, tt.status)
+			if c, _ := caller.FromContext(d.Context); tt.status == http.StatusOK && (c.TenantID != "acme" || c.Kind != tt.kind || c.Subject != "user-1") {
 				t.Errorf("context %v, want tenant acme, kind %s", d.Context, tt.kind)
 			}
 		})

@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -55,6 +56,9 @@ func (p *IdP) verify(ctx context.Context, tok *jwt.JSONWebToken, now time.Time) 
 		return caller.Caller{}, refuse("token", "bad IdP signature")
 	}
 	if err := std.ValidateWithLeeway(jwt.Expected{Issuer: p.Issuer, AnyAudience: jwt.Audience{p.Audience}, Time: now}, accesstoken.Leeway); err != nil {
+		if errors.Is(err, jwt.ErrExpired) {
+			return caller.Caller{}, refuse(whyExpired, "IdP token: "+err.Error())
+		}
 		return caller.Caller{}, refuse("token", "IdP token: "+err.Error())
 	}
 	if std.Expiry == nil {

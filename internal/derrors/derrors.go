@@ -27,10 +27,99 @@ var (
 	ErrThrottled = errors.New("the service is at its capacity; retry in a moment") // 503, Retry-After
 )
 
-// Field names one input field at fault and why.
+// Field names one input field at fault, the rule it breaks as a stable
+// Code (what a program or a translated form reads) and why in English
+// (Reason, for people; its wording may change).
 type Field struct {
 	Name   string `json:"name"`
+	Code   Code   `json:"code"`
 	Reason string `json:"reason"`
+}
+
+// Code is the stable code of a field fault: one per rule, a closed set
+// (Codes) that the API document lists as the enum of errors[].code.
+type Code string
+
+// The field fault codes. A new rule takes one of these where it fits, and
+// a new code only with the API document's enum and docs/api.md.
+const (
+	CodeRequired            Code = "required"             // missing, empty, or needed by another field
+	CodeTooShort            Code = "too_short"            // fewer characters than the rule's minimum
+	CodeTooLong             Code = "too_long"             // more characters than the rule's maximum
+	CodeTooMany             Code = "too_many"             // a list longer than its maximum
+	CodeInvalidStart        Code = "invalid_start"        // a name must start with a letter or a digit
+	CodeInvalidCharacters   Code = "invalid_characters"   // a character the rule does not allow
+	CodeInvisibleCharacters Code = "invisible_characters" // control, format, invisible or blank characters
+	CodeBlank               Code = "blank"                // nothing visible (spaces alone)
+	CodeWeakSecret          Code = "weak_secret"          // a client secret that is easy to guess
+	CodeInvalidURL          Code = "invalid_url"          // not an absolute URL
+	CodeNotHTTPS            Code = "not_https"            // http off loopback, or another scheme
+	CodeWildcard            Code = "wildcard"             // a URL with '*'
+	CodeFragment            Code = "fragment"             // a URL with '#'
+	CodeUserInfo            Code = "user_info"            // a URL with user information
+	CodeDuplicate           Code = "duplicate"            // a value listed twice
+	CodeTaken               Code = "taken"                // another module of the tenant has it (409)
+	CodeUnknownMember       Code = "unknown_member"       // a JSON member or query parameter this request does not have
+	CodeDuplicateMember     Code = "duplicate_member"     // a JSON member sent twice
+	CodeWrongType           Code = "wrong_type"           // a JSON value of the wrong type
+	CodeInvalidValue        Code = "invalid_value"        // a value outside the ones allowed (limit, sort, type, cursor)
+	CodeInvalidFormat       Code = "invalid_format"       // an ID, time or header not of its format
+	CodeReadOnly            Code = "read_only"            // a member that cannot be changed
+)
+
+// Codes is every field fault code.
+var Codes = []Code{CodeRequired, CodeTooShort, CodeTooLong, CodeTooMany, CodeInvalidStart, CodeInvalidCharacters,
+	CodeInvisibleCharacters, CodeBlank, CodeWeakSecret, CodeInvalidURL, CodeNotHTTPS, CodeWildcard, CodeFragment,
+	CodeUserInfo, CodeDuplicate, CodeTaken, CodeUnknownMember, CodeDuplicateMember, CodeWrongType, CodeInvalidValue,
+	CodeInvalidFormat, CodeReadOnly}
+
+// Length returns CodeTooShort or CodeTooLong for a length n outside min..max.
+func Length(n, min int) Code {
+	if n < min {
+		return CodeTooShort
+	}
+	return CodeTooLong
+}
+
+// TypePrefix begins every problem type URI (RFC 9457 §3.1.1): a stable
+// identifier a client compares, not an address to fetch.
+const TypePrefix = "urn:modules:problem:"
+
+// Type is the RFC 9457 problem type URI of an error kind, or of an error
+// of unknown kind (a 500). The API document lists every one.
+func Type(err error) string {
+	for _, k := range kindTypes {
+		if errors.Is(err, k.kind) {
+			return TypePrefix + k.name
+		}
+	}
+	return TypePrefix + "server-error"
+}
+
+var kindTypes = []struct {
+	kind error
+	name string
+}{
+	{ErrInvalid, "invalid-request"},
+	{ErrUnauthenticated, "unauthenticated"},
+	{ErrForbidden, "forbidden"},
+	{ErrNotFound, "not-found"},
+	{ErrConflict, "conflict"},
+	{ErrPreconditionFailed, "precondition-failed"},
+	{ErrTooLarge, "too-large"},
+	{ErrUnsupportedMediaType, "unsupported-media-type"},
+	{ErrUnprocessable, "unprocessable"},
+	{ErrUnavailable, "unavailable"},
+	{ErrThrottled, "throttled"},
+}
+
+// Types is every problem type URI, the server error's included.
+func Types() []string {
+	out := make([]string, 0, len(kindTypes)+1)
+	for _, k := range kindTypes {
+		out = append(out, TypePrefix+k.name)
+	}
+	return append(out, TypePrefix+"server-error")
 }
 
 // Error is a failure of a known Kind with a detail a person can act on.

@@ -107,15 +107,15 @@ func BenchmarkCreate(b *testing.B) {
 	}
 }
 
-// BenchmarkCreateDryRun is the wizard's check before Save: every rule and
+// BenchmarkValidate is the wizard's check before Save: every rule and
 // the two guard reads, no argon2id, no write. Compare with BenchmarkCreate.
-func BenchmarkCreateDryRun(b *testing.B) {
+func BenchmarkValidate(b *testing.B) {
 	a := newBenchAPI(b, createHandler)
 	i := 0
 	b.ReportAllocs()
 	for b.Loop() {
 		i++
-		a.serve(b, "POST", "/tenants/acme/modules?dryRun=true", "application/json",
+		a.serve(b, "POST", "/tenants/acme/modules/validation", "application/json",
 			fmt.Sprintf(`{"name":"m-%d","displayName":"M %d","clientSecret":"%s"}`, i, i, secret), 200)
 	}
 }

@@ -90,7 +90,7 @@ func jsonProblem(err error) error {
 	if syn, ok := errors.AsType[*jsontext.SyntacticError](err); ok {
 		if errors.Is(syn.Err, jsontext.ErrDuplicateName) {
 			name := member(syn.JSONPointer)
-			return derrors.Invalid(derrors.Field{Name: name, Reason: "appears more than once; send each member once"})
+			return derrors.Invalid(derrors.Field{Name: name, Code: derrors.CodeDuplicateMember, Reason: "appears more than once; send each member once"})
 		}
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return invalid("the body ends too early")
@@ -105,13 +105,13 @@ func jsonProblem(err error) error {
 		name := member(sem.JSONPointer)
 		switch {
 		case errors.Is(sem.Err, json.ErrUnknownName):
-			return derrors.Invalid(derrors.Field{Name: name, Reason: "is not a member of this request (member names are case-sensitive)"})
+			return derrors.Invalid(derrors.Field{Name: name, Code: derrors.CodeUnknownMember, Reason: "is not a member of this request (member names are case-sensitive)"})
 		case name == "":
 			return invalid("the body must be a JSON object")
 		case sem.GoType != nil:
-			return derrors.Invalid(derrors.Field{Name: name, Reason: "must be of type " + jsonType(sem.GoType.Kind().String())})
+			return derrors.Invalid(derrors.Field{Name: name, Code: derrors.CodeWrongType, Reason: "must be of type " + jsonType(sem.GoType.Kind().String())})
 		}
-		return derrors.Invalid(derrors.Field{Name: name, Reason: "has a value this member cannot take"})
+		return derrors.Invalid(derrors.Field{Name: name, Code: derrors.CodeInvalidValue, Reason: "has a value this member cannot take"})
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return invalid("the body is empty or ends too early")

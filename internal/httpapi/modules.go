@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,10 +21,14 @@ import (
 // Routes of the management API, one place (Go 1.22 ServeMux patterns).
 const (
 	RouteCreate = "POST /tenants/{tenantId}/modules"
-	RouteList   = "GET /tenants/{tenantId}/modules"
-	RouteGet    = "GET /tenants/{tenantId}/modules/{moduleId}"
-	RouteUpdate = "PATCH /tenants/{tenantId}/modules/{moduleId}"
-	RouteDelete = "DELETE /tenants/{tenantId}/modules/{moduleId}"
+	// RouteValidate runs every rule of a create and writes nothing: the
+	// wizard's check at Next and before Save. An operation of its own, so
+	// each operation has one success status and one schema.
+	RouteValidate = "POST /tenants/{tenantId}/modules/validation"
+	RouteList     = "GET /tenants/{tenantId}/modules"
+	RouteGet      = "GET /tenants/{tenantId}/modules/{moduleId}"
+	RouteUpdate   = "PATCH /tenants/{tenantId}/modules/{moduleId}"
+	RouteDelete   = "DELETE /tenants/{tenantId}/modules/{moduleId}"
 	// The audit trail, served by the read-only function.
 	RouteEvents       = "GET /tenants/{tenantId}/events"
 	RouteModuleEvents = "GET /tenants/{tenantId}/modules/{moduleId}/events"
@@ -54,39 +60,21 @@ type Deleter interface {
 	Delete(ctx context.Context, tenantID, id string, ifMatch int64) error
 }
 
-// CreateModule serves RouteCreate.
+// CreateModule serves RouteCreate and RouteValidate.
 func CreateModule(log *slog.Logger, svc Creator) http.Handler {
-	return serve(log, "create-module", route{RouteCreate, func(w http.ResponseWriter, r *http.Request) error {
-		var in module.CreateInput
-		memberFaults, err := decodeObject(r, &in, "application/json")
-		if err != nil {
+	create := func(w http.ResponseWriter, r *http.Request) error {
+		if err := noQuery(r); err != nil {
 			return err
 		}
-		tenant := r.PathValue("tenantId")
-		dryRun, err := parseDryRun(r)
+		in, err := validInput(r, svc)
 		if err != nil {
 			return err
-		}
-		if memberFaults != nil || dryRun {
-			// Every rule runs, on what did decode: one 400 names every
-			// field at fault, JSON members and rules alike.
-			m, err := svc.Validate(r.Context(), tenant, in)
-			if memberFaults != nil {
-				if errors.Is(err, derrors.ErrInvalid) {
-					return derrors.Faults(memberFaults, err)
-				}
-				return memberFaults
-			}
-			if err != nil {
-				return err
-			}
-			writeJSON(w, http.StatusOK, "application/json", module.Preview{Module: m})
-			return nil
 		}
 		key := r.Header.Values("Idempotency-Key")
 		if len(key) > 1 || (len(key) == 1 && strings.TrimSpace(key[0]) == "") {
-			return derrors.Invalid(derrors.Field{Name: "Idempotency-Key", Reason: "must be one non-empty value, such as a UUID"})
+			return derrors.Invalid(derrors.Field{Name: "Idempotency-Key", Code: derrors.CodeInvalidFormat, Reason: "must be one non-empty value, such as a UUID"})
 		}
+		tenant := r.PathValue("tenantId")
 		c, replayed, err := svc.Create(r.Context(), tenant, in, r.Header.Get("Idempotency-Key"))
 		if err != nil {
 			return err
@@ -97,7 +85,68 @@ func CreateModule(log *slog.Logger, svc Creator) http.Handler {
 		}
 		writeModule(w, http.StatusCreated, c.Version, c)
 		return nil
-	}})
+	}
+	validate := func(w http.ResponseWriter, r *http.Request) error {
+		var in module.CreateInput
+		memberFaults, err := decodeObject(r, &in, "application/json")
+		if err != nil {
+			return err
+		}
+		m, err := svc.Validate(r.Context(), r.PathValue("tenantId"), in)
+		if err := allFaults(memberFaults, err); err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, "application/json", module.Preview{Module: m})
+		return nil
+	}
+	return serve(log, "create-module", route{RouteCreate, create}, route{RouteValidate, validate})
+}
+
+// noQuery refuses any query parameter on a create. A create takes none,
+// and a client still sending the retired ?dryRun=true must learn that
+// its check would now create a module, not create one.
+func noQuery(r *http.Request) error {
+	var bad []derrors.Field
+	for _, name := range slices.Sorted(maps.Keys(r.URL.Query())) {
+		reason := "is not a parameter of this operation"
+		if strings.EqualFold(name, "dryRun") {
+			reason += "; to check a create without creating anything, POST the same body to /tenants/{tenantId}/modules/validation"
+		}
+		if len(name) > 64 { // the caller's own input, echoed bounded
+			name = strings.ToValidUTF8(name[:64], "") + "…"
+		}
+		bad = append(bad, derrors.Field{Name: name, Code: derrors.CodeUnknownMember, Reason: reason})
+	}
+	if len(bad) > 0 {
+		return derrors.Invalid(bad...)
+	}
+	return nil
+}
+
+// validInput decodes a create's body. With members at fault it runs every
+// rule too, on what did decode, so that one 400 names every field at
+// fault, JSON members and rules alike, exactly as RouteValidate would.
+func validInput(r *http.Request, svc Creator) (module.CreateInput, error) {
+	var in module.CreateInput
+	memberFaults, err := decodeObject(r, &in, "application/json")
+	if err != nil || memberFaults == nil {
+		return in, err
+	}
+	_, err = svc.Validate(r.Context(), r.PathValue("tenantId"), in)
+	return in, allFaults(memberFaults, err)
+}
+
+// allFaults joins the faults of the JSON members and of the rules into one
+// 400; any other failure of the rules (a 409, a store's error) comes after
+// the members' faults, and alone when they have none.
+func allFaults(memberFaults, rules error) error {
+	if memberFaults == nil {
+		return rules
+	}
+	if errors.Is(rules, derrors.ErrInvalid) {
+		return derrors.Faults(memberFaults, rules)
+	}
+	return memberFaults
 }
 
 // ListModules serves RouteList and RouteGet.
@@ -108,7 +157,7 @@ func ListModules(log *slog.Logger, svc Reader) http.Handler {
 		if q.Has("limit") {
 			n, err := strconv.Atoi(q.Get("limit"))
 			if err != nil {
-				return derrors.Invalid(derrors.Field{Name: "limit", Reason: fmt.Sprintf("must be a whole number between 1 and %d", module.MaxLimit)})
+				return derrors.Invalid(derrors.Field{Name: "limit", Code: derrors.CodeInvalidValue, Reason: fmt.Sprintf("must be a whole number between 1 and %d", module.MaxLimit)})
 			}
 			lq.Limit = n
 		}
@@ -165,12 +214,12 @@ func eventQuery(r *http.Request) (module.EventQuery, error) {
 	if q.Has("limit") {
 		n, err := strconv.Atoi(q.Get("limit"))
 		if err != nil {
-			bad = append(bad, derrors.Field{Name: "limit", Reason: fmt.Sprintf("must be a whole number between 1 and %d", module.MaxLimit)})
+			bad = append(bad, derrors.Field{Name: "limit", Code: derrors.CodeInvalidValue, Reason: fmt.Sprintf("must be a whole number between 1 and %d", module.MaxLimit)})
 		}
 		eq.Limit = n
 	}
 	if q.Has("moduleId") && !module.IsModuleID(q.Get("moduleId")) {
-		bad = append(bad, derrors.Field{Name: "moduleId", Reason: "must be a module ID: 26 lowercase letters and digits"})
+		bad = append(bad, derrors.Field{Name: "moduleId", Code: derrors.CodeInvalidFormat, Reason: "must be a module ID: 26 lowercase letters and digits"})
 	}
 	if q.Has("type") && eq.Type == "" {
 		eq.Type = "-" // present but empty: refused as any unknown type
@@ -178,7 +227,7 @@ func eventQuery(r *http.Request) (module.EventQuery, error) {
 	if q.Has("since") {
 		t, err := time.Parse(time.RFC3339, q.Get("since"))
 		if err != nil {
-			bad = append(bad, derrors.Field{Name: "since", Reason: "must be an RFC 3339 time, such as 2026-11-30T00:00:00Z"})
+			bad = append(bad, derrors.Field{Name: "since", Code: derrors.CodeInvalidFormat, Reason: "must be an RFC 3339 time, such as 2026-11-30T00:00:00Z"})
 		}
 		eq.Since = t
 	}
@@ -263,21 +312,6 @@ func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + 
 // neverMatches is an If-Match version no module has.
 const neverMatches = -1
 
-// parseDryRun reads ?dryRun=true|false (absent: false).
-func parseDryRun(r *http.Request) (bool, error) {
-	q := r.URL.Query()
-	if !q.Has("dryRun") {
-		return false, nil
-	}
-	switch v := q["dryRun"]; {
-	case len(v) == 1 && v[0] == "true":
-		return true, nil
-	case len(v) == 1 && v[0] == "false":
-		return false, nil
-	}
-	return false, derrors.Invalid(derrors.Field{Name: "dryRun", Reason: "must be true or false, once"})
-}
-
 // parseIfMatch returns the version If-Match names, 0 when absent or "*",
 // and neverMatches for a weak ETag: If-Match compares strongly, so a weak
 // one matches no version (RFC 9110 §13.1.1) and the answer is 412.
@@ -297,7 +331,7 @@ func parseIfMatch(r *http.Request) (int64, error) {
 	}
 	n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(v, `"`), `"`), 10, 64)
 	if err != nil || n < 1 || len(values) > 1 || len(v) < 3 || v[0] != '"' || v[len(v)-1] != '"' {
-		return 0, derrors.Invalid(derrors.Field{Name: "If-Match", Reason: `must be "*" or the ETag of the module as last read, such as "3"`})
+		return 0, derrors.Invalid(derrors.Field{Name: "If-Match", Code: derrors.CodeInvalidFormat, Reason: `must be "*" or the ETag of the module as last read, such as "3"`})
 	}
 	return n, nil
 }

@@ -36,7 +36,8 @@ var statusOf = []struct {
 // to land, short enough for a person waiting on a form.
 const retryAfter = "2"
 
-// Problem is an RFC 9457 problem detail. Errors lists the fields at fault.
+// Problem is an RFC 9457 problem detail. Type is one of derrors.Types;
+// Errors lists the fields at fault, each with its stable code.
 type Problem struct {
 	Type     string          `json:"type"`
 	Title    string          `json:"title"`
@@ -49,7 +50,7 @@ type Problem struct {
 // writeError answers err as problem+json. Errors of unknown kind become a
 // generic 500: their text goes to the log, never to the client.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	p := Problem{Type: "about:blank", Status: http.StatusInternalServerError,
+	p := Problem{Type: derrors.Type(err), Status: http.StatusInternalServerError,
 		Detail: "the service failed to handle this request; it has been logged, retry later"}
 	kind := "server"
 	for _, e := range statusOf {
@@ -59,6 +60,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 			kind = e.kind.Error()
 			break
 		}
+	}
+	if p.Status == http.StatusInternalServerError {
+		p.Type = derrors.Type(nil) // whatever it wraps, an unknown error is the server's
 	}
 	if de, ok := errors.AsType[*derrors.Error](err); ok && p.Status != http.StatusInternalServerError {
 		p.Detail, p.Errors = de.Detail, de.Fields
@@ -85,7 +89,7 @@ func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
 	body, err := json.Marshal(v)
 	if err != nil { // only for values this package builds; never expected
 		slog.Error("encode response", "error", err.Error())
-		status, body = http.StatusInternalServerError, []byte(`{"type":"about:blank","title":"Internal Server Error","status":500}`)
+		status, body = http.StatusInternalServerError, []byte(`{"type":"`+derrors.Type(nil)+`","title":"Internal Server Error","status":500,"detail":"the service failed to handle this request"}`)
 		contentType = "application/problem+json"
 	}
 	w.Header().Set("Content-Type", contentType)

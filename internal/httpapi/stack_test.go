@@ -52,10 +52,11 @@ func newStack(t *testing.T) *stack {
 	fn := func(h http.Handler) lambda.Handler { // one invocation per instance, as Lambda
 		return &apigw.Instances{New: func() (lambda.Handler, error) { return lambda.NewHandler(httpadapter.NewV2(h).ProxyWithContext), nil }}
 	}
-	list := fn(httpapi.ListModules(log, s.svc))
+	list, create := fn(httpapi.ListModules(log, s.svc)), fn(httpapi.CreateModule(log, s.svc))
 	gw := &apigw.Gateway{
 		Routes: []apigw.Route{
-			{Key: httpapi.RouteCreate, Function: fn(httpapi.CreateModule(log, s.svc)), Authorized: true},
+			{Key: httpapi.RouteCreate, Function: create, Authorized: true},
+			{Key: httpapi.RouteValidate, Function: create, Authorized: true},
 			{Key: httpapi.RouteList, Function: list, Authorized: true},
 			{Key: httpapi.RouteGet, Function: list, Authorized: true},
 			{Key: httpapi.RouteEvents, Function: list, Authorized: true},

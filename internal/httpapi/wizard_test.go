@@ -32,12 +32,14 @@ func nothingCreated(t *testing.T, s *stack, want int) {
 	}
 }
 
-// TestDryRunCreate: ?dryRun=true runs every rule of a create, uniqueness
-// included, and writes nothing; it answers the module as it would be, or
-// the problem a create would give.
-func TestDryRunCreate(t *testing.T) {
+// TestValidateCreate: POST /modules/validation runs every rule of a
+// create, uniqueness included, and writes nothing; it answers 200 with the
+// module as it would be, or byte for byte the problem a create would give.
+// The retired ?dryRun on a create is refused, so an old client's check
+// creates nothing.
+func TestValidateCreate(t *testing.T) {
 	s := newStack(t)
-	const dry = "/tenants/acme/modules?dryRun=true"
+	const dry = "/tenants/acme/modules/validation"
 	ok := s.do(t, req{method: "POST", path: dry, token: "manager-acme",
 		body: `{"name":" billing ","displayName":"Billing","clientSecret":"` + secret + `","scopes":["orders.read"]}`})
 	if ok.status != 200 || strings.Contains(string(ok.body), secret) || strings.Contains(string(ok.body), `"id"`) || strings.Contains(string(ok.body), "clientId") {
@@ -72,10 +74,11 @@ func TestDryRunCreate(t *testing.T) {
 		}
 	}
 	nothingCreated(t, s, 1)
-	for _, v := range []string{"yes", "1", ""} {
-		if r := s.do(t, req{method: "POST", path: "/tenants/acme/modules?dryRun=" + v, token: "manager-acme",
-			body: `{"name":"x-y-z","displayName":"X","clientSecret":"` + secret + `"}`}); r.status != 400 || !slices.Equal(fieldsOf(t, r), []string{"dryRun"}) {
-			t.Errorf("dryRun=%q: %d %s", v, r.status, r.body)
+	for _, q := range []string{"dryRun=true", "dryRun=false", "dryrun=1", "x=1&dryRun=true"} {
+		r := s.do(t, req{method: "POST", path: "/tenants/acme/modules?" + q, token: "manager-acme",
+			body: `{"name":"x-y-z","displayName":"X","clientSecret":"` + secret + `"}`})
+		if r.status != 400 || !strings.Contains(string(r.body), `"code":"unknown_member"`) || !strings.Contains(string(r.body), "/modules/validation") {
+			t.Errorf("create ?%s: %d %s; want 400 pointing to the validation", q, r.status, r.body)
 		}
 	}
 	nothingCreated(t, s, 1)

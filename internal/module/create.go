@@ -46,7 +46,7 @@ func CheckClientID(id string) error {
 
 func checkClientID(id string) *derrors.Field {
 	if !clientIDPattern.MatchString(id) {
-		return &derrors.Field{Name: "clientId", Reason: "must be 8 to 64 letters, digits, '.', '_' or '-'"}
+		return &derrors.Field{Name: "clientId", Code: derrors.CodeInvalidFormat, Reason: "must be 8 to 64 letters, digits, '.', '_' or '-'"}
 	}
 	return nil
 }
@@ -83,7 +83,7 @@ func (s *Service) Create(ctx context.Context, tenantID string, in CreateInput, i
 	}
 	if idemKey != "" {
 		if len(idemKey) > MaxIdempotencyKey {
-			return Credentials{}, false, derrors.Invalid(derrors.Field{Name: "Idempotency-Key", Reason: fmt.Sprintf("must be at most %d characters", MaxIdempotencyKey)})
+			return Credentials{}, false, derrors.Invalid(derrors.Field{Name: "Idempotency-Key", Code: derrors.CodeTooLong, Reason: fmt.Sprintf("must be at most %d characters", MaxIdempotencyKey)})
 		}
 		if len(s.IdempotencyKey) < minIdempotencyKey { // an unkeyed fingerprint would verify secrets
 			return Credentials{}, false, errors.New("idempotent create without an idempotency key of at least 32 bytes configured")
@@ -188,13 +188,13 @@ func (s *Service) taken(ctx context.Context, m Module, conflict error) error {
 
 // NameTaken is the conflict of a name that looks the same as another's.
 func NameTaken(name string) derrors.Field {
-	return derrors.Field{Name: "name", Reason: fmt.Sprintf("%q looks the same as the name of another module of this tenant (names are compared as a person sees them: ignoring case, width, spacing and look-alike letters)", name)}
+	return derrors.Field{Name: "name", Code: derrors.CodeTaken, Reason: fmt.Sprintf("%q looks the same as the name of another module of this tenant (names are compared as a person sees them: ignoring case, width, spacing and look-alike letters)", name)}
 }
 
 // DisplayNameTaken is the conflict of a display name that looks the same
 // as another's.
 func DisplayNameTaken(name string) derrors.Field {
-	return derrors.Field{Name: "displayName", Reason: fmt.Sprintf("%q looks the same as the display name of another module of this tenant (display names are compared as a person sees them: ignoring case, width, spacing and look-alike letters)", name)}
+	return derrors.Field{Name: "displayName", Code: derrors.CodeTaken, Reason: fmt.Sprintf("%q looks the same as the display name of another module of this tenant (display names are compared as a person sees them: ignoring case, width, spacing and look-alike letters)", name)}
 }
 
 // newModule builds the module of a create and checks every rule that needs
@@ -206,7 +206,7 @@ func (s *Service) newModule(tenantID string, in CreateInput) (Module, error) {
 	for _, f := range []struct{ name, value string }{{"name", in.Name}, {"displayName", in.DisplayName}, {"clientSecret", in.ClientSecret}} {
 		if strings.TrimSpace(f.value) == "" {
 			missing[f.name] = true
-			bad = append(bad, derrors.Field{Name: f.name, Reason: "is required"})
+			bad = append(bad, derrors.Field{Name: f.name, Code: derrors.CodeRequired, Reason: "is required"})
 		}
 	}
 	now := s.now()

@@ -18,7 +18,7 @@ func sealCursor(key []byte, tenantID, after string) string {
 }
 
 func openCursor(key []byte, tenantID, cursor string) (string, error) {
-	bad := derrors.Invalid(derrors.Field{Name: "cursor", Reason: "is not a cursor of this list; pass the nextCursor of the previous page unchanged"})
+	bad := derrors.Invalid(derrors.Field{Name: "cursor", Code: derrors.CodeInvalidValue, Reason: "is not a cursor of this list; pass the nextCursor of the previous page unchanged"})
 	id64, mac64, ok := strings.Cut(cursor, ".")
 	if !ok || !isBase64URL(id64) || !isBase64URL(mac64) {
 		return "", bad

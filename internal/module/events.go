@@ -77,10 +77,10 @@ func (s *Service) Events(ctx context.Context, tenantID string, q EventQuery) (Ev
 	}
 	var bad []derrors.Field
 	if q.Limit < 1 || q.Limit > MaxLimit {
-		bad = append(bad, derrors.Field{Name: "limit", Reason: fmt.Sprintf("must be between 1 and %d", MaxLimit)})
+		bad = append(bad, derrors.Field{Name: "limit", Code: derrors.CodeInvalidValue, Reason: fmt.Sprintf("must be between 1 and %d", MaxLimit)})
 	}
 	if q.Type != "" && !slices.Contains(audit.Types, q.Type) {
-		bad = append(bad, derrors.Field{Name: "type", Reason: fmt.Sprintf("must be one of %v", audit.Types)})
+		bad = append(bad, derrors.Field{Name: "type", Code: derrors.CodeInvalidValue, Reason: fmt.Sprintf("must be one of %v", audit.Types)})
 	}
 	if len(bad) > 0 {
 		return EventPage{}, derrors.Invalid(bad...)

@@ -51,16 +51,16 @@ func (s *Service) List(ctx context.Context, tenantID string, q ListQuery) (Page,
 	}
 	var bad []derrors.Field
 	if q.Limit < 1 || q.Limit > MaxLimit {
-		bad = append(bad, derrors.Field{Name: "limit", Reason: fmt.Sprintf("must be between 1 and %d", MaxLimit)})
+		bad = append(bad, derrors.Field{Name: "limit", Code: derrors.CodeInvalidValue, Reason: fmt.Sprintf("must be between 1 and %d", MaxLimit)})
 	}
 	if q.Sort == "" {
 		q.Sort = SortCreated
 	}
 	if !slices.Contains([]Sort{SortCreated, SortName, SortDisplayName}, q.Sort) {
-		bad = append(bad, derrors.Field{Name: "sort", Reason: "must be name, displayName or createdAt"})
+		bad = append(bad, derrors.Field{Name: "sort", Code: derrors.CodeInvalidValue, Reason: "must be name, displayName or createdAt"})
 	}
 	if n := utf8.RuneCountInString(q.Q); n > MaxQuery || !utf8.ValidString(q.Q) {
-		bad = append(bad, derrors.Field{Name: "q", Reason: fmt.Sprintf("must be at most %d characters", MaxQuery)})
+		bad = append(bad, derrors.Field{Name: "q", Code: derrors.CodeTooLong, Reason: fmt.Sprintf("must be at most %d characters", MaxQuery)})
 	}
 	if len(bad) > 0 {
 		return Page{}, derrors.Invalid(bad...)

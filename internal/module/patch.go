@@ -23,7 +23,9 @@ const neverChanged = "can never be changed: the client ID and secret are fixed a
 // apply merges p into m and returns every field at fault at once.
 func (p Patch) apply(m *Module) error {
 	var bad []derrors.Field
-	fail := func(name, reason string) { bad = append(bad, derrors.Field{Name: name, Reason: reason}) }
+	fail := func(name string, code derrors.Code, reason string) {
+		bad = append(bad, derrors.Field{Name: name, Code: code, Reason: reason})
+	}
 
 	shown := readOnlyValues(*m) // as read, so an unchanged read-only member is no change
 	keys := make([]string, 0, len(p))
@@ -37,8 +39,12 @@ func (p Patch) apply(m *Module) error {
 		switch k {
 		case "name", "displayName":
 			var s string
-			if null || json.Unmarshal(v, &s) != nil {
-				fail(k, "must be a string; it is required and cannot be removed")
+			if null {
+				fail(k, derrors.CodeRequired, "must be a string; it is required and cannot be removed")
+				continue
+			}
+			if json.Unmarshal(v, &s) != nil {
+				fail(k, derrors.CodeWrongType, "must be a string; it is required and cannot be removed")
 				continue
 			}
 			if k == "name" {
@@ -48,12 +54,12 @@ func (p Patch) apply(m *Module) error {
 			}
 		case "enabled":
 			if null || json.Unmarshal(v, &m.Enabled) != nil {
-				fail(k, "must be true or false")
+				fail(k, derrors.CodeWrongType, "must be true or false")
 			}
 		case "scopes":
 			m.Scopes = nil
 			if !null && json.Unmarshal(v, &m.Scopes) != nil {
-				fail(k, "must be an array of strings, or null to remove every scope")
+				fail(k, derrors.CodeWrongType, "must be an array of strings, or null to remove every scope")
 			}
 		case "userLogin":
 			if null {
@@ -62,14 +68,14 @@ func (p Patch) apply(m *Module) error {
 			}
 			bad = append(bad, patchUserLogin(&m.UserLogin, v)...)
 		case "clientSecret":
-			fail(k, neverChanged)
+			fail(k, derrors.CodeReadOnly, neverChanged)
 		case "lastUsedAt":
 			// Moved by the token endpoint, outside the version a client
 			// edits: what the client read may be an hour old, so any time
 			// it sends back is no change.
 			var t *time.Time
 			if json.Unmarshal(v, &t) != nil {
-				fail(k, "is read-only; send it as read (a time, or null) or leave it out")
+				fail(k, derrors.CodeReadOnly, "is read-only; send it as read (a time, or null) or leave it out")
 			}
 		case "clientId", "id", "tenantId", "createdAt", "updatedAt", "version", "manager":
 			// A client may send back the module it read: read-only
@@ -79,14 +85,14 @@ func (p Patch) apply(m *Module) error {
 			}
 			switch k {
 			case "clientId", "id":
-				fail(k, neverChanged)
+				fail(k, derrors.CodeReadOnly, neverChanged)
 			case "manager":
-				fail(k, "is read-only: a module is a manager when its scopes include "+ScopeManage)
+				fail(k, derrors.CodeReadOnly, "is read-only: a module is a manager when its scopes include "+ScopeManage)
 			default:
-				fail(k, "is read-only; send it unchanged or leave it out")
+				fail(k, derrors.CodeReadOnly, "is read-only; send it unchanged or leave it out")
 			}
 		default:
-			fail(k, "is not a field of a module; editable fields are name, displayName, userLogin, scopes and enabled")
+			fail(k, derrors.CodeUnknownMember, "is not a field of a module; editable fields are name, displayName, userLogin, scopes and enabled")
 		}
 	}
 	if len(bad) > 0 {
@@ -129,9 +135,9 @@ func patchUserLogin(u *UserLogin, raw json.RawMessage) []derrors.Field {
 	// is refused, never last-one-wins.
 	if err := jsonv2.Unmarshal(raw, &p); err != nil || p == nil {
 		if syn, ok := errors.AsType[*jsontext.SyntacticError](err); ok && errors.Is(syn.Err, jsontext.ErrDuplicateName) {
-			return []derrors.Field{{Name: "userLogin." + syn.JSONPointer.LastToken(), Reason: "appears more than once; send each member once"}}
+			return []derrors.Field{{Name: "userLogin." + syn.JSONPointer.LastToken(), Code: derrors.CodeDuplicateMember, Reason: "appears more than once; send each member once"}}
 		}
-		return []derrors.Field{{Name: "userLogin", Reason: "must be an object, or null to switch User Login off and clear its URLs"}}
+		return []derrors.Field{{Name: "userLogin", Code: derrors.CodeWrongType, Reason: "must be an object, or null to switch User Login off and clear its URLs"}}
 	}
 	var bad []derrors.Field
 	for k, v := range p {
@@ -154,11 +160,11 @@ func patchUserLogin(u *UserLogin, raw json.RawMessage) []derrors.Field {
 				err = json.Unmarshal(v, &u.PostLogoutRedirectURIs)
 			}
 		default:
-			bad = append(bad, derrors.Field{Name: "userLogin." + k, Reason: "is not a User Login option; options are enabled, redirectUris and postLogoutRedirectUris"})
+			bad = append(bad, derrors.Field{Name: "userLogin." + k, Code: derrors.CodeUnknownMember, Reason: "is not a User Login option; options are enabled, redirectUris and postLogoutRedirectUris"})
 			continue
 		}
 		if err != nil {
-			bad = append(bad, derrors.Field{Name: "userLogin." + k, Reason: "has the wrong type: enabled is true or false, the URI lists are arrays of strings"})
+			bad = append(bad, derrors.Field{Name: "userLogin." + k, Code: derrors.CodeWrongType, Reason: "has the wrong type: enabled is true or false, the URI lists are arrays of strings"})
 		}
 	}
 	sort.Slice(bad, func(i, j int) bool { return bad[i].Name < bad[j].Name })

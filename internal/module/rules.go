@@ -71,7 +71,7 @@ func clean(s string) string { return norm.NFC.String(strings.TrimSpace(s)) }
 // CheckTenantID reports whether id is a well-formed tenant ID.
 func CheckTenantID(id string) error {
 	if !tenantIDPattern.MatchString(id) {
-		return derrors.Invalid(derrors.Field{Name: "tenantId", Reason: "must be 1 to 64 letters, digits, '-' or '_'"})
+		return derrors.Invalid(derrors.Field{Name: "tenantId", Code: derrors.CodeInvalidFormat, Reason: "must be 1 to 64 letters, digits, '-' or '_'"})
 	}
 	return nil
 }
@@ -81,16 +81,16 @@ func checkName(name string) *derrors.Field {
 	n := utf8.RuneCountInString(name)
 	switch {
 	case n < NameMin || n > NameMax:
-		return &derrors.Field{Name: "name", Reason: fmt.Sprintf("must be %d to %d characters long, got %d", NameMin, NameMax, n)}
+		return &derrors.Field{Name: "name", Code: derrors.Length(n, NameMin), Reason: fmt.Sprintf("must be %d to %d characters long, got %d", NameMin, NameMax, n)}
 	case !isLetterOrDigit(firstRune(name)):
-		return &derrors.Field{Name: "name", Reason: "must start with a letter or a digit"}
+		return &derrors.Field{Name: "name", Code: derrors.CodeInvalidStart, Reason: "must start with a letter or a digit"}
 	}
 	for _, r := range name {
 		if invisible(r) {
-			return &derrors.Field{Name: "name", Reason: fmt.Sprintf("must not contain invisible or blank characters, such as %U", r)}
+			return &derrors.Field{Name: "name", Code: derrors.CodeInvisibleCharacters, Reason: fmt.Sprintf("must not contain invisible or blank characters, such as %U", r)}
 		}
 		if !isLetterOrDigit(r) && r != '.' && r != '_' && r != '-' {
-			return &derrors.Field{Name: "name", Reason: fmt.Sprintf("may contain only letters, digits, '.', '_' and '-', not %q", r)}
+			return &derrors.Field{Name: "name", Code: derrors.CodeInvalidCharacters, Reason: fmt.Sprintf("may contain only letters, digits, '.', '_' and '-', not %q", r)}
 		}
 	}
 	return nil
@@ -104,17 +104,17 @@ func checkName(name string) *derrors.Field {
 func checkDisplayName(name string) *derrors.Field {
 	n := utf8.RuneCountInString(name)
 	if n < DisplayNameMin || n > DisplayNameMax {
-		return &derrors.Field{Name: "displayName", Reason: fmt.Sprintf("must be %d to %d characters long, got %d", DisplayNameMin, DisplayNameMax, n)}
+		return &derrors.Field{Name: "displayName", Code: derrors.Length(n, DisplayNameMin), Reason: fmt.Sprintf("must be %d to %d characters long, got %d", DisplayNameMin, DisplayNameMax, n)}
 	}
 	visible := false
 	for _, r := range name {
 		if !unicode.IsGraphic(r) || invisible(r) {
-			return &derrors.Field{Name: "displayName", Reason: fmt.Sprintf("must contain only visible characters, not %U", r)}
+			return &derrors.Field{Name: "displayName", Code: derrors.CodeInvisibleCharacters, Reason: fmt.Sprintf("must contain only visible characters, not %U", r)}
 		}
 		visible = visible || !unicode.IsSpace(r)
 	}
 	if !visible {
-		return &derrors.Field{Name: "displayName", Reason: "must contain a visible character"}
+		return &derrors.Field{Name: "displayName", Code: derrors.CodeBlank, Reason: "must contain a visible character"}
 	}
 	return nil
 }
@@ -125,21 +125,21 @@ func checkSecret(secret, name, displayName string) *derrors.Field {
 	const field = "clientSecret"
 	n := utf8.RuneCountInString(secret)
 	if n < SecretMin || n > SecretMax {
-		return &derrors.Field{Name: field, Reason: fmt.Sprintf("must be %d to %d characters long, got %d", SecretMin, SecretMax, n)}
+		return &derrors.Field{Name: field, Code: derrors.Length(n, SecretMin), Reason: fmt.Sprintf("must be %d to %d characters long, got %d", SecretMin, SecretMax, n)}
 	}
 	distinct := map[rune]bool{}
 	for _, r := range secret {
 		if !unicode.IsGraphic(r) {
-			return &derrors.Field{Name: field, Reason: "must contain only printable characters"}
+			return &derrors.Field{Name: field, Code: derrors.CodeInvalidCharacters, Reason: "must contain only printable characters"}
 		}
 		distinct[r] = true
 	}
 	folded := UniqueKey(secret)
 	switch {
 	case folded == UniqueKey(name) || folded == UniqueKey(displayName):
-		return &derrors.Field{Name: field, Reason: "is too weak: it must not equal the name or the display name"}
+		return &derrors.Field{Name: field, Code: derrors.CodeWeakSecret, Reason: "is too weak: it must not equal the name or the display name"}
 	case len(distinct) < SecretMinDistinct:
-		return &derrors.Field{Name: field, Reason: fmt.Sprintf("is too weak: it must contain at least %d different characters", SecretMinDistinct)}
+		return &derrors.Field{Name: field, Code: derrors.CodeWeakSecret, Reason: fmt.Sprintf("is too weak: it must contain at least %d different characters", SecretMinDistinct)}
 	}
 	return nil
 }
@@ -151,58 +151,64 @@ func checkUserLogin(u UserLogin) []derrors.Field {
 	bad = append(bad, checkURIs("userLogin.redirectUris", u.RedirectURIs)...)
 	bad = append(bad, checkURIs("userLogin.postLogoutRedirectUris", u.PostLogoutRedirectURIs)...)
 	if u.Enabled && len(u.RedirectURIs) == 0 {
-		bad = append(bad, derrors.Field{Name: "userLogin.redirectUris", Reason: "needs at least one redirect URI when User Login is enabled"})
+		bad = append(bad, derrors.Field{Name: "userLogin.redirectUris", Code: derrors.CodeRequired, Reason: "needs at least one redirect URI when User Login is enabled"})
 	}
 	return bad
 }
 
 func checkURIs(field string, uris []string) []derrors.Field {
 	if len(uris) > MaxRedirectURIs {
-		return []derrors.Field{{Name: field, Reason: fmt.Sprintf("may hold at most %d URIs, got %d", MaxRedirectURIs, len(uris))}}
+		return []derrors.Field{{Name: field, Code: derrors.CodeTooMany, Reason: fmt.Sprintf("may hold at most %d URIs, got %d", MaxRedirectURIs, len(uris))}}
 	}
 	var bad []derrors.Field
 	seen := map[string]bool{}
 	for i, raw := range uris {
 		at := fmt.Sprintf("%s[%d]", field, i)
-		if reason := uriProblem(raw); reason != "" {
-			bad = append(bad, derrors.Field{Name: at, Reason: reason})
+		if code, reason := uriProblem(raw); reason != "" {
+			bad = append(bad, derrors.Field{Name: at, Code: code, Reason: reason})
 			continue
 		}
 		if seen[raw] {
-			bad = append(bad, derrors.Field{Name: at, Reason: "is listed twice"})
+			bad = append(bad, derrors.Field{Name: at, Code: derrors.CodeDuplicate, Reason: "is listed twice"})
 		}
 		seen[raw] = true
 	}
 	return bad
 }
 
-func uriProblem(raw string) string {
+// uriProblem returns the code and reason of what is wrong with a redirect
+// URI, or an empty reason.
+func uriProblem(raw string) (derrors.Code, string) {
 	if raw == "" || len(raw) > MaxURILength {
-		return fmt.Sprintf("must be an absolute URL of 1 to %d characters", MaxURILength)
+		code := derrors.CodeInvalidURL
+		if raw != "" {
+			code = derrors.CodeTooLong
+		}
+		return code, fmt.Sprintf("must be an absolute URL of 1 to %d characters", MaxURILength)
 	}
 	if strings.Contains(raw, "*") {
-		return "must not contain wildcards"
+		return derrors.CodeWildcard, "must not contain wildcards"
 	}
 	if strings.Contains(raw, "#") {
-		return "must not contain a fragment"
+		return derrors.CodeFragment, "must not contain a fragment"
 	}
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() || u.Host == "" {
-		return "must be an absolute URL such as https://app.example.com/callback"
+		return derrors.CodeInvalidURL, "must be an absolute URL such as https://app.example.com/callback"
 	}
 	if u.User != nil {
-		return "must not contain user information"
+		return derrors.CodeUserInfo, "must not contain user information"
 	}
 	switch u.Scheme {
 	case "https":
-		return ""
+		return "", ""
 	case "http":
 		if isLoopback(u.Hostname()) {
-			return ""
+			return "", ""
 		}
-		return "must use https; http is allowed only on loopback hosts (localhost, 127.0.0.1, [::1])"
+		return derrors.CodeNotHTTPS, "must use https; http is allowed only on loopback hosts (localhost, 127.0.0.1, [::1])"
 	default:
-		return "must use https (or http on a loopback host)"
+		return derrors.CodeNotHTTPS, "must use https (or http on a loopback host)"
 	}
 }
 
@@ -217,7 +223,7 @@ func isLoopback(host string) bool {
 // checkScopes validates scope tokens per RFC 6749 §3.3.
 func checkScopes(scopes []string) []derrors.Field {
 	if len(scopes) > MaxScopes {
-		return []derrors.Field{{Name: "scopes", Reason: fmt.Sprintf("may hold at most %d scopes, got %d", MaxScopes, len(scopes))}}
+		return []derrors.Field{{Name: "scopes", Code: derrors.CodeTooMany, Reason: fmt.Sprintf("may hold at most %d scopes, got %d", MaxScopes, len(scopes))}}
 	}
 	var bad []derrors.Field
 	seen := map[string]bool{}
@@ -225,13 +231,24 @@ func checkScopes(scopes []string) []derrors.Field {
 		at := fmt.Sprintf("scopes[%d]", i)
 		switch {
 		case !isScopeToken(s):
-			bad = append(bad, derrors.Field{Name: at, Reason: fmt.Sprintf("must be 1 to %d printable ASCII characters without spaces, '\"' or '\\' (RFC 6749 §3.3)", MaxScopeLength)})
+			bad = append(bad, derrors.Field{Name: at, Code: scopeCode(s), Reason: fmt.Sprintf("must be 1 to %d printable ASCII characters without spaces, '\"' or '\\' (RFC 6749 §3.3)", MaxScopeLength)})
 		case seen[s]:
-			bad = append(bad, derrors.Field{Name: at, Reason: "is listed twice"})
+			bad = append(bad, derrors.Field{Name: at, Code: derrors.CodeDuplicate, Reason: "is listed twice"})
 		}
 		seen[s] = true
 	}
 	return bad
+}
+
+// scopeCode is the code of a scope that is not a scope token.
+func scopeCode(s string) derrors.Code {
+	switch {
+	case s == "":
+		return derrors.CodeTooShort
+	case len(s) > MaxScopeLength:
+		return derrors.CodeTooLong
+	}
+	return derrors.CodeInvalidCharacters
 }
 
 // isScopeToken: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).

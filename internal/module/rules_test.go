@@ -172,29 +172,31 @@ func TestSecretRules(t *testing.T) {
 func TestRedirectURIRules(t *testing.T) {
 	tests := []struct {
 		name, uri string
-		ok        bool
+		code      derrors.Code // "": allowed
 	}{
-		{"https", "https://app.example.com/callback", true},
-		{"https with port and query", "https://app.example.com:8443/cb?x=1", true},
-		{"http on localhost", "http://localhost:8080/cb", true},
-		{"http on 127.0.0.1", "http://127.0.0.1/cb", true},
-		{"http on ::1", "http://[::1]:3000/cb", true},
-		{"http elsewhere", "http://app.example.com/cb", false},
-		{"http on a name containing localhost", "http://localhost.evil.com/cb", false},
-		{"fragment", "https://app.example.com/cb#frag", false},
-		{"empty fragment", "https://app.example.com/cb#", false},
-		{"wildcard host", "https://*.example.com/cb", false},
-		{"wildcard path", "https://app.example.com/*", false},
-		{"relative", "/callback", false},
-		{"custom scheme", "myapp://callback", false},
-		{"javascript", "javascript:alert(1)", false},
-		{"user info", "https://user:pw@app.example.com/cb", false},
-		{"empty", "", false},
+		{"https", "https://app.example.com/callback", ""},
+		{"https with port and query", "https://app.example.com:8443/cb?x=1", ""},
+		{"http on localhost", "http://localhost:8080/cb", ""},
+		{"http on 127.0.0.1", "http://127.0.0.1/cb", ""},
+		{"http on ::1", "http://[::1]:3000/cb", ""},
+		{"http elsewhere", "http://app.example.com/cb", derrors.CodeNotHTTPS},
+		{"http on a name containing localhost", "http://localhost.evil.com/cb", derrors.CodeNotHTTPS},
+		{"fragment", "https://app.example.com/cb#frag", derrors.CodeFragment},
+		{"empty fragment", "https://app.example.com/cb#", derrors.CodeFragment},
+		{"wildcard host", "https://*.example.com/cb", derrors.CodeWildcard},
+		{"wildcard path", "https://app.example.com/*", derrors.CodeWildcard},
+		{"relative", "/callback", derrors.CodeInvalidURL},
+		{"custom scheme", "myapp://callback", derrors.CodeNotHTTPS},
+		{"javascript", "javascript:alert(1)", derrors.CodeInvalidURL},
+		{"user info", "https://user:pw@app.example.com/cb", derrors.CodeUserInfo},
+		{"empty", "", derrors.CodeInvalidURL},
+		{"too long", "https://app.example.com/" + strings.Repeat("a", MaxURILength), derrors.CodeTooLong},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := uriProblem(tt.uri) == ""; got != tt.ok {
-				t.Errorf("uriProblem(%q) ok = %v, want %v (%s)", tt.uri, got, tt.ok, uriProblem(tt.uri))
+			code, reason := uriProblem(tt.uri)
+			if code != tt.code || (reason == "") != (tt.code == "") {
+				t.Errorf("uriProblem(%q) = %q (%s), want code %q", tt.uri, code, reason, tt.code)
 			}
 		})
 	}

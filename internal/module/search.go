@@ -38,7 +38,7 @@ type searchPosition struct {
 func (s *Service) search(ctx context.Context, tenantID, prefix, after string, limit int) ([]Module, string, error) {
 	var pos searchPosition
 	if after != "" && json.Unmarshal([]byte(after), &pos) != nil {
-		return nil, "", derrors.Invalid(derrors.Field{Name: "cursor", Reason: "is not a cursor of this list; pass the nextCursor of the previous page unchanged"})
+		return nil, "", derrors.Invalid(derrors.Field{Name: "cursor", Code: derrors.CodeInvalidValue, Reason: "is not a cursor of this list; pass the nextCursor of the previous page unchanged"})
 	}
 	var page []Module
 	if !pos.Display {

@@ -63,6 +63,12 @@ func TestEveryFunctionIsWatched(t *testing.T) {
 				if dim.Name == "FunctionName" {
 					watched[p.MetricName+" "+dim.Value.Value] = true
 				}
+				// The authorizer's errors are its lines' outcome "error":
+				// its Lambda Errors count every expired token (the error
+				// "Unauthorized" is how API Gateway is made to answer 401).
+				if id == "AuthorizerErrorsAlarm" && p.MetricName == "Requests" && dim.Name == "outcome" && dim.Value.Value == "error" {
+					watched["Errors "+tpl.Authorizer] = true
+				}
 			}
 			watched[id] = true
 		}

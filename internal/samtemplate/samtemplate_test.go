@@ -61,6 +61,7 @@ func TestRoutes(t *testing.T) {
 	}
 	want := map[string]bool{
 		"create-module POST /tenants/{tenantId}/modules":                 true,
+		"create-module POST /tenants/{tenantId}/modules/validation":      true,
 		"list-modules GET /tenants/{tenantId}/modules":                   true,
 		"list-modules GET /tenants/{tenantId}/modules/{moduleId}":        true,
 		"list-modules GET /tenants/{tenantId}/events":                    true,

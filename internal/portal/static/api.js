@@ -34,7 +34,7 @@ export const modulePath = (id) => `${modulesPath()}/${encodeURIComponent(id)}`;
 // validate asks the API whether a create with this body would succeed,
 // writing nothing. The one place that names the dry-run operation.
 export function validate(body) {
-  return call("POST", `${modulesPath()}?dryRun=true`, { body });
+  return call("POST", `${modulesPath()}/validation`, { body });
 }
 
 // claims reads a JWT's payload (the API checks the signature).

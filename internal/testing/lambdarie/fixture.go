@@ -32,6 +32,9 @@ const (
 type Fixture struct {
 	Environ       []string // the functions' environment variables (os.Environ form)
 	SigningSecret string
+	// SigningKey is SigningSecret's key, for tokens the token function
+	// would not issue (an expired one).
+	SigningKey signing.Key
 }
 
 // NewFixture sets the fixture up on the AWS endpoint at url.
@@ -60,7 +63,7 @@ func NewFixture(ctx context.Context, url string) (*Fixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &Fixture{SigningSecret: "rie-" + id + "-signing-key"}
+	f := &Fixture{SigningSecret: "rie-" + id + "-signing-key", SigningKey: key}
 	publicSecret := f.SigningSecret + "-public"
 	idemSecret := f.SigningSecret + "-idempotency"
 	for name, v := range map[string]string{f.SigningSecret: value, publicSecret: public, idemSecret: rand.Text() + rand.Text()} {
