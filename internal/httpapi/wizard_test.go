@@ -63,6 +63,8 @@ func TestValidateCreate(t *testing.T) {
 		{`{"name":"BILLING","displayName":"Other","clientSecret":"` + secret + `"}`, 409, []string{"name"}},
 		{`{"name":"bіlling","displayName":"billing","clientSecret":"` + secret + `"}`, 409, []string{"displayName", "name"}},
 		{`{"name":"ab","displayName":"","clientSecret":"short"}`, 400, []string{"clientSecret", "displayName", "name"}},
+		// a weak secret does not hide taken names: one 400 names all three
+		{`{"name":"Billing","displayName":"BILLING","clientSecret":"short"}`, 400, []string{"clientSecret", "displayName", "name"}},
 	} {
 		dryRun := s.do(t, req{method: "POST", path: dry, token: "manager-acme", body: tc.body})
 		real := s.do(t, req{method: "POST", path: "/tenants/acme/modules", token: "manager-acme", body: tc.body})

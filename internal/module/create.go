@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,7 +80,7 @@ func (s *Service) Create(ctx context.Context, tenantID string, in CreateInput, i
 	}
 	m, err := s.newModule(tenantID, in)
 	if err != nil {
-		return Credentials{}, false, err
+		return Credentials{}, false, s.alsoTaken(ctx, m, err)
 	}
 	if idemKey != "" {
 		if len(idemKey) > MaxIdempotencyKey {
@@ -149,13 +150,28 @@ func (s *Service) Validate(ctx context.Context, tenantID string, in CreateInput)
 	}
 	m, err := s.newModule(tenantID, in)
 	if err != nil {
-		return Module{}, err
+		return Module{}, s.alsoTaken(ctx, m, err)
 	}
 	if err := s.taken(ctx, m, nil); err != nil {
 		return Module{}, err
 	}
 	m.ID, m.ClientID, m.SecretName = "", "", ""
 	return m, nil
+}
+
+// alsoTaken adds to invalid, the faults of a module's rules, the names
+// of m that another module holds, when both names pass their own rules:
+// every fault at once, so that a form hears of a taken name beside a weak
+// secret in one 400 (the same from Validate and Create).
+func (s *Service) alsoTaken(ctx context.Context, m Module, invalid error) error {
+	de, ok := errors.AsType[*derrors.Error](invalid)
+	if !ok || slices.ContainsFunc(de.Fields, func(f derrors.Field) bool { return f.Name == "name" || f.Name == "displayName" }) {
+		return invalid
+	}
+	if c, ok := errors.AsType[*derrors.Error](s.taken(ctx, m, nil)); ok && c.Kind == derrors.ErrConflict {
+		return derrors.Invalid(append(slices.Clip(de.Fields), c.Fields...)...)
+	}
+	return invalid // a name check that failed to run leaves the rules' answer
 }
 
 // taken returns a conflict naming every name of m that another module of

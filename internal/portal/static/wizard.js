@@ -110,27 +110,11 @@ function render(step) {
   [details, userLogin, summary, credentialsStep][step](panel);
 }
 
-// checkAll asks the API about every rule and, even when another rule
-// fails, whether the names are taken: a dry run that finds a rule broken
-// answers 400 before it looks at uniqueness, so the names are asked about
-// once more with stand-ins for the rest (a throwaway random secret that
-// goes nowhere else). An answer that already names a field of the names
-// needs no second question.
-async function checkAll(b) {
-  const r = await validate(b);
-  if (r.status !== 400) return r;
-  const faults = r.data.errors || [];
-  if (faults.some((f) => f.name === "name" || f.name === "displayName")) return r;
-  const names = await validate({ name: b.name, displayName: b.displayName, clientSecret: randomSecret() });
-  if (names.status === 409) r.data.errors = [...faults, ...(names.data.errors || [])];
-  return names.lost ? names : r;
-}
-
 // next checks the whole draft with the API (every fault at once, names
 // taken included) and goes on only when it would be created.
 async function next(form, to) {
   persist();
-  const r = await checkAll(body());
+  const r = await validate(body());
   if (r.lost) return;
   if (!r.ok) { showProblem(form, r.data); return; }
   wiz.reached = Math.max(wiz.reached, to);
