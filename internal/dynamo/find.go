@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -141,10 +140,8 @@ func (s *Store) modules(ctx context.Context, tenantID string, ids []string) ([]m
 				return nil, fmt.Errorf("batch get modules: keys still unprocessed after %d attempts", attempt)
 			}
 			if attempt > 0 { // unprocessed keys: throttled, back off
-				select {
-				case <-ctx.Done():
-					return nil, ctx.Err()
-				case <-time.After(time.Duration(attempt*attempt*20) * time.Millisecond):
+				if err := retries.wait(ctx, attempt); err != nil {
+					return nil, err
 				}
 			}
 			out, err := s.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
