@@ -97,22 +97,12 @@ func query[T any](ctx context.Context, s *Store, pk, prefix, after string, limit
 		in.ExclusiveStartKey = key(pk, after)
 	}
 	var items []T
-	for len(items) <= limit {
-		out, err := s.DB.Query(ctx, in)
-		if err != nil {
-			return nil, false, err
-		}
-		for _, raw := range out.Items {
-			var it T
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return nil, false, fmt.Errorf("decode item: %w", err)
-			}
-			items = append(items, it)
-		}
-		if out.LastEvaluatedKey == nil {
-			break
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+	err := eachQueried(ctx, s.DB, in, func(it T) (bool, error) {
+		items = append(items, it)
+		return len(items) <= limit, nil
+	})
+	if err != nil {
+		return nil, false, err
 	}
 	if len(items) > limit {
 		return items[:limit], true, nil

@@ -79,27 +79,18 @@ func (s *Store) PendingBefore(ctx context.Context, since, before time.Time, fn f
 				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pendingPK(day, shard))},
 				ConsistentRead:            aws.Bool(true),
 			}
-			for {
-				out, err := s.DB.Query(ctx, in)
-				if err != nil {
-					return fmt.Errorf("query pending items: %w", err)
+			var stop error // fn's, returned as it is
+			err := eachQueried(ctx, s.DB, in, func(it pendingItem) (bool, error) {
+				if it.CreatedAt.Before(before) {
+					stop = fn(module.Pending{TenantID: it.TenantID, ModuleID: it.ModuleID, SecretName: it.SecretName, CreatedAt: it.CreatedAt.UTC()})
 				}
-				for _, raw := range out.Items {
-					var it pendingItem
-					if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-						return fmt.Errorf("decode pending item: %w", err)
-					}
-					if !it.CreatedAt.Before(before) {
-						continue
-					}
-					if err := fn(module.Pending{TenantID: it.TenantID, ModuleID: it.ModuleID, SecretName: it.SecretName, CreatedAt: it.CreatedAt.UTC()}); err != nil {
-						return err
-					}
-				}
-				if out.LastEvaluatedKey == nil {
-					break
-				}
-				in.ExclusiveStartKey = out.LastEvaluatedKey
+				return stop == nil, nil
+			})
+			if stop != nil {
+				return stop
+			}
+			if err != nil {
+				return fmt.Errorf("query pending items: %w", err)
 			}
 		}
 	}

@@ -172,25 +172,16 @@ func (s *Store) WithoutGuardKeys(ctx context.Context) ([]module.Module, error) {
 		ConsistentRead: aws.Bool(true),
 	}
 	var out []module.Module
-	for {
-		page, err := s.DB.Scan(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("scan modules: %w", err)
+	err := eachScanned(ctx, s.DB, in, func(it moduleItem) (bool, error) {
+		if m := it.module(); m.NameKey == "" || m.Enabled && m.IsManager() {
+			out = append(out, m)
 		}
-		for _, raw := range page.Items {
-			var it moduleItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return nil, fmt.Errorf("decode module: %w", err)
-			}
-			if m := it.module(); m.NameKey == "" || m.Enabled && m.IsManager() {
-				out = append(out, m)
-			}
-		}
-		if page.LastEvaluatedKey == nil {
-			return out, nil
-		}
-		in.ExclusiveStartKey = page.LastEvaluatedKey
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scan modules: %w", err)
 	}
+	return out, nil
 }
 
 // errCollided is a generated module ID or client ID that exists already:
