@@ -37,7 +37,7 @@ func guardSK(by module.Sort, key string) string {
 	return nameSK(key)
 }
 
-// ListBy implements module.Store: a page of order items, then their modules.
+// ListBy implements module.Reader: a page of order items, then their modules.
 func (s *Store) ListBy(ctx context.Context, tenantID string, by module.Sort, after string, limit int) ([]module.Module, bool, error) {
 	if after != "" {
 		after = orderSK(by, after)
@@ -54,7 +54,7 @@ func (s *Store) ListBy(ctx context.Context, tenantID string, by module.Sort, aft
 	return mods, more, err
 }
 
-// FindGuards implements module.Store: a page of the guards of one kind
+// FindGuards implements module.Reader: a page of the guards of one kind
 // whose key starts with prefix.
 func (s *Store) FindGuards(ctx context.Context, tenantID string, by module.Sort, prefix, after string, limit int) ([]module.Guard, bool, error) {
 	if after != "" {
@@ -74,7 +74,7 @@ func (s *Store) FindGuards(ctx context.Context, tenantID string, by module.Sort,
 	return guards, more, nil
 }
 
-// Modules implements module.Store.
+// Modules implements module.Reader.
 func (s *Store) Modules(ctx context.Context, tenantID string, ids []string) ([]module.Module, error) {
 	return s.modules(ctx, tenantID, ids)
 }
