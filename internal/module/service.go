@@ -133,7 +133,9 @@ func (s *Service) SecretName(tenantID, clientID string) string {
 
 // readBackWaits are the pauses before each read of readBack: a write whose
 // answer was lost has usually landed by the first, and one still in flight
-// by the last.
+// by the last. A fixed schedule, not internal/dynamo's jittered backoff:
+// it waits out one write in flight rather than spreading callers who
+// collide, and jitter would only make the last read come sooner.
 var readBackWaits = []time.Duration{0, 100 * time.Millisecond, 400 * time.Millisecond}
 
 // readBack settles a write whose outcome is unknown by reading the module
