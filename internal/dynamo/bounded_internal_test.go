@@ -83,7 +83,7 @@ func boundedReads(t *testing.T, n int) pageReads {
 	put(guardItem{tenantPK("big"), "MANAGER#" + manager.ID, manager.ID})
 	db.sortKeys()
 	count := &counting{StoreAPI: db}
-	svc := &module.Service{Store: &Store{DB: count, Table: "modules"}}
+	svc := &module.Service{Stores: module.StoresOf(&Store{DB: count, Table: "modules"})}
 	if _, err := svc.List(ctx, "big", module.ListQuery{Limit: 1}); err != nil { // reads the cursor key, once per instance
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -38,7 +37,7 @@ func guardSK(by module.Sort, key string) string {
 	return nameSK(key)
 }
 
-// ListBy implements module.Store: a page of order items, then their modules.
+// ListBy implements module.Reader: a page of order items, then their modules.
 func (s *Store) ListBy(ctx context.Context, tenantID string, by module.Sort, after string, limit int) ([]module.Module, bool, error) {
 	if after != "" {
 		after = orderSK(by, after)
@@ -55,7 +54,7 @@ func (s *Store) ListBy(ctx context.Context, tenantID string, by module.Sort, aft
 	return mods, more, err
 }
 
-// FindGuards implements module.Store: a page of the guards of one kind
+// FindGuards implements module.Reader: a page of the guards of one kind
 // whose key starts with prefix.
 func (s *Store) FindGuards(ctx context.Context, tenantID string, by module.Sort, prefix, after string, limit int) ([]module.Guard, bool, error) {
 	if after != "" {
@@ -75,7 +74,7 @@ func (s *Store) FindGuards(ctx context.Context, tenantID string, by module.Sort,
 	return guards, more, nil
 }
 
-// Modules implements module.Store.
+// Modules implements module.Reader.
 func (s *Store) Modules(ctx context.Context, tenantID string, ids []string) ([]module.Module, error) {
 	return s.modules(ctx, tenantID, ids)
 }
@@ -98,22 +97,12 @@ func query[T any](ctx context.Context, s *Store, pk, prefix, after string, limit
 		in.ExclusiveStartKey = key(pk, after)
 	}
 	var items []T
-	for len(items) <= limit {
-		out, err := s.DB.Query(ctx, in)
-		if err != nil {
-			return nil, false, err
-		}
-		for _, raw := range out.Items {
-			var it T
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return nil, false, fmt.Errorf("decode item: %w", err)
-			}
-			items = append(items, it)
-		}
-		if out.LastEvaluatedKey == nil {
-			break
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+	err := eachQueried(ctx, s.DB, in, func(it T) (bool, error) {
+		items = append(items, it)
+		return len(items) <= limit, nil
+	})
+	if err != nil {
+		return nil, false, err
 	}
 	if len(items) > limit {
 		return items[:limit], true, nil
@@ -141,10 +130,8 @@ func (s *Store) modules(ctx context.Context, tenantID string, ids []string) ([]m
 				return nil, fmt.Errorf("batch get modules: keys still unprocessed after %d attempts", attempt)
 			}
 			if attempt > 0 { // unprocessed keys: throttled, back off
-				select {
-				case <-ctx.Done():
-					return nil, ctx.Err()
-				case <-time.After(time.Duration(attempt*attempt*20) * time.Millisecond):
+				if err := retries.wait(ctx, attempt); err != nil {
+					return nil, err
 				}
 			}
 			out, err := s.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})

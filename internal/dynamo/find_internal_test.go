@@ -105,7 +105,7 @@ func TestSearchReadsWhatItFinds(t *testing.T) {
 	}
 	flush()
 	count := &counting{StoreAPI: db}
-	svc := &module.Service{Store: &Store{DB: count, Table: "modules"}}
+	svc := &module.Service{Stores: module.StoresOf(&Store{DB: count, Table: "modules"})}
 	if _, err := svc.List(ctx, "big", module.ListQuery{Limit: 1}); err != nil { // reads the cursor key, once per instance
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ func TestModulesWithoutStoredKeys(t *testing.T) {
 		if err != nil || migrated != 2 || len(left) != 1 {
 			t.Fatalf("MigrateGuards = %d migrated, left %v, %v; want 2 and 1 left", migrated, left, err)
 		}
-		if rest, _ := svc.Store.WithoutGuardKeys(ctx); len(rest) != 1 {
+		if rest, _ := svc.Migration.WithoutGuardKeys(ctx); len(rest) != 1 {
 			t.Errorf("%d modules still without keys, want the one left", len(rest))
 		}
 		if _, _, err := svc.Create(ctx, "acme", module.CreateInput{Name: "gаmma", DisplayName: "Another", ClientSecret: "Known-Secret-4711-xyz"}, ""); err == nil {
@@ -162,7 +162,7 @@ func TestManagersWithoutMarkers(t *testing.T) {
 		if err := disable(managers[1]); !errors.Is(err, derrors.ErrConflict) {
 			t.Errorf("disabling the last manager: %v, want a conflict", err)
 		}
-		if other, err := svc.Store.OtherManager(ctx, "acme", ""); err != nil || other != managers[1].ID {
+		if other, err := svc.Writes.OtherManager(ctx, "acme", ""); err != nil || other != managers[1].ID {
 			t.Errorf("OtherManager = %q, %v; want %s (the disabled one's marker gone)", other, err, managers[1].ID)
 		}
 	})

@@ -57,7 +57,7 @@ func notReaped() cond {
 	return where("attribute_exists(PK) AND attribute_not_exists(reaping)", module.ErrPendingReaped, nil)
 }
 
-// AddPending implements module.Store.
+// AddPending implements module.PendingStore.
 func (s *Store) AddPending(ctx context.Context, p module.Pending) error {
 	av, err := attributevalue.MarshalMap(toPendingItem(p))
 	if err != nil {
@@ -69,7 +69,7 @@ func (s *Store) AddPending(ctx context.Context, p module.Pending) error {
 	return nil
 }
 
-// PendingBefore implements module.Store: pendingShards queries a day.
+// PendingBefore implements module.PendingStore: pendingShards queries a day.
 func (s *Store) PendingBefore(ctx context.Context, since, before time.Time, fn func(module.Pending) error) error {
 	for day := since.UTC().Truncate(24 * time.Hour); !day.After(before); day = day.Add(24 * time.Hour) {
 		for shard := range pendingShards {
@@ -79,34 +79,25 @@ func (s *Store) PendingBefore(ctx context.Context, since, before time.Time, fn f
 				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pendingPK(day, shard))},
 				ConsistentRead:            aws.Bool(true),
 			}
-			for {
-				out, err := s.DB.Query(ctx, in)
-				if err != nil {
-					return fmt.Errorf("query pending items: %w", err)
+			var stop error // fn's, returned as it is
+			err := eachQueried(ctx, s.DB, in, func(it pendingItem) (bool, error) {
+				if it.CreatedAt.Before(before) {
+					stop = fn(module.Pending{TenantID: it.TenantID, ModuleID: it.ModuleID, SecretName: it.SecretName, CreatedAt: it.CreatedAt.UTC()})
 				}
-				for _, raw := range out.Items {
-					var it pendingItem
-					if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-						return fmt.Errorf("decode pending item: %w", err)
-					}
-					if !it.CreatedAt.Before(before) {
-						continue
-					}
-					if err := fn(module.Pending{TenantID: it.TenantID, ModuleID: it.ModuleID, SecretName: it.SecretName, CreatedAt: it.CreatedAt.UTC()}); err != nil {
-						return err
-					}
-				}
-				if out.LastEvaluatedKey == nil {
-					break
-				}
-				in.ExclusiveStartKey = out.LastEvaluatedKey
+				return stop == nil, nil
+			})
+			if stop != nil {
+				return stop
+			}
+			if err != nil {
+				return fmt.Errorf("query pending items: %w", err)
 			}
 		}
 	}
 	return nil
 }
 
-// ClaimPending implements module.Store: it marks the item reaping, if it
+// ClaimPending implements module.PendingStore: it marks the item reaping, if it
 // still exists, so that a create can no longer commit against it.
 func (s *Store) ClaimPending(ctx context.Context, p module.Pending) (bool, error) {
 	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.Table, Key: pendingKey(p),
@@ -123,7 +114,7 @@ func (s *Store) ClaimPending(ctx context.Context, p module.Pending) (bool, error
 	return true, nil
 }
 
-// DropPending implements module.Store.
+// DropPending implements module.PendingStore.
 func (s *Store) DropPending(ctx context.Context, p module.Pending) error {
 	if _, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.Table, Key: pendingKey(p)}); err != nil {
 		return fmt.Errorf("delete pending item: %w", err)

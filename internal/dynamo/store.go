@@ -36,7 +36,8 @@ type StoreAPI interface {
 	Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 }
 
-// Store implements module.Store over one table.
+// Store implements every storage role of module (module.Store) over one
+// table.
 type Store struct {
 	DB    StoreAPI
 	Table string
@@ -44,7 +45,7 @@ type Store struct {
 
 var _ module.Store = (*Store)(nil)
 
-// Get implements module.Store.
+// Get implements module.Reader.
 func (s *Store) Get(ctx context.Context, tenantID, id string) (module.Module, error) {
 	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      &s.Table,
@@ -64,7 +65,7 @@ func (s *Store) Get(ctx context.Context, tenantID, id string) (module.Module, er
 	return it.module(), nil
 }
 
-// List implements module.Store: a page of module items, in ID order.
+// List implements module.Reader: a page of module items, in ID order.
 func (s *Store) List(ctx context.Context, tenantID, after string, limit int) ([]module.Module, bool, error) {
 	if after != "" {
 		after = moduleSK(after)
@@ -80,7 +81,7 @@ func (s *Store) List(ctx context.Context, tenantID, after string, limit int) ([]
 	return mods, more, nil
 }
 
-// Create implements module.Store.
+// Create implements module.Writer.
 func (s *Store) Create(ctx context.Context, m module.Module, idem *module.IdempotencyRecord, ev audit.Event) error {
 	var tx txn
 	tx.addEvent(ev)
@@ -104,7 +105,7 @@ func (s *Store) Create(ctx context.Context, m module.Module, idem *module.Idempo
 	return s.commit(ctx, &tx)
 }
 
-// Taken implements module.Store: the two guards, read strongly consistent.
+// Taken implements module.Writer: the two guards, read strongly consistent.
 func (s *Store) Taken(ctx context.Context, tenantID, nameKey, displayKey string) (name, display bool, err error) {
 	for _, g := range []struct {
 		sk    string
@@ -120,7 +121,7 @@ func (s *Store) Taken(ctx context.Context, tenantID, nameKey, displayKey string)
 	return name, display, nil
 }
 
-// OtherManager implements module.Store: two manager markers, whichever
+// OtherManager implements module.Writer: two manager markers, whichever
 // the tenant has, are enough to name one that is not exceptID.
 func (s *Store) OtherManager(ctx context.Context, tenantID, exceptID string) (string, error) {
 	out, err := s.DB.Query(ctx, &dynamodb.QueryInput{
@@ -158,7 +159,7 @@ func (t *txn) marker(m module.Module) {
 	}
 }
 
-// WithoutGuardKeys implements module.Store with a Scan: a one-off
+// WithoutGuardKeys implements module.Migrator with a Scan: a one-off
 // migration (infra/admin migrate-guards), never a request's path. It also
 // returns the enabled managers, whose markers the migration writes.
 func (s *Store) WithoutGuardKeys(ctx context.Context) ([]module.Module, error) {
@@ -172,25 +173,16 @@ func (s *Store) WithoutGuardKeys(ctx context.Context) ([]module.Module, error) {
 		ConsistentRead: aws.Bool(true),
 	}
 	var out []module.Module
-	for {
-		page, err := s.DB.Scan(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("scan modules: %w", err)
+	err := eachScanned(ctx, s.DB, in, func(it moduleItem) (bool, error) {
+		if m := it.module(); m.NameKey == "" || m.Enabled && m.IsManager() {
+			out = append(out, m)
 		}
-		for _, raw := range page.Items {
-			var it moduleItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return nil, fmt.Errorf("decode module: %w", err)
-			}
-			if m := it.module(); m.NameKey == "" || m.Enabled && m.IsManager() {
-				out = append(out, m)
-			}
-		}
-		if page.LastEvaluatedKey == nil {
-			return out, nil
-		}
-		in.ExclusiveStartKey = page.LastEvaluatedKey
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scan modules: %w", err)
 	}
+	return out, nil
 }
 
 // errCollided is a generated module ID or client ID that exists already:
@@ -218,7 +210,7 @@ func (t *txn) keepManager(tenantID, id string) {
 		map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":manage": str(module.ScopeManage)}))
 }
 
-// Update implements module.Store.
+// Update implements module.Writer.
 func (s *Store) Update(ctx context.Context, old, m module.Module, keep string, ev *audit.Event) error {
 	var tx txn
 	if ev != nil {
@@ -250,7 +242,7 @@ func (s *Store) Update(ctx context.Context, old, m module.Module, keep string, e
 	return s.commit(ctx, &tx)
 }
 
-// Delete implements module.Store.
+// Delete implements module.Writer.
 func (s *Store) Delete(ctx context.Context, m module.Module, keep string, ev audit.Event) error {
 	var tx txn
 	tx.addEvent(ev)
@@ -270,7 +262,7 @@ func (s *Store) Delete(ctx context.Context, m module.Module, keep string, ev aud
 	return s.commit(ctx, &tx)
 }
 
-// Idempotency implements module.Store. An expired record counts as absent:
+// Idempotency implements module.IdempotencyStore. An expired record counts as absent:
 // DynamoDB's TTL deletes lazily.
 func (s *Store) Idempotency(ctx context.Context, tenantID, k string) (module.IdempotencyRecord, error) {
 	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
@@ -293,7 +285,7 @@ func (s *Store) Idempotency(ctx context.Context, tenantID, k string) (module.Ide
 	return module.IdempotencyRecord{TenantID: tenantID, Key: k, ModuleID: it.ModuleID, Fingerprint: it.Fingerprint, ExpiresAt: time.Unix(it.TTL, 0)}, nil
 }
 
-// CursorKey implements module.Store: 32 random bytes written once, by
+// CursorKey implements module.CursorStore: 32 random bytes written once, by
 // whichever instance comes first.
 func (s *Store) CursorKey(ctx context.Context) ([]byte, error) {
 	k := key("CONFIG", "CURSOR_KEY")

@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	mathrand "math/rand/v2"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -126,22 +124,33 @@ func (t *txn) add(w types.TransactWriteItem, c cond) {
 // (reason TransactionConflict), which DynamoDB asks callers to retry.
 const maxAttempts = 5
 
-func (s *Store) commit(ctx context.Context, t *txn) error {
+// transactor is what commit calls: both StoreAPI and ClientAPI have it.
+type transactor interface {
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+func (s *Store) commit(ctx context.Context, t *txn) error { return t.commit(ctx, s.DB, s.Table) }
+
+// commit writes the transaction to table: every write of this package
+// that spans items goes through here (Store's and Clients.Record), so all
+// share one answer to contention (retried with backoff), to a failed
+// condition (explain) and to an unknown outcome (module.ErrOutcomeUnknown).
+func (t *txn) commit(ctx context.Context, db transactor, table string) error {
 	if t.err != nil {
 		return t.err
 	}
 	for i := range t.items {
 		if p := t.items[i].Put; p != nil {
-			p.TableName = &s.Table
+			p.TableName = &table
 		}
 		if d := t.items[i].Delete; d != nil {
-			d.TableName = &s.Table
+			d.TableName = &table
 		}
 		if c := t.items[i].ConditionCheck; c != nil {
-			c.TableName = &s.Table
+			c.TableName = &table
 		}
 		if u := t.items[i].Update; u != nil {
-			u.TableName = &s.Table
+			u.TableName = &table
 		}
 	}
 	for attempt := 1; ; attempt++ {
@@ -149,7 +158,7 @@ func (s *Store) commit(ctx context.Context, t *txn) error {
 		// DynamoDB answers a retry of a committed transaction with success,
 		// not with the failed conditions of a second try. (minidyn and moto
 		// ignore it, so the fault tests turn the SDK's retries off.)
-		_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: t.items, ClientRequestToken: aws.String(rand.Text())})
+		_, err := db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: t.items, ClientRequestToken: aws.String(rand.Text())})
 		if err == nil {
 			return nil
 		}
@@ -166,10 +175,8 @@ func (s *Store) commit(ctx context.Context, t *txn) error {
 		if attempt == maxAttempts {
 			return fmt.Errorf("transact write after %d attempts: %w", attempt, err)
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(attempt*10+mathrand.IntN(20)) * time.Millisecond):
+		if err := retries.wait(ctx, attempt); err != nil {
+			return err
 		}
 	}
 }

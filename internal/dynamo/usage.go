@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -41,8 +40,10 @@ func stamp(t time.Time) string { return t.UTC().Truncate(time.Second).Format(tim
 
 // Record writes a credential event (audit.ClientThrottled, …) to its
 // tenant's and its module's credential trail in one transaction: the
-// partitions the token function may write (events.go). Any other type of
-// event is refused.
+// partitions the token function may write (events.go). It commits as every
+// other write does (txn.commit): with a ClientRequestToken, retried on
+// contention, and an unknown outcome wraps module.ErrOutcomeUnknown. Any
+// other type of event is refused.
 func (c *Clients) Record(ctx context.Context, ev audit.Event) error {
 	if !ev.Type.Credential() {
 		return fmt.Errorf("record event %s: not a credential event", ev.Type)
@@ -51,15 +52,11 @@ func (c *Clients) Record(ctx context.Context, ev audit.Event) error {
 	if err != nil {
 		return err
 	}
-	var writes []types.TransactWriteItem
+	var tx txn
 	for _, it := range items {
-		av, err := attributevalue.MarshalMap(it)
-		if err != nil {
-			return fmt.Errorf("encode event: %w", err)
-		}
-		writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: &c.Table, Item: av}})
+		tx.put(it, cond{}) // an event ID is new: no condition
 	}
-	if _, err := c.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes}); err != nil {
+	if err := tx.commit(ctx, c.DB, c.Table); err != nil {
 		return fmt.Errorf("record event %s: %w", ev.Type, err)
 	}
 	return nil

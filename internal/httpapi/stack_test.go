@@ -168,7 +168,7 @@ func TestThrottlingIs503(t *testing.T) {
 	s := newStack(t)
 	id := s.create(t, "billing", "Billing")["id"].(string)
 	db, faults := s.backend.Faulty(t)
-	s.svc.Store = &dynamo.Store{DB: db, Table: s.backend.Table}
+	s.svc.Stores = module.StoresOf(&dynamo.Store{DB: db, Table: s.backend.Table})
 	for _, tt := range []struct {
 		op string
 		q  req

@@ -16,7 +16,7 @@ import (
 func faultyService(t *testing.T, b testenv.Backend) (*module.Service, *testenv.Faults) {
 	db, faults := b.Faulty(t)
 	svc := b.Service()
-	svc.Store = &dynamo.Store{DB: db, Table: b.Table}
+	svc.Stores = module.StoresOf(&dynamo.Store{DB: db, Table: b.Table})
 	return svc, faults
 }
 

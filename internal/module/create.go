@@ -100,7 +100,7 @@ func (s *Service) Create(ctx context.Context, tenantID string, in CreateInput, i
 	}
 	// Recorded before the hash exists, so that Reap finds the hash
 	// whatever happens next without listing every secret.
-	if err := s.Store.AddPending(ctx, PendingOf(m, m.CreatedAt)); err != nil {
+	if err := s.Pending.AddPending(ctx, PendingOf(m, m.CreatedAt)); err != nil {
 		return Credentials{}, false, fmt.Errorf("record pending hash of module %s: %w", m.ID, err)
 	}
 	tags := map[string]string{TagTenant: tenantID, TagModule: m.ID}
@@ -111,7 +111,7 @@ func (s *Service) Create(ctx context.Context, tenantID string, in CreateInput, i
 	if idemKey != "" {
 		idem = &IdempotencyRecord{TenantID: tenantID, Key: idemKey, ModuleID: m.ID, Fingerprint: s.fingerprint(in), ExpiresAt: m.CreatedAt.Add(IdempotencyTTL)}
 	}
-	if err := s.Store.Create(ctx, m, idem, s.event(ctx, audit.ModuleCreated, Module{}, m)); err != nil {
+	if err := s.Writes.Create(ctx, m, idem, s.event(ctx, audit.ModuleCreated, Module{}, m)); err != nil {
 		if errors.Is(err, ErrOutcomeUnknown) {
 			got, rerr := s.readBack(ctx, m.TenantID, m.ID, func(_ Module, found bool) bool { return found })
 			if rerr != nil {
@@ -179,7 +179,7 @@ func (s *Service) alsoTaken(ctx context.Context, m Module, invalid error) error 
 // write, if any: DynamoDB may report only the first condition that failed,
 // and a form wants to hear of both names at once.
 func (s *Service) taken(ctx context.Context, m Module, conflict error) error {
-	name, display, err := s.Store.Taken(ctx, m.TenantID, m.NameKey, m.DisplayKey)
+	name, display, err := s.Writes.Taken(ctx, m.TenantID, m.NameKey, m.DisplayKey)
 	if err != nil {
 		if conflict != nil {
 			return conflict
@@ -297,9 +297,17 @@ func (s *Service) sameRequest(in CreateInput, fingerprint string) (bool, error) 
 	return hmac.Equal([]byte(fingerprint), []byte(s.fingerprint(in))), nil
 }
 
+// IdempotencyStore reads the records that let a create be retried.
+// Writer.Create writes them, in the create's own transaction.
+type IdempotencyStore interface {
+	// Idempotency returns the record of an idempotency key, or
+	// derrors.ErrNotFound.
+	Idempotency(ctx context.Context, tenantID, key string) (IdempotencyRecord, error)
+}
+
 // replay answers a retried create from its idempotency record.
 func (s *Service) replay(ctx context.Context, tenantID, key string, in CreateInput) (Credentials, bool, error) {
-	rec, err := s.Store.Idempotency(ctx, tenantID, key)
+	rec, err := s.Idempotency.Idempotency(ctx, tenantID, key)
 	if errors.Is(err, derrors.ErrNotFound) {
 		return Credentials{}, false, nil
 	}
@@ -314,7 +322,7 @@ func (s *Service) replay(ctx context.Context, tenantID, key string, in CreateInp
 		return Credentials{}, false, derrors.New(derrors.ErrUnprocessable,
 			"this Idempotency-Key was already used with a different request body; use a new key for a new module")
 	}
-	m, err := s.Store.Get(ctx, tenantID, rec.ModuleID)
+	m, err := s.Modules.Get(ctx, tenantID, rec.ModuleID)
 	if errors.Is(err, derrors.ErrNotFound) {
 		return Credentials{}, false, derrors.New(derrors.ErrConflict,
 			"the module created with this Idempotency-Key has since been deleted; use a new key to create it again")

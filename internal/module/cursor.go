@@ -1,6 +1,7 @@
 package module
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -8,6 +9,12 @@ import (
 
 	"github.com/modules-service/modules/internal/derrors"
 )
+
+// CursorStore keeps the key that signs list and trail cursors.
+type CursorStore interface {
+	// CursorKey returns the key that signs list cursors, creating it on first use.
+	CursorKey(ctx context.Context) ([]byte, error)
+}
 
 // A list cursor is the last module ID of a page and a MAC over tenant and ID
 // under a key only the service knows: a client can neither forge one nor

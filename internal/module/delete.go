@@ -35,7 +35,7 @@ func (s *Service) Delete(ctx context.Context, tenantID, id string, ifMatch int64
 				return err
 			}
 		}
-		err = s.Store.Delete(ctx, m, keep, s.event(ctx, audit.ModuleDeleted, m, m))
+		err = s.Writes.Delete(ctx, m, keep, s.event(ctx, audit.ModuleDeleted, m, m))
 		if err == nil {
 			break
 		}

@@ -10,6 +10,17 @@ import (
 	"github.com/modules-service/modules/internal/derrors"
 )
 
+// Trail reads the audit trail; the writes that change a module write its
+// events in their own transactions (Writer).
+type Trail interface {
+	// Events returns up to limit audit events of the tenant (of one
+	// module when moduleID is set), newest first, of type t when t is
+	// set, with IDs below before (when set) and not below from (when
+	// set), and the ID a next page continues below ("" when none
+	// follows). A filtered read may stop early with a short page.
+	Events(ctx context.Context, tenantID, moduleID string, t audit.Type, before, from string, limit int) (items []audit.Event, next string, err error)
+}
+
 // event is the audit event of a change from old to m (old is the zero
 // Module for a create, m for a delete): created, deleted, or for an
 // update its changed fields, before and after. An update that switches
@@ -101,7 +112,7 @@ func (s *Service) Events(ctx context.Context, tenantID string, q EventQuery) (Ev
 	if !q.Since.IsZero() {
 		from = audit.FirstID(q.Since)
 	}
-	events, next, err := s.Store.Events(ctx, tenantID, q.ModuleID, q.Type, before, from, q.Limit)
+	events, next, err := s.Trail.Events(ctx, tenantID, q.ModuleID, q.Type, before, from, q.Limit)
 	if err != nil {
 		return EventPage{}, fmt.Errorf("read events of %s: %w", tenantID, err)
 	}

@@ -114,7 +114,7 @@ func TestCreateFailuresLeaveNothingBehind(t *testing.T) {
 			secrets := &faultySecrets{SecretStore: b.Secrets}
 			db := &faultyDB{StoreAPI: b.DB}
 			svc := b.Service()
-			svc.Secrets, svc.Store = secrets, &dynamo.Store{DB: db, Table: b.Table}
+			svc.Secrets, svc.Stores = secrets, module.StoresOf(&dynamo.Store{DB: db, Table: b.Table})
 			tt.inject(b, secrets, db)
 
 			if _, _, err := svc.Create(ctx, "acme", input("alpha", "Alpha"), ""); err == nil {
@@ -143,7 +143,7 @@ func TestDeleteFailures(t *testing.T) {
 		b := testenv.Embedded(t)
 		m := mustCreate(t, b.Service(), "acme", "alpha", "Alpha")
 		svc := b.Service()
-		svc.Store = &dynamo.Store{DB: &faultyDB{StoreAPI: b.DB, TransactFn: func() error { return errInjected }}, Table: b.Table}
+		svc.Stores = module.StoresOf(&dynamo.Store{DB: &faultyDB{StoreAPI: b.DB, TransactFn: func() error { return errInjected }}, Table: b.Table})
 		if err := svc.Delete(ctx, "acme", m.ID, 0); !errors.Is(err, errInjected) {
 			t.Fatalf("Delete = %v, want the injected error", err)
 		}
@@ -172,7 +172,7 @@ func TestUpdateFailureKeepsOldNames(t *testing.T) {
 	b := testenv.Embedded(t)
 	m := mustCreate(t, b.Service(), "acme", "alpha", "Alpha")
 	svc := b.Service()
-	svc.Store = &dynamo.Store{DB: &faultyDB{StoreAPI: b.DB, TransactFn: func() error { return errInjected }}, Table: b.Table}
+	svc.Stores = module.StoresOf(&dynamo.Store{DB: &faultyDB{StoreAPI: b.DB, TransactFn: func() error { return errInjected }}, Table: b.Table})
 	if _, err := svc.Update(ctx, "acme", m.ID, module.Patch{"name": []byte(`"beta"`)}, 0); !errors.Is(err, errInjected) {
 		t.Fatalf("Update = %v, want the injected error", err)
 	}

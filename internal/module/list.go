@@ -26,6 +26,30 @@ const (
 // MaxQuery is the longest search prefix accepted, in characters.
 const MaxQuery = DisplayNameMax
 
+// Reader is the module reads: one module by ID (every flow's first read,
+// and a write's read back), and the pages of list and search.
+type Reader interface {
+	// Get returns the module, or derrors.ErrNotFound when the tenant has none
+	// with that ID.
+	Get(ctx context.Context, tenantID, id string) (Module, error)
+	// List returns up to limit modules of the tenant whose IDs follow after,
+	// in ID order (which is creation order), and whether more follow.
+	List(ctx context.Context, tenantID, after string, limit int) (items []Module, more bool, err error)
+	// ListBy returns up to limit modules of the tenant sorted by
+	// SortKey(Name) (SortName) or SortKey(DisplayName) (SortDisplayName)
+	// and ID, those whose position ("<sort key> <id>") follows after,
+	// and whether more follow.
+	ListBy(ctx context.Context, tenantID string, by Sort, after string, limit int) (items []Module, more bool, err error)
+	// FindGuards returns up to limit guards of the tenant, of names
+	// (SortName) or display names (SortDisplayName), whose key starts with
+	// prefix and follows after (when set), in key order, and whether more
+	// follow.
+	FindGuards(ctx context.Context, tenantID string, by Sort, prefix, after string, limit int) (guards []Guard, more bool, err error)
+	// Modules returns the tenant's modules of ids, in the order of ids,
+	// leaving out those that do not exist.
+	Modules(ctx context.Context, tenantID string, ids []string) ([]Module, error)
+}
+
 // ListQuery selects a page of a tenant's modules.
 type ListQuery struct {
 	Cursor string // the NextCursor of the previous page, or ""
@@ -97,9 +121,9 @@ func (s *Service) List(ctx context.Context, tenantID string, q ListQuery) (Page,
 	var items []Module
 	var more bool
 	if q.Sort == SortCreated {
-		items, more, err = s.Store.List(ctx, tenantID, after, q.Limit)
+		items, more, err = s.Modules.List(ctx, tenantID, after, q.Limit)
 	} else {
-		items, more, err = s.Store.ListBy(ctx, tenantID, q.Sort, after, q.Limit)
+		items, more, err = s.Modules.ListBy(ctx, tenantID, q.Sort, after, q.Limit)
 	}
 	if err != nil {
 		return Page{}, fmt.Errorf("list modules of %s: %w", tenantID, err)

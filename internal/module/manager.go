@@ -35,7 +35,7 @@ func (m Module) IsManager() bool { return slices.Contains(m.Scopes, ScopeManage)
 // activeManager is a module whose tokens manage the tenant right now.
 func (m Module) activeManager() bool { return m.Enabled && m.IsManager() }
 
-// ErrManagerGone is what Store.Update and Store.Delete return when the
+// ErrManagerGone is what Writer.Update and Writer.Delete return when the
 // module they were to keep is no longer an enabled manager.
 var ErrManagerGone = errors.New("the other manager module changed")
 
@@ -44,7 +44,7 @@ var ErrManagerGone = errors.New("the other manager module changed")
 // tenant must not lose its last manager by accident. Managers of the
 // identity provider are not counted; this service cannot see them.
 func (s *Service) otherManager(ctx context.Context, m Module) (string, error) {
-	id, err := s.Store.OtherManager(ctx, m.TenantID, m.ID)
+	id, err := s.Writes.OtherManager(ctx, m.TenantID, m.ID)
 	if err != nil {
 		return "", fmt.Errorf("find another manager of %s: %w", m.TenantID, err)
 	}

@@ -90,7 +90,7 @@ func TestManagersCannotRemoveEachOther(t *testing.T) {
 				})
 			}
 			wg.Wait()
-			other, err := svc.Store.OtherManager(ctx, tenant, "")
+			other, err := svc.Writes.OtherManager(ctx, tenant, "")
 			if err != nil || other == "" {
 				t.Fatalf("round %d: no enabled manager left (%v)", round, err)
 			}

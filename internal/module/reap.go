@@ -46,7 +46,7 @@ func (s *Service) Reap(ctx context.Context) (int, error) {
 	)
 	failed := func() error { mu.Lock(); defer mu.Unlock(); return first }
 	slots := make(chan struct{}, reapWorkers)
-	err := s.Store.PendingBefore(ctx, now.Add(-PendingKeep), now.Add(-ReapGrace), func(p Pending) error {
+	err := s.Pending.PendingBefore(ctx, now.Add(-PendingKeep), now.Add(-ReapGrace), func(p Pending) error {
 		if bounded && time.Until(deadline) < reapMargin {
 			return errOutOfTime
 		}
@@ -84,7 +84,7 @@ const reapWorkers = 8
 // reapOne claims p, deletes its hash unless its module holds it, and
 // removes p. It reports whether it deleted a hash.
 func (s *Service) reapOne(ctx context.Context, p Pending) (bool, error) {
-	claimed, err := s.Store.ClaimPending(ctx, p)
+	claimed, err := s.Pending.ClaimPending(ctx, p)
 	if err != nil {
 		return false, fmt.Errorf("claim pending %s: %w", p.SecretName, err)
 	}
@@ -92,7 +92,7 @@ func (s *Service) reapOne(ctx context.Context, p Pending) (bool, error) {
 		return false, nil // its module committed meanwhile
 	}
 	deleted := false
-	m, err := s.Store.Get(ctx, p.TenantID, p.ModuleID)
+	m, err := s.Modules.Get(ctx, p.TenantID, p.ModuleID)
 	switch {
 	case err == nil && m.SecretName == p.SecretName: // its module holds it
 	case err == nil || errors.Is(err, derrors.ErrNotFound):
@@ -103,7 +103,7 @@ func (s *Service) reapOne(ctx context.Context, p Pending) (bool, error) {
 	default:
 		return false, fmt.Errorf("check module %s: %w", p.ModuleID, err)
 	}
-	if err := s.Store.DropPending(ctx, p); err != nil {
+	if err := s.Pending.DropPending(ctx, p); err != nil {
 		return deleted, fmt.Errorf("drop pending %s: %w", p.SecretName, err)
 	}
 	return deleted, nil
@@ -126,7 +126,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		if sec.CreatedAt.After(cutoff) || tenant == "" || id == "" {
 			continue // young, or not ours to judge
 		}
-		m, err := s.Store.Get(ctx, tenant, id)
+		m, err := s.Modules.Get(ctx, tenant, id)
 		if err == nil && m.SecretName == sec.Name {
 			continue
 		}

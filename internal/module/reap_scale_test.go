@@ -64,7 +64,9 @@ func TestReapAtScale(t *testing.T) {
 
 	db := &countingDB{StoreAPI: b.DB}
 	reaper := b.Service()
-	reaper.Store, reaper.Secrets = &dynamo.Store{DB: db, Table: b.Table}, listless{b.Secrets, t}
+	st := &dynamo.Store{DB: db, Table: b.Table}
+	// the reaper's roles only: the module reads and the pending records
+	reaper.Stores, reaper.Secrets = module.Stores{Modules: st, Pending: st}, listless{b.Secrets, t}
 	run, cancel := context.WithTimeout(ctx, 300*time.Second) // Lambda's timeout
 	defer cancel()
 	start = time.Now()
@@ -84,7 +86,7 @@ func TestReapAtScale(t *testing.T) {
 
 	db.gets.Store(0)
 	sweeper := b.Service()
-	sweeper.Store = &dynamo.Store{DB: db, Table: b.Table}
+	sweeper.Stores = module.StoresOf(&dynamo.Store{DB: db, Table: b.Table})
 	sweeper.Now = func() time.Time { return time.Now().Add(time.Hour) }
 	run, cancel = context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()

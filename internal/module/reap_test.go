@@ -27,9 +27,10 @@ func (l listless) List(context.Context, string) ([]module.StoredSecret, error) {
 }
 
 // reaperAt is the backend's service as the reaper runs it at now+d, with
-// a secret store it cannot list.
+// a secret store it cannot list and only the reaper's storage roles.
 func reaperAt(t *testing.T, b testenv.Backend, d time.Duration) *module.Service {
 	svc := b.Service()
+	svc.Stores = module.Stores{Modules: b.Store(), Pending: b.Store()}
 	svc.Secrets = listless{b.Secrets, t}
 	svc.Now = func() time.Time { return time.Now().Add(d) }
 	return svc
@@ -42,7 +43,7 @@ func TestReapSparesLiveAndYoungHashes(t *testing.T) {
 	testenv.AllWithService(t, func(t *testing.T, ctx context.Context, svc *module.Service, b testenv.Backend) {
 		live := mustCreate(t, svc, "acme", "alpha", "Alpha")
 		dying := b.Service()
-		dying.Store = &dynamo.Store{DB: &faultyDB{StoreAPI: b.DB, TransactFn: func() error { return context.Canceled }}, Table: b.Table}
+		dying.Stores = module.StoresOf(&dynamo.Store{DB: &faultyDB{StoreAPI: b.DB, TransactFn: func() error { return context.Canceled }}, Table: b.Table})
 		dying.Secrets = &faultySecrets{SecretStore: b.Secrets, DeleteFn: fail} // the process dies: no compensation
 		if _, _, err := dying.Create(ctx, "acme", input("beta", "Beta"), ""); err == nil {
 			t.Fatal("the dying create succeeded")
@@ -72,11 +73,11 @@ func TestSlowCreateLosesToTheReaper(t *testing.T) {
 	testenv.AllWithService(t, func(t *testing.T, ctx context.Context, svc *module.Service, b testenv.Backend) {
 		reaped := 0
 		slow := b.Service()
-		slow.Store = &dynamo.Store{DB: &faultyDB{StoreAPI: b.DB, TransactFn: func() error {
+		slow.Stores = module.StoresOf(&dynamo.Store{DB: &faultyDB{StoreAPI: b.DB, TransactFn: func() error {
 			var err error // the reaper runs while this create stalls before its commit
 			reaped, err = reaperAt(t, b, time.Hour).Reap(ctx)
 			return err
-		}}, Table: b.Table}
+		}}, Table: b.Table})
 		_, _, err := slow.Create(ctx, "acme", input("alpha", "Alpha"), "")
 		if !errors.Is(err, derrors.ErrUnavailable) || reaped != 1 {
 			t.Fatalf("Create = %v with %d reaped meanwhile; want 503 and the hash reaped", err, reaped)
@@ -92,7 +93,7 @@ func TestSlowCreateLosesToTheReaper(t *testing.T) {
 func TestReapStopsBeforeItsDeadline(t *testing.T) {
 	b := testenv.Embedded(t)
 	dying := b.Service()
-	dying.Store = &dynamo.Store{DB: &faultyDB{StoreAPI: b.DB, TransactFn: func() error { return context.Canceled }}, Table: b.Table}
+	dying.Stores = module.StoresOf(&dynamo.Store{DB: &faultyDB{StoreAPI: b.DB, TransactFn: func() error { return context.Canceled }}, Table: b.Table})
 	dying.Secrets = &faultySecrets{SecretStore: b.Secrets, DeleteFn: fail}
 	_, _, _ = dying.Create(t.Context(), "acme", input("alpha", "Alpha"), "")
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second) // under reapMargin

@@ -75,7 +75,7 @@ func (s *Service) search(ctx context.Context, tenantID, prefix, after string, li
 // and whether more guards follow. A guard whose module is gone (a delete
 // in flight) is passed over.
 func (s *Service) found(ctx context.Context, tenantID string, by Sort, prefix, after string, limit int) ([]Module, string, bool, error) {
-	guards, more, err := s.Store.FindGuards(ctx, tenantID, by, prefix, after, limit)
+	guards, more, err := s.Modules.FindGuards(ctx, tenantID, by, prefix, after, limit)
 	if err != nil || len(guards) == 0 {
 		return nil, after, more, err
 	}
@@ -83,7 +83,7 @@ func (s *Service) found(ctx context.Context, tenantID string, by Sort, prefix, a
 	for i, g := range guards {
 		ids[i] = g.ModuleID
 	}
-	mods, err := s.Store.Modules(ctx, tenantID, ids)
+	mods, err := s.Modules.Modules(ctx, tenantID, ids)
 	// A query longer than a long key's readable head (dynamo keeps a head
 	// and a hash of keys past DynamoDB's 1,024 bytes) finds the guards that
 	// share the head: keep the modules whose key starts with it whole.

@@ -17,12 +17,13 @@ import (
 	"github.com/modules-service/modules/internal/derrors"
 )
 
-// Service applies the module rules over a Store and a SecretStore.
+// Service applies the module rules over its Stores and a SecretStore.
 // Secrets and Hasher are nil in a function that never creates or deletes
 // (list-modules, update-module: wiring.Env.ReadService), which then holds no
-// Secrets Manager permission at all.
+// Secrets Manager permission at all, and so are the roles of Stores it
+// does not use.
 type Service struct {
-	Store   Store
+	Stores
 	Secrets SecretStore
 	Hasher  Hasher
 	// SecretPrefix starts every secret name: <prefix>/<tenantId>/<clientId>.
@@ -68,7 +69,7 @@ func (s *Service) Get(ctx context.Context, tenantID, id string) (Module, error) 
 	if !moduleIDPattern.MatchString(id) {
 		return Module{}, derrors.New(derrors.ErrNotFound, "this tenant has no module with that ID (module IDs are 26 lowercase characters)")
 	}
-	m, err := s.Store.Get(ctx, tenantID, id)
+	m, err := s.Modules.Get(ctx, tenantID, id)
 	if errors.Is(err, derrors.ErrNotFound) {
 		return Module{}, derrors.New(derrors.ErrNotFound, "this tenant has no module with ID "+id)
 	}
@@ -85,7 +86,7 @@ func (s *Service) listKey(ctx context.Context) ([]byte, error) {
 	if s.cursorKey != nil {
 		return s.cursorKey, nil
 	}
-	key, err := s.Store.CursorKey(ctx)
+	key, err := s.Cursors.CursorKey(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load cursor key: %w", err)
 	}
@@ -132,7 +133,9 @@ func (s *Service) SecretName(tenantID, clientID string) string {
 
 // readBackWaits are the pauses before each read of readBack: a write whose
 // answer was lost has usually landed by the first, and one still in flight
-// by the last.
+// by the last. A fixed schedule, not internal/dynamo's jittered backoff:
+// it waits out one write in flight rather than spreading callers who
+// collide, and jitter would only make the last read come sooner.
 var readBackWaits = []time.Duration{0, 100 * time.Millisecond, 400 * time.Millisecond}
 
 // readBack settles a write whose outcome is unknown by reading the module
@@ -148,7 +151,7 @@ func (s *Service) readBack(ctx context.Context, tenantID, id string, done func(m
 		case <-ctx.Done():
 		case <-time.After(wait):
 		}
-		m, err := s.Store.Get(ctx, tenantID, id)
+		m, err := s.Modules.Get(ctx, tenantID, id)
 		found := err == nil
 		if err != nil && !errors.Is(err, derrors.ErrNotFound) {
 			continue

@@ -8,10 +8,45 @@ import (
 	"github.com/modules-service/modules/internal/audit"
 )
 
-// Store keeps modules, the guards that make their names unique, the client
-// pointers the token endpoint reads, and idempotency records. Implemented by
-// dynamo.Store; every method that writes more than one item does so atomically.
+// The storage is split by role, as the flows use it: each flow calls
+// only its role's interface, declared beside it (Reader in list.go,
+// IdempotencyStore in create.go, Trail in events.go, CursorStore in
+// cursor.go, Migrator in migrate.go; Writer and PendingStore here, each
+// shared by several flows). dynamo.Store implements every one.
+
+// Store is every role at once: what dynamo.Store implements, and what
+// StoresOf spreads over a Service's Stores.
 type Store interface {
+	Reader
+	Writer
+	IdempotencyStore
+	PendingStore
+	Trail
+	CursorStore
+	Migrator
+}
+
+// Stores are a Service's storage, one field per role. A function that
+// must not use a role is built without it (wiring.Env.ReadService); a flow
+// that reaches a nil role is a wiring fault.
+type Stores struct {
+	Modules     Reader           // every flow: a module read by ID; list and search
+	Writes      Writer           // create, update, delete, the migration
+	Idempotency IdempotencyStore // create: replays of an Idempotency-Key
+	Pending     PendingStore     // create and the reaper
+	Trail       Trail            // the audit trail's reads
+	Cursors     CursorStore      // list and trail cursors
+	Migration   Migrator         // infra/admin migrate-guards
+}
+
+// StoresOf fills every role from one store.
+func StoresOf(s Store) Stores {
+	return Stores{Modules: s, Writes: s, Idempotency: s, Pending: s, Trail: s, Cursors: s, Migration: s}
+}
+
+// Writer is what create, update and delete need beyond Reader: the
+// writes, each one atomic over all its items, and the checks before them.
+type Writer interface {
 	// Create writes m with its name guards, its client pointer, its audit
 	// event ev and, when idem is not nil, the idempotency record, and
 	// removes the pending record PendingOf(m, m.CreatedAt). It returns a derrors.ErrConflict
@@ -19,25 +54,6 @@ type Store interface {
 	// request stored the same idempotency key first, or ErrPendingReaped
 	// when the pending record is claimed or gone.
 	Create(ctx context.Context, m Module, idem *IdempotencyRecord, ev audit.Event) error
-	// Get returns the module, or derrors.ErrNotFound when the tenant has none
-	// with that ID.
-	Get(ctx context.Context, tenantID, id string) (Module, error)
-	// List returns up to limit modules of the tenant whose IDs follow after,
-	// in ID order (which is creation order), and whether more follow.
-	List(ctx context.Context, tenantID, after string, limit int) (items []Module, more bool, err error)
-	// ListBy returns up to limit modules of the tenant sorted by
-	// SortKey(Name) (SortName) or SortKey(DisplayName) (SortDisplayName)
-	// and ID, those whose position ("<sort key> <id>") follows after,
-	// and whether more follow.
-	ListBy(ctx context.Context, tenantID string, by Sort, after string, limit int) (items []Module, more bool, err error)
-	// FindGuards returns up to limit guards of the tenant, of names
-	// (SortName) or display names (SortDisplayName), whose key starts with
-	// prefix and follows after (when set), in key order, and whether more
-	// follow.
-	FindGuards(ctx context.Context, tenantID string, by Sort, prefix, after string, limit int) (guards []Guard, more bool, err error)
-	// Modules returns the tenant's modules of ids, in the order of ids,
-	// leaving out those that do not exist.
-	Modules(ctx context.Context, tenantID string, ids []string) ([]Module, error)
 	// Update replaces old by m, moving the guards of changed names, and
 	// writes the audit event ev unless it is nil (a migration). It returns
 	// derrors.ErrPreconditionFailed when the stored version is not old.Version
@@ -57,22 +73,6 @@ type Store interface {
 	// other than exceptID, or "" when there is none, reading at most two
 	// items: the manager markers that Create, Update and Delete keep.
 	OtherManager(ctx context.Context, tenantID, exceptID string) (string, error)
-	// WithoutGuardKeys returns every module, of any tenant, stored before
-	// guard keys were kept, and every enabled manager module, which may
-	// have been stored before manager markers were kept (MigrateGuards).
-	WithoutGuardKeys(ctx context.Context) ([]Module, error)
-	// Idempotency returns the record of an idempotency key, or
-	// derrors.ErrNotFound.
-	Idempotency(ctx context.Context, tenantID, key string) (IdempotencyRecord, error)
-	// Events returns up to limit audit events of the tenant (of one
-	// module when moduleID is set), newest first, of type t when t is
-	// set, with IDs below before (when set) and not below from (when
-	// set), and the ID a next page continues below ("" when none
-	// follows). A filtered read may stop early with a short page.
-	Events(ctx context.Context, tenantID, moduleID string, t audit.Type, before, from string, limit int) (items []audit.Event, next string, err error)
-	// CursorKey returns the key that signs list cursors, creating it on first use.
-	CursorKey(ctx context.Context) ([]byte, error)
-	PendingStore
 }
 
 // Guard is a name or display-name guard: a key that a module holds.
@@ -84,7 +84,8 @@ type Guard struct {
 // PendingStore keeps the records of secret hashes that may have no module:
 // written before a create stores its hash and by a delete's transaction,
 // removed by a create's commit (Create fails with ErrPendingReaped when
-// the reaper claimed the record first) or by the reaper.
+// the reaper claimed the record first) or by the reaper. Create adds them;
+// the reaper reads, claims and drops them.
 type PendingStore interface {
 	// AddPending records p.
 	AddPending(ctx context.Context, p Pending) error
@@ -114,19 +115,19 @@ func PendingOf(m Module, t time.Time) Pending {
 // reaper does not remove it first; Reap looks back as far.
 const PendingKeep = 14 * 24 * time.Hour
 
-// ErrPendingReaped is returned by Store.Create when the reaper claimed the
+// ErrPendingReaped is returned by Writer.Create when the reaper claimed the
 // create's pending record before it committed: the hash is being deleted,
 // so the module must not be written.
 var ErrPendingReaped = errors.New("pending record claimed by the reaper")
 
-// ErrOutcomeUnknown is wrapped by a Store write whose outcome cannot be
+// ErrOutcomeUnknown is wrapped by a Writer write whose outcome cannot be
 // told: a timeout, a dropped connection or a server error after the
 // request may have reached the database. The write may have been applied,
 // so a caller must not compensate as if it failed (DESIGN.md, "Ambiguity is
 // not failure"): it reads back, or leaves the repair to the reaper.
 var ErrOutcomeUnknown = errors.New("outcome unknown")
 
-// ErrIdempotencyKeyTaken is returned by Store.Create when a concurrent create
+// ErrIdempotencyKeyTaken is returned by Writer.Create when a concurrent create
 // stored the same idempotency key first.
 var ErrIdempotencyKeyTaken = errors.New("idempotency key taken")
 

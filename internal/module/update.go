@@ -58,7 +58,7 @@ func (s *Service) Update(ctx context.Context, tenantID, id string, p Patch, ifMa
 		}
 		m.Version = old.Version + 1
 		m.UpdatedAt = changed.Time
-		err = s.Store.Update(ctx, old, m, keep, &changed)
+		err = s.Writes.Update(ctx, old, m, keep, &changed)
 		switch {
 		case err == nil:
 			return m, nil

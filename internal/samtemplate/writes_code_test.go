@@ -29,7 +29,7 @@ func TestCodeWritesWhatThePolicyAllows(t *testing.T) {
 	b := testenv.Embedded(t)
 	ctx := audit.WithOrigin(t.Context(), audit.Origin{Actor: audit.Actor{Kind: "manager", TenantID: "acme"}, UserAgent: "test"})
 	rec := &recorder{DynamoDB: b.DB}
-	svc := &module.Service{Store: &dynamo.Store{DB: rec, Table: b.Table}, Secrets: b.Secrets, Hasher: testenv.FastHasher,
+	svc := &module.Service{Stores: module.StoresOf(&dynamo.Store{DB: rec, Table: b.Table}), Secrets: b.Secrets, Hasher: testenv.FastHasher,
 		SecretPrefix: b.SecretPrefix, IdempotencyKey: testenv.IdempotencyKey}
 	must := func(err error) {
 		t.Helper()
@@ -100,7 +100,7 @@ func TestCodeWritesWhatThePolicyAllows(t *testing.T) {
 		}},
 		{"ReaperFunction", func() {
 			// the pending record the delete left, an hour later
-			reaper := &module.Service{Store: svc.Store, Secrets: svc.Secrets, SecretPrefix: svc.SecretPrefix,
+			reaper := &module.Service{Stores: svc.Stores, Secrets: svc.Secrets, SecretPrefix: svc.SecretPrefix,
 				Now: func() time.Time { return time.Now().Add(time.Hour) }}
 			n, err := reaper.Reap(ctx)
 			must(err)

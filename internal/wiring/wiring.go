@@ -146,24 +146,31 @@ func cacheEntries() int {
 }
 
 // Service is the module service on the Env with everything a create,
-// a delete or the reaper needs: the secret store and the production hasher.
+// a delete, the reaper or an operator's command needs: every storage role,
+// the secret store and the production hasher.
 func (e Env) Service() *module.Service {
 	s := e.ReadService()
+	s.Stores = module.StoresOf(e.store())
 	s.Secrets, s.Hasher = e.Secrets, secrethash.New()
 	return s
 }
 
-// ReadService is the module service without a secret store or a hasher:
-// what list-modules and update-module run on, which hold no Secrets
-// Manager permission and so are never given a client for it.
+// ReadService is the module service of list-modules and update-module:
+// the storage roles they use (module reads, the trail, cursors, and
+// update's writes) and no secret store or hasher: they hold no Secrets
+// Manager permission and so are never given a client for it, nor the
+// pending records or idempotency records they never touch.
 func (e Env) ReadService() *module.Service {
+	st := e.store()
 	return &module.Service{
-		Store:          &dynamo.Store{DB: e.DynamoDB, Table: e.Config.Table},
+		Stores:         module.Stores{Modules: st, Writes: st, Trail: st, Cursors: st},
 		SecretPrefix:   e.Config.SecretPrefix,
 		AuditRetention: e.Config.AuditRetention,
 		Log:            e.Log,
 	}
 }
+
+func (e Env) store() *dynamo.Store { return &dynamo.Store{DB: e.DynamoDB, Table: e.Config.Table} }
 
 // loadKeys loads a key set once, at init rather than on the first request,
 // and refreshes it after maxAge (KeyCacheSeconds) or, on an unknown kid, at

@@ -71,7 +71,7 @@ func NewFixture(ctx context.Context, url string) (*Fixture, error) {
 			return nil, fmt.Errorf("create %s: %w", name, err)
 		}
 	}
-	svc := &module.Service{Store: &dynamo.Store{DB: db, Table: table}, Secrets: &secretsmanager.Store{SM: smc}, Hasher: secrethash.New(), SecretPrefix: prefix}
+	svc := &module.Service{Stores: module.StoresOf(&dynamo.Store{DB: db, Table: table}), Secrets: &secretsmanager.Store{SM: smc}, Hasher: secrethash.New(), SecretPrefix: prefix}
 	if _, _, err := svc.Create(ctx, "acme", module.CreateInput{Name: "example", DisplayName: "Example", ClientSecret: ExampleSecret,
 		Scopes: []string{"orders.read"}, ClientID: ExampleClientID}, ""); err != nil {
 		return nil, fmt.Errorf("create the example client: %w", err)

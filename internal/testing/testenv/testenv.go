@@ -64,7 +64,7 @@ func (b Backend) Store() *dynamo.Store { return &dynamo.Store{DB: b.DB, Table: b
 
 // Service returns a module service on the backend with a fast hasher.
 func (b Backend) Service() *module.Service {
-	return &module.Service{Store: b.Store(), Secrets: b.Secrets, Hasher: FastHasher, SecretPrefix: b.SecretPrefix, IdempotencyKey: IdempotencyKey}
+	return &module.Service{Stores: module.StoresOf(b.Store()), Secrets: b.Secrets, Hasher: FastHasher, SecretPrefix: b.SecretPrefix, IdempotencyKey: IdempotencyKey}
 }
 
 // IdempotencyKey keys the fingerprints of the tests' idempotent creates.
