@@ -1,0 +1,176 @@
+package oauth_test
+
+// The token path's cost at a Zipf hit rate (zipf_test.go): a hit and a
+// miss through the handler, and the stream replayed through one instance.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modules-service/modules/internal/module"
+	"github.com/modules-service/modules/internal/oauth"
+	"github.com/modules-service/modules/internal/secrethash"
+	"github.com/modules-service/modules/internal/signing"
+	"github.com/modules-service/modules/internal/testing/testenv"
+)
+
+// BenchmarkTokenHitMiss is the token path's cost per request on a hit and
+// on a miss of the verified cache, through the handler as a function
+// serves it (TokenWarmHandler's: JSON log line, metrics, last use), with a
+// key of each algorithm. A miss is a client this instance has not
+// remembered: a fresh instance's first request of it, so every cache
+// misses as it does for a client the LRU dropped (client read, known
+// source, counters, secret read, argon2id, remembered source, last use).
+// A request's cost at hit rate h is h*hit + (1-h)*miss.
+func BenchmarkTokenHitMiss(b *testing.B) {
+	for _, alg := range signing.Algorithms {
+		s := newBenchStackFor(b, alg)
+		warm := s.handler()
+		s.serve(b, warm) // verified, hash and client cached from here on
+		b.Run(string(alg)+"/hit", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				s.serve(b, warm)
+			}
+		})
+		b.Run(string(alg)+"/miss", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				s.serve(b, s.handler())
+			}
+		})
+	}
+}
+
+// handler is an instance of the token function on s's stores, with its
+// own caches.
+func (s *benchStack) handler() http.Handler {
+	return s.handlerOn(s.b.Clients(), s.b.Hashes, secrethash.New(), nil)
+}
+
+// handlerOn is an instance reading clients and hashes, verifying with v,
+// on the clock now (nil: the wall clock), its caches as large as in the
+// token function.
+func (s *benchStack) handlerOn(clients module.ClientReader, hashes oauth.HashStore, v oauth.Verifier, now func() time.Time) http.Handler {
+	return oauth.NewEndpoint(oauth.Config{Issuer: issuer}, oauth.Deps{
+		Clients: module.NewClientCacheOf(clients, clientTTL, now, oauth.CacheEntries(tokenMemoryMB)), Hashes: hashes, Limits: s.b.Limits(),
+		Verifier: v, DummyHash: s.dummy, Keys: s.keys, Usage: s.b.Clients(), Now: now,
+		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), CacheEntries: oauth.CacheEntries(tokenMemoryMB),
+	}).Handler()
+}
+
+// serve asks h for a token with s's client's credentials.
+func (s *benchStack) serve(b *testing.B, h http.Handler) { s.serveAs(b, h, s.client.ClientID) }
+
+// serveAs asks h for a token as clientID, with s's client's secret.
+func (s *benchStack) serveAs(b *testing.B, h http.Handler, clientID string) {
+	r := httptest.NewRequest("POST", "/oauth2/token", strings.NewReader("grant_type=client_credentials"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.SetBasicAuth(clientID, plainSecret)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 200 {
+		b.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+}
+
+// BenchmarkTokenZipf replays the Zipf stream itself through one instance
+// (the caches as they are now, LRU at the token function's size; ES256,
+// whose cheap signature keeps the replay to minutes): the first
+// zipfRequests/2 requests warm it up with a verifier that skips argon2id
+// (the caches see the same Gets and Puts), then the benchmark's requests
+// continue the stream with argon2id, and hit% is theirs. The clock moves
+// 10 ms a request (the token route's 100/s, all of it on this instance),
+// so the client pointers expire after ClientCacheSeconds as they would
+// there: reads/op counts the pointer reads. It checks h*hit + (1-h)*miss of
+// BenchmarkTokenHitMiss/ES256 on the real sequence.
+// Every client ID reads the bench client's pointer and hash from the
+// stores (a real read each, under its own ID and secret name), so a
+// million clients need no million modules. Minutes: only with
+// ZIPF_REPLAY=1.
+func BenchmarkTokenZipf(b *testing.B) {
+	if os.Getenv("ZIPF_REPLAY") == "" {
+		b.Skip("minutes of warm-up per client count: set ZIPF_REPLAY=1")
+	}
+	for _, clients := range []uint64{10_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			s := newBenchStackFor(b, signing.ES256)
+			v := &warmUpVerifier{real: secrethash.New()}
+			real, err := s.b.Clients().Client(context.Background(), s.client.ClientID)
+			if err != nil {
+				b.Fatal(err)
+			}
+			clock := testenv.NewClock()
+			reader := &zipfClients{real: s.b.Clients(), id: s.client.ClientID}
+			h := s.handlerOn(reader, zipfHashes{s.b.Hashes, real.SecretName}, v, clock.Now)
+			z := rand.NewZipf(rand.New(rand.NewPCG(1, 2)), zipfS, zipfV, clients-1)
+			for range zipfRequests / 2 {
+				clock.Add(10 * time.Millisecond)
+				s.serveAs(b, h, zipfClientID(z.Uint64()))
+			}
+			v.argon2, reader.reads = true, 0
+			n := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				clock.Add(10 * time.Millisecond)
+				s.serveAs(b, h, zipfClientID(z.Uint64()))
+				n++
+			}
+			b.ReportMetric(100*(1-float64(v.runs)/float64(n)), "hit%")
+			b.ReportMetric(float64(reader.reads)/float64(n), "reads/op")
+		})
+	}
+}
+
+// zipfClientID is the client ID of the k-th most popular client.
+func zipfClientID(k uint64) string { return fmt.Sprintf("zipf-client-%07d", k) }
+
+// zipfClients reads the pointer of one real client for every client ID
+// and answers it under that ID (its module and secret named after it).
+type zipfClients struct {
+	real  module.ClientReader
+	id    string
+	reads int
+}
+
+func (z *zipfClients) Client(ctx context.Context, clientID string) (module.Client, error) {
+	z.reads++
+	c, err := z.real.Client(ctx, z.id)
+	c.ClientID, c.ModuleID, c.SecretName = clientID, clientID, "zipf/"+clientID
+	return c, err
+}
+
+// zipfHashes reads the real client's hash for every client's secret name.
+type zipfHashes struct {
+	real oauth.HashStore
+	name string
+}
+
+func (z zipfHashes) Get(ctx context.Context, _ string) (string, error) {
+	return z.real.Get(ctx, z.name)
+}
+
+// warmUpVerifier compares the secret until argon2 is set, then runs
+// argon2id and counts the runs.
+type warmUpVerifier struct {
+	real   oauth.Verifier
+	argon2 bool
+	runs   int
+}
+
+func (v *warmUpVerifier) Verify(secret, hash string) (bool, error) {
+	if !v.argon2 {
+		return secret == plainSecret, nil
+	}
+	v.runs++
+	return v.real.Verify(secret, hash)
+}
