@@ -42,7 +42,7 @@ awk '
     v[k, ++n[k]] = $3 / 1e6
   }
   /^BenchmarkZipfHitRate\// && /s=1.1\// && !/lru-10000-/ {
-    split($1, p, "/"); sub(/-[0-9]+$/, "", p[4]); rate[p[2], p[4]] = $5 / 100
+    split($1, p, "/"); sub(/-[0-9]+$/, "", p[4]); rate[p[2], p[4], "hit%"] = $5 / 100; rate[p[2], p[4], "warm-hit%"] = $7 / 100
     if (!(p[2] in seen)) { seen[p[2]] = 1; order[++clients] = p[2] }
   }
   END {
@@ -50,19 +50,23 @@ awk '
     printf "\n## cost per request, h * hit + (1 - h) * miss (medians, ms)\n"
     for (alg in med) if (alg ~ /\/hit$/) { sub(/\/hit$/, "", alg); algs[alg] = 1 }
     for (alg in algs) printf "# %s: hit %.3f ms, miss %.1f ms\n", alg, med[alg "/hit"], med[alg "/miss"]
-    printf "%-16s %9s %9s", "clients (s=1.1)", "hit before", "hit after"
-    for (alg in algs) printf " %15s %15s %7s", alg " before", alg " after", "ratio"
-    printf "\n"
-    for (c = 1; c <= clients; c++) {
-      k = order[c]; b = rate[k, "before=collapsing-10000"]; f = rate[k, "after=lru-65536"]
-      printf "%-16s %8.2f%% %8.2f%%", k, 100*b, 100*f
-      for (alg in algs) {
-        hit = med[alg "/hit"]; miss = med[alg "/miss"]
-        cb = b*hit + (1-b)*miss; ca = f*hit + (1-f)*miss
-        printf " %12.2f ms %12.2f ms %6.2fx", cb, ca, cb/ca
-      }
+    for (w = 1; w <= 2; w++) {
+      m = w == 1 ? "hit%" : "warm-hit%"
+      printf "%s\n", w == 1 ? "# over the 400,000 requests of a fresh instance" : "# over their second half (a warm instance)"
+      printf "%-16s %10s %10s", "clients (s=1.1)", "before", "after"
+      for (alg in algs) printf " %15s %15s %7s", alg " before", alg " after", "ratio"
       printf "\n"
+      for (c = 1; c <= clients; c++) {
+        k = order[c]; b = rate[k, "before=collapsing-10000", m]; f = rate[k, "after=lru-65536", m]
+        printf "%-16s %9.2f%% %9.2f%%", k, 100*b, 100*f
+        for (alg in algs) {
+          hit = med[alg "/hit"]; miss = med[alg "/miss"]
+          cb = b*hit + (1-b)*miss; ca = f*hit + (1-f)*miss
+          printf " %12.2f ms %12.2f ms %6.2fx", cb, ca, cb/ca
+        }
+        printf "\n"
+      }
     }
   }' "$out.raw" > "$out.cost"
 cat "$out.raw" "$out.cost" > "$out" && rm "$out.raw" "$out.cost"
-tail -n 8 "$out"
+tail -n 14 "$out"
