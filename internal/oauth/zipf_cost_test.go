@@ -52,18 +52,11 @@ func BenchmarkTokenHitMiss(b *testing.B) {
 }
 
 // handler is an instance of the token function on s's stores, with its
-// own caches.
+// own caches, as large as in the token function.
 func (s *benchStack) handler() http.Handler {
-	return s.handlerOn(s.b.Clients(), s.b.Hashes, secrethash.New(), nil)
-}
-
-// handlerOn is an instance reading clients and hashes, verifying with v,
-// on the clock now (nil: the wall clock), its caches as large as in the
-// token function.
-func (s *benchStack) handlerOn(clients module.ClientReader, hashes oauth.HashStore, v oauth.Verifier, now func() time.Time) http.Handler {
 	return oauth.NewEndpoint(oauth.Config{Issuer: issuer}, oauth.Deps{
-		Clients: module.NewClientCacheOf(clients, clientTTL, now, oauth.CacheEntries(tokenMemoryMB)), Hashes: hashes, Limits: s.b.Limits(),
-		Verifier: v, DummyHash: s.dummy, Keys: s.keys, Usage: s.b.Clients(), Now: now,
+		Clients: module.NewClientCacheOf(s.b.Clients(), clientTTL, nil, oauth.CacheEntries(tokenMemoryMB)), Hashes: s.b.Hashes, Limits: s.b.Limits(),
+		Verifier: secrethash.New(), DummyHash: s.dummy, Keys: s.keys, Usage: s.b.Clients(),
 		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), CacheEntries: oauth.CacheEntries(tokenMemoryMB),
 	}).Handler()
 }
@@ -86,9 +79,11 @@ func (s *benchStack) serveAs(b *testing.B, h http.Handler, clientID string) {
 // BenchmarkTokenZipf replays the Zipf stream itself through one instance
 // (the caches as they are now, LRU at the token function's size; ES256,
 // whose cheap signature keeps the replay to minutes): the first
-// zipfRequests/2 requests warm it up with a verifier that skips argon2id
-// (the caches see the same Gets and Puts), then the benchmark's requests
-// continue the stream with argon2id, and hit% is theirs. It checks
+// zipfRequests/2 requests warm it up without argon2id and without the
+// stores (the pointer, counter and last-use calls answer at once; every
+// cache sees the same Gets and Puts, since each Put follows a success),
+// then the benchmark's requests continue the stream through the stores
+// and argon2id, and hit% is theirs. It checks
 // h*hit + (1-h)*miss of BenchmarkTokenHitMiss/ES256 on the real sequence.
 // The clock stands still, as in the simulation: nothing expires, not even
 // the client pointers (ClientCacheSeconds), whose reads every 30 s per
@@ -105,19 +100,24 @@ func BenchmarkTokenZipf(b *testing.B) {
 	for _, clients := range []uint64{10_000, 100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 			s := newBenchStackFor(b, signing.ES256)
-			v := &warmUpVerifier{real: secrethash.New()}
 			real, err := s.b.Clients().Client(context.Background(), s.client.ClientID)
 			if err != nil {
 				b.Fatal(err)
 			}
-			clock := testenv.NewClock()
-			reader := &zipfClients{real: s.b.Clients(), id: s.client.ClientID}
-			h := s.handlerOn(reader, zipfHashes{s.b.Hashes, real.SecretName}, v, clock.Now)
+			w, clock := &warmUp{on: true}, testenv.NewClock()
+			v := &warmUpVerifier{real: secrethash.New(), w: w}
+			reader := &zipfClients{real: s.b.Clients(), id: s.client.ClientID, template: real, w: w}
+			h := oauth.NewEndpoint(oauth.Config{Issuer: issuer}, oauth.Deps{
+				Clients: module.NewClientCacheOf(reader, clientTTL, clock.Now, oauth.CacheEntries(tokenMemoryMB)),
+				Hashes:  zipfHashes{s.b.Hashes, real.SecretName, w}, Limits: warmUpLimits{s.b.Limits(), w},
+				Verifier: v, DummyHash: s.dummy, Keys: s.keys, Usage: warmUpUsage{s.b.Clients(), w}, Now: clock.Now,
+				Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), CacheEntries: oauth.CacheEntries(tokenMemoryMB),
+			}).Handler()
 			z := rand.NewZipf(rand.New(rand.NewPCG(1, 2)), zipfS, zipfV, clients-1)
 			for range zipfRequests / 2 {
 				s.serveAs(b, h, zipfClientID(z.Uint64()))
 			}
-			v.argon2, reader.reads = true, 0
+			w.on, reader.reads = false, 0
 			n := 0
 			b.ReportAllocs()
 			for b.Loop() {
@@ -133,17 +133,26 @@ func BenchmarkTokenZipf(b *testing.B) {
 // zipfClientID is the client ID of the k-th most popular client.
 func zipfClientID(k uint64) string { return fmt.Sprintf("zipf-client-%07d", k) }
 
+// warmUp is on while a replay warms its instance up.
+type warmUp struct{ on bool }
+
 // zipfClients reads the pointer of one real client for every client ID
-// and answers it under that ID (its module and secret named after it).
+// and answers it under that ID (its module and secret named after it);
+// warming up, it answers template so without the read.
 type zipfClients struct {
-	real  module.ClientReader
-	id    string
-	reads int
+	real     module.ClientReader
+	id       string
+	template module.Client
+	w        *warmUp
+	reads    int
 }
 
 func (z *zipfClients) Client(ctx context.Context, clientID string) (module.Client, error) {
-	z.reads++
-	c, err := z.real.Client(ctx, z.id)
+	c, err := z.template, error(nil)
+	if !z.w.on {
+		z.reads++
+		c, err = z.real.Client(ctx, z.id)
+	}
 	c.ClientID, c.ModuleID, c.SecretName = clientID, clientID, "zipf/"+clientID
 	return c, err
 }
@@ -152,22 +161,74 @@ func (z *zipfClients) Client(ctx context.Context, clientID string) (module.Clien
 type zipfHashes struct {
 	real oauth.HashStore
 	name string
+	w    *warmUp
 }
 
 func (z zipfHashes) Get(ctx context.Context, _ string) (string, error) {
+	if z.w.on {
+		return "warming up: never verified", nil
+	}
 	return z.real.Get(ctx, z.name)
 }
 
-// warmUpVerifier compares the secret until argon2 is set, then runs
-// argon2id and counts the runs.
+// warmUpLimits counts nothing while warming up: every attempt admitted,
+// every source new, as a fresh table would answer.
+type warmUpLimits struct {
+	oauth.LimitStore
+	w *warmUp
+}
+
+func (l warmUpLimits) Reserve(ctx context.Context, id, source string, now time.Time, span time.Duration, limit, maxFailures int) (bool, time.Time, error) {
+	if l.w.on {
+		return true, now, nil
+	}
+	return l.LimitStore.Reserve(ctx, id, source, now, span, limit, maxFailures)
+}
+
+func (l warmUpLimits) Release(ctx context.Context, id, source string, at time.Time) error {
+	if l.w.on {
+		return nil
+	}
+	return l.LimitStore.Release(ctx, id, source, at)
+}
+
+func (l warmUpLimits) LastSuccess(ctx context.Context, id, source string) (time.Time, error) {
+	if l.w.on {
+		return time.Time{}, nil
+	}
+	return l.LimitStore.LastSuccess(ctx, id, source)
+}
+
+func (l warmUpLimits) Remember(ctx context.Context, id, source string, at, expires time.Time) error {
+	if l.w.on {
+		return nil
+	}
+	return l.LimitStore.Remember(ctx, id, source, at, expires)
+}
+
+// warmUpUsage records no last use while warming up.
+type warmUpUsage struct {
+	oauth.UsageStore
+	w *warmUp
+}
+
+func (u warmUpUsage) Used(ctx context.Context, tenantID, moduleID string, at time.Time) error {
+	if u.w.on {
+		return nil
+	}
+	return u.UsageStore.Used(ctx, tenantID, moduleID, at)
+}
+
+// warmUpVerifier accepts the right secret without argon2id while warming
+// up, then runs argon2id and counts the runs.
 type warmUpVerifier struct {
-	real   oauth.Verifier
-	argon2 bool
-	runs   int
+	real oauth.Verifier
+	w    *warmUp
+	runs int
 }
 
 func (v *warmUpVerifier) Verify(secret, hash string) (bool, error) {
-	if !v.argon2 {
+	if v.w.on {
 		return secret == plainSecret, nil
 	}
 	v.runs++
