@@ -10,7 +10,7 @@ GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run deps test venv venv-ministack venv-checkov screenshots bench bench-peers lambdas clean deploy-local stop-local
+.PHONY: run deps test venv venv-ministack venv-checkov screenshots bench bench-peers bench-zipf lambdas clean deploy-local stop-local
 
 ## run: the whole API on 127.0.0.1:3000 with embedded DynamoDB and secrets
 run:
@@ -80,6 +80,12 @@ bench: venv
 ## machine (fetched and built first), written to bench/peers.txt
 bench-peers:
 	infra/bench-peers.sh $(ARGS)
+
+## bench-zipf: the token caches' hit rate and cost per request at 10,000,
+## 100,000 and 1,000,000 Zipf-popular clients, before and after the LRU,
+## written to bench/zipf.txt (REPLAY=1 adds the replay through one instance)
+bench-zipf:
+	infra/bench-zipf.sh
 
 clean:
 	rm -rf .aws-sam bin

@@ -20,8 +20,9 @@ go build -o bin/local ./infra/local
   echo "# $(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(go version | cut -d' ' -f3-4)"
   echo
   echo "## handler benchmarks (go test -bench, -benchmem; ratios are goals in docs/performance.md)"
-  # -p 1: one package at a time, so no benchmark shares the CPU with another
-  go test -p 1 -run '^$' -bench . -benchmem -benchtime "${BENCH_TIME:-2s}" ./internal/oauth ./internal/httpapi | grep -E '^Benchmark'
+  # -p 1: one package at a time, so no benchmark shares the CPU with another;
+  # the Zipf benchmarks are make bench-zipf's (bench/zipf.txt)
+  go test -p 1 -run '^$' -bench . -skip 'Zipf|TokenHitMiss' -benchmem -benchtime "${BENCH_TIME:-2s}" ./internal/oauth ./internal/httpapi | grep -E '^Benchmark'
   echo
   echo "## cold starts under aws-lambda-rie (host builds, moto as AWS)"
   go run ./bench/coldstart -rie bin/aws-lambda-rie -runs "${COLD_RUNS:-9}" 2>/dev/null | grep -vE '^\s*[0-9]{2} [A-Z][a-z]{2} |^(START|END|REPORT) '
