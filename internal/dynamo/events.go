@@ -165,7 +165,7 @@ func (s *Store) Events(ctx context.Context, tenantID, moduleID string, t audit.T
 	for i, p := range parts {
 		trails[i] = s.trail(p.pk, p.credential, t, before, from, pageShare(limit, len(parts), t != ""))
 	}
-	read, err := fetchAll(ctx, s.DB, trails)
+	read, err := fetchAll(ctx, trails)
 	if err != nil {
 		return nil, "", err
 	}
@@ -181,7 +181,7 @@ func (s *Store) Events(ctx context.Context, tenantID, moduleID string, t audit.T
 			if read >= maxEventReads {
 				return events, tr.floor, nil
 			}
-			n, err := tr.fetch(ctx, s.DB)
+			n, err := tr.fetch(ctx)
 			if err != nil {
 				return nil, "", err
 			}
@@ -211,14 +211,16 @@ func (s *Store) Events(ctx context.Context, tenantID, moduleID string, t audit.T
 }
 
 // trail is one partition of the audit trail, read backwards a page at a
-// time.
+// time by the SDK's paginator.
 type trail struct {
-	in         *dynamodb.QueryInput
+	pages      *dynamodb.QueryPaginator
 	credential bool        // a credential trail: only credential events belong
 	items      []eventItem // read and not yet taken, newest first
 	floor      string      // the sort key the last page ended at: all above it is read
-	done       bool        // nothing is left to read
 }
+
+// done reports whether nothing is left to read.
+func (tr *trail) done() bool { return !tr.pages.HasMorePages() }
 
 // trail starts a read of partition pk, size items per Query: IDs below
 // before, not below from.
@@ -248,7 +250,7 @@ func (s *Store) trail(pk string, credential bool, t audit.Type, before, from str
 		in.ExpressionAttributeNames = map[string]string{"#type": "type"}
 		in.ExpressionAttributeValues[":type"] = str(string(t))
 	}
-	return &trail{in: in, credential: credential}
+	return &trail{pages: dynamodb.NewQueryPaginator(s.DB, in), credential: credential}
 }
 
 // trailPart is one partition of a trail read.
@@ -297,12 +299,12 @@ func pageShare(limit, n int, filtered bool) int {
 
 // fetchAll reads the first page of every trail, at once, and returns how
 // many items DynamoDB evaluated for them.
-func fetchAll(ctx context.Context, db StoreAPI, trails []*trail) (int, error) {
+func fetchAll(ctx context.Context, trails []*trail) (int, error) {
 	read := make([]int, len(trails))
 	errs := make([]error, len(trails))
 	var wg sync.WaitGroup
 	for i, tr := range trails {
-		wg.Go(func() { read[i], errs[i] = tr.fetch(ctx, db) })
+		wg.Go(func() { read[i], errs[i] = tr.fetch(ctx) })
 	}
 	wg.Wait()
 	total := 0
@@ -314,8 +316,8 @@ func fetchAll(ctx context.Context, db StoreAPI, trails []*trail) (int, error) {
 
 // fetch reads the trail's next page and returns how many items DynamoDB
 // evaluated for it.
-func (tr *trail) fetch(ctx context.Context, db StoreAPI) (int, error) {
-	out, err := db.Query(ctx, tr.in)
+func (tr *trail) fetch(ctx context.Context) (int, error) {
+	out, err := tr.pages.NextPage(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("query events: %w", err)
 	}
@@ -326,15 +328,13 @@ func (tr *trail) fetch(ctx context.Context, db StoreAPI) (int, error) {
 		}
 		tr.items = append(tr.items, it)
 	}
-	if out.LastEvaluatedKey == nil {
-		tr.done = true
-		return int(out.ScannedCount), nil
+	if out.LastEvaluatedKey != nil {
+		sk, _ := out.LastEvaluatedKey[attrSK].(*types.AttributeValueMemberS)
+		if sk == nil {
+			return 0, fmt.Errorf("query events: last evaluated key has no sort key")
+		}
+		tr.floor = sk.Value
 	}
-	sk, _ := out.LastEvaluatedKey[attrSK].(*types.AttributeValueMemberS)
-	if sk == nil {
-		return 0, fmt.Errorf("query events: last evaluated key has no sort key")
-	}
-	tr.floor, tr.in.ExclusiveStartKey = sk.Value, out.LastEvaluatedKey
 	return int(out.ScannedCount), nil
 }
 
@@ -349,7 +349,7 @@ func newest(trails []*trail) *trail {
 		switch {
 		case len(tr.items) > 0:
 			b = tr.items[0].SK
-		case !tr.done:
+		case !tr.done():
 			b = tr.floor // unread items are below it
 		default:
 			continue
