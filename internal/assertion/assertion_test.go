@@ -29,6 +29,8 @@ const (
 	endpoint = "https://auth.example.com/oauth2/token"
 )
 
+var audiences = []string{issuer, endpoint}
+
 var now = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 
 // replays is an in-memory assertion.Replays.
@@ -135,7 +137,7 @@ func keySet(t *testing.T, keys ...map[string]any) []assertion.Key {
 }
 
 func verifier() *assertion.Verifier {
-	return &assertion.Verifier{Audiences: []string{issuer, endpoint}, Replays: &replays{}, Now: func() time.Time { return now }}
+	return &assertion.Verifier{Replays: &replays{}, Now: func() time.Time { return now }}
 }
 
 func TestAcceptsEachAlgorithm(t *testing.T) {
@@ -145,13 +147,13 @@ func TestAcceptsEachAlgorithm(t *testing.T) {
 			other := newSigner(t, "other", jose.ES256)
 			keys := keySet(t, other.public(t), s.public(t))
 			v := verifier()
-			if err := v.Verify(context.Background(), s.sign(t, valid(nil), nil), clientID, keys); err != nil {
+			if err := v.Verify(context.Background(), s.sign(t, valid(nil), nil), clientID, audiences, keys); err != nil {
 				t.Errorf("a good %s assertion: %v", alg, err)
 			}
 			// the token endpoint URL is an audience too, and a key found
 			// without a kid by trying each that fits the algorithm
 			s.kid = ""
-			if err := v.Verify(context.Background(), s.sign(t, valid(map[string]any{"aud": endpoint}), nil), clientID, keys); err != nil {
+			if err := v.Verify(context.Background(), s.sign(t, valid(map[string]any{"aud": endpoint}), nil), clientID, audiences, keys); err != nil {
 				t.Errorf("a good %s assertion to the token endpoint URL, without kid: %v", alg, err)
 			}
 		})
@@ -164,11 +166,11 @@ func TestRefusals(t *testing.T) {
 	keys := keySet(t, s.public(t), rsaKey.public(t))
 	stranger := newSigner(t, "main", jose.ES256) // the same kid, another key
 	replayed := s.sign(t, valid(nil), nil)
-	if err := verifier().Verify(context.Background(), replayed, clientID, keys); err != nil {
+	if err := verifier().Verify(context.Background(), replayed, clientID, audiences, keys); err != nil {
 		t.Fatal(err)
 	}
 	v := verifier()
-	_ = v.Verify(context.Background(), replayed, clientID, keys)
+	_ = v.Verify(context.Background(), replayed, clientID, audiences, keys)
 
 	none := func() string { // alg none, unsigned
 		h, _ := json.Marshal(map[string]any{"alg": "none", "kid": "main"})
@@ -205,7 +207,7 @@ func TestRefusals(t *testing.T) {
 		{"not a JWT", "not.a.jwt", "asymmetric"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			err := v.Verify(context.Background(), tt.raw, clientID, keys)
+			err := v.Verify(context.Background(), tt.raw, clientID, audiences, keys)
 			if !errors.Is(err, assertion.ErrRefused) || !strings.Contains(err.Error(), tt.why) {
 				t.Errorf("got %v, want a refusal saying %q", err, tt.why)
 			}

@@ -39,15 +39,10 @@ type Replays interface {
 	FirstUse(ctx context.Context, clientID, jti string, expires time.Time) (bool, error)
 }
 
-// Verifier checks client assertions for one token endpoint.
+// Verifier checks client assertions.
 type Verifier struct {
-	// Audiences are the values aud may take: the issuer identifier and the
-	// token endpoint URL. aud must be one of them as a single string: an
-	// array, which could name another server too, is refused (the 2025
-	// audience-injection guidance for private_key_jwt).
-	Audiences []string
-	Replays   Replays
-	Now       func() time.Time
+	Replays Replays
+	Now     func() time.Time
 }
 
 // claims are the members an assertion is checked on. aud is kept raw to
@@ -57,10 +52,14 @@ type claims struct {
 	RawAudience json.RawMessage `json:"aud"`
 }
 
-// Verify checks that raw is an assertion of clientID signed by one of keys
-// and not seen before, and records its jti. A refusal is ErrRefused; any
-// other error is the replay store's.
-func (v *Verifier) Verify(ctx context.Context, raw, clientID string, keys []Key) error {
+// Verify checks that raw is an assertion of clientID, to one of audiences,
+// signed by one of keys and not seen before, and records its jti.
+// audiences are the values aud may take: the issuer identifier and the
+// token endpoint URL; aud must be one of them as a single string: an array,
+// which could name another server too, is refused (the 2025
+// audience-injection guidance for private_key_jwt). A refusal is
+// ErrRefused; any other error is the replay store's.
+func (v *Verifier) Verify(ctx context.Context, raw, clientID string, audiences []string, keys []Key) error {
 	tok, err := jwt.ParseSigned(raw, Algorithms) // none and HMAC are not among them
 	if err != nil {
 		return refused("not a signed JWT with an asymmetric algorithm (%s): %v", algNames(), err)
@@ -73,7 +72,7 @@ func (v *Verifier) Verify(ctx context.Context, raw, clientID string, keys []Key)
 	if err := v.verifySignature(tok, h, keys, &c); err != nil {
 		return err
 	}
-	if err := v.checkClaims(c, clientID); err != nil {
+	if err := v.checkClaims(c, clientID, audiences); err != nil {
 		return err
 	}
 	first, err := v.Replays.FirstUse(ctx, clientID, c.ID, c.Expiry.Time().Add(Leeway))
@@ -88,7 +87,7 @@ func (v *Verifier) Verify(ctx context.Context, raw, clientID string, keys []Key)
 
 // verifySignature finds the key that signed tok, by kid when the header
 // names one, and decodes the claims with it.
-func (v *Verifier) verifySignature(tok *jwt.JSONWebToken, h jose.Header, keys []Key, c *claims) error {
+func (*Verifier) verifySignature(tok *jwt.JSONWebToken, h jose.Header, keys []Key, c *claims) error {
 	alg := jose.SignatureAlgorithm(h.Algorithm)
 	tried := 0
 	for _, k := range keys {
@@ -111,7 +110,7 @@ func (v *Verifier) verifySignature(tok *jwt.JSONWebToken, h jose.Header, keys []
 }
 
 // checkClaims checks iss, sub, aud, the times and jti.
-func (v *Verifier) checkClaims(c claims, clientID string) error {
+func (v *Verifier) checkClaims(c claims, clientID string, audiences []string) error {
 	if c.Issuer != clientID || c.Subject != clientID {
 		return refused("iss and sub must both be the client ID")
 	}
@@ -119,7 +118,7 @@ func (v *Verifier) checkClaims(c claims, clientID string) error {
 	if err := json.Unmarshal(c.RawAudience, &aud); err != nil {
 		return refused("aud must be a single string: the issuer identifier or the token endpoint URL")
 	}
-	if !slices.Contains(v.Audiences, aud) {
+	if !slices.Contains(audiences, aud) {
 		return refused("aud %q is not this server: use the issuer identifier or the token endpoint URL", aud)
 	}
 	now := v.Now()
@@ -150,4 +149,19 @@ func kidOr(kid string) string {
 
 func algNames() string {
 	return fmt.Sprint(Algorithms)
+}
+
+// Subject is the unverified sub of an assertion: the client it claims to
+// be, to find that client's keys by. Nothing else may be read from it
+// before Verify.
+func Subject(raw string) (string, bool) {
+	tok, err := jwt.ParseSigned(raw, Algorithms)
+	if err != nil {
+		return "", false
+	}
+	var c jwt.Claims
+	if tok.UnsafeClaimsWithoutVerification(&c) != nil || c.Subject == "" {
+		return "", false
+	}
+	return c.Subject, true
 }
