@@ -2,9 +2,7 @@ package assertion_test
 
 import (
 	"context"
-	"crypto"
 	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/modules-service/modules/internal/assertion"
 	"github.com/modules-service/modules/internal/derrors"
+	"github.com/modules-service/modules/internal/testing/clientkey"
 )
 
 const (
@@ -53,77 +52,9 @@ func (r *replays) FirstUse(_ context.Context, clientID, jti string, expires time
 	return true, nil
 }
 
-type signer struct {
-	kid  string
-	alg  jose.SignatureAlgorithm
-	priv crypto.Signer
-}
-
-func newSigner(t *testing.T, kid string, alg jose.SignatureAlgorithm) signer {
-	t.Helper()
-	var priv crypto.Signer
-	var err error
-	switch alg {
-	case jose.RS256, jose.PS256:
-		priv, err = rsa.GenerateKey(rand.Reader, 2048)
-	case jose.ES256:
-		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case jose.EdDSA:
-		_, priv, err = ed25519.GenerateKey(rand.Reader)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return signer{kid, alg, priv}
-}
-
-// public is the signer's public JWK as a client would paste it.
-func (s signer) public(t *testing.T) map[string]any {
-	t.Helper()
-	b, err := json.Marshal(jose.JSONWebKey{Key: s.priv.Public(), KeyID: s.kid})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	_ = json.Unmarshal(b, &m)
-	return m
-}
-
-// sign makes an assertion with claims c (nil members removed) and extra
-// header members.
-func (s signer) sign(t *testing.T, c map[string]any, header map[jose.HeaderKey]any) string {
-	t.Helper()
-	opts := (&jose.SignerOptions{}).WithType("JWT")
-	if s.kid != "" {
-		opts = opts.WithHeader("kid", s.kid)
-	}
-	for k, v := range header {
-		opts = opts.WithHeader(k, v)
-	}
-	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: s.alg, Key: s.priv}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range c {
-		if v == nil {
-			delete(c, k)
-		}
-	}
-	raw, err := jwt.Signed(sig).Claims(c).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
-}
-
 // valid is a good assertion's claims, changed by the arguments (nil removes).
 func valid(changes map[string]any) map[string]any {
-	c := map[string]any{"iss": clientID, "sub": clientID, "aud": issuer, "iat": now.Unix(),
-		"exp": now.Add(time.Minute).Unix(), "jti": "jti-" + rand.Text()}
-	for k, v := range changes {
-		c[k] = v
-	}
-	return c
+	return clientkey.Claims(clientID, issuer, now, changes)
 }
 
 func keySet(t *testing.T, keys ...map[string]any) []assertion.Key {
@@ -143,17 +74,17 @@ func verifier() *assertion.Verifier {
 func TestAcceptsEachAlgorithm(t *testing.T) {
 	for _, alg := range []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, jose.EdDSA} {
 		t.Run(string(alg), func(t *testing.T) {
-			s := newSigner(t, "k-"+string(alg), alg)
-			other := newSigner(t, "other", jose.ES256)
-			keys := keySet(t, other.public(t), s.public(t))
+			s := clientkey.New(t, "k-"+string(alg), alg)
+			other := clientkey.New(t, "other", jose.ES256)
+			keys := keySet(t, other.Public(t), s.Public(t))
 			v := verifier()
-			if err := v.Verify(context.Background(), s.sign(t, valid(nil), nil), clientID, audiences, keys); err != nil {
+			if err := v.Verify(context.Background(), s.Sign(t, valid(nil), nil), clientID, audiences, keys); err != nil {
 				t.Errorf("a good %s assertion: %v", alg, err)
 			}
 			// the token endpoint URL is an audience too, and a key found
 			// without a kid by trying each that fits the algorithm
-			s.kid = ""
-			if err := v.Verify(context.Background(), s.sign(t, valid(map[string]any{"aud": endpoint}), nil), clientID, audiences, keys); err != nil {
+			s.KID = ""
+			if err := v.Verify(context.Background(), s.Sign(t, valid(map[string]any{"aud": endpoint}), nil), clientID, audiences, keys); err != nil {
 				t.Errorf("a good %s assertion to the token endpoint URL, without kid: %v", alg, err)
 			}
 		})
@@ -161,11 +92,11 @@ func TestAcceptsEachAlgorithm(t *testing.T) {
 }
 
 func TestRefusals(t *testing.T) {
-	s := newSigner(t, "main", jose.ES256)
-	rsaKey := newSigner(t, "rsa", jose.RS256)
-	keys := keySet(t, s.public(t), rsaKey.public(t))
-	stranger := newSigner(t, "main", jose.ES256) // the same kid, another key
-	replayed := s.sign(t, valid(nil), nil)
+	s := clientkey.New(t, "main", jose.ES256)
+	rsaKey := clientkey.New(t, "rsa", jose.RS256)
+	keys := keySet(t, s.Public(t), rsaKey.Public(t))
+	stranger := clientkey.New(t, "main", jose.ES256) // the same kid, another key
+	replayed := s.Sign(t, valid(nil), nil)
 	if err := verifier().Verify(context.Background(), replayed, clientID, audiences, keys); err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +109,7 @@ func TestRefusals(t *testing.T) {
 		return b64(h) + "." + b64(c) + "."
 	}()
 	hmac := func() string { // HS256 with the public key's JSON as the secret
-		pub, _ := json.Marshal(s.public(t))
+		pub, _ := json.Marshal(s.Public(t))
 		sig, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: pub}, (&jose.SignerOptions{}).WithHeader("kid", "main"))
 		raw, _ := jwt.Signed(sig).Claims(valid(nil)).Serialize()
 		return raw
@@ -186,24 +117,24 @@ func TestRefusals(t *testing.T) {
 	for _, tt := range []struct {
 		name, raw, why string
 	}{
-		{"another audience", s.sign(t, valid(map[string]any{"aud": "https://other.example"}), nil), "aud"},
-		{"an audience array with another server", s.sign(t, valid(map[string]any{"aud": []string{issuer, "https://other.example"}}), nil), "single string"},
-		{"an audience array of this server alone", s.sign(t, valid(map[string]any{"aud": []string{issuer}}), nil), "single string"},
-		{"another issuer", s.sign(t, valid(map[string]any{"iss": "someone"}), nil), "iss and sub"},
-		{"another subject", s.sign(t, valid(map[string]any{"sub": "someone"}), nil), "iss and sub"},
-		{"expired", s.sign(t, valid(map[string]any{"exp": now.Add(-time.Minute).Unix()}), nil), "expired"},
-		{"no exp", s.sign(t, valid(map[string]any{"exp": nil}), nil), "exp is required"},
-		{"exp too far ahead", s.sign(t, valid(map[string]any{"exp": now.Add(time.Hour).Unix()}), nil), "ahead"},
-		{"not yet valid", s.sign(t, valid(map[string]any{"nbf": now.Add(time.Minute).Unix()}), nil), "not valid yet"},
-		{"issued in the future", s.sign(t, valid(map[string]any{"iat": now.Add(time.Minute).Unix()}), nil), "future"},
-		{"no jti", s.sign(t, valid(map[string]any{"jti": nil}), nil), "jti is required"},
+		{"another audience", s.Sign(t, valid(map[string]any{"aud": "https://other.example"}), nil), "aud"},
+		{"an audience array with another server", s.Sign(t, valid(map[string]any{"aud": []string{issuer, "https://other.example"}}), nil), "single string"},
+		{"an audience array of this server alone", s.Sign(t, valid(map[string]any{"aud": []string{issuer}}), nil), "single string"},
+		{"another issuer", s.Sign(t, valid(map[string]any{"iss": "someone"}), nil), "iss and sub"},
+		{"another subject", s.Sign(t, valid(map[string]any{"sub": "someone"}), nil), "iss and sub"},
+		{"expired", s.Sign(t, valid(map[string]any{"exp": now.Add(-time.Minute).Unix()}), nil), "expired"},
+		{"no exp", s.Sign(t, valid(map[string]any{"exp": nil}), nil), "exp is required"},
+		{"exp too far ahead", s.Sign(t, valid(map[string]any{"exp": now.Add(time.Hour).Unix()}), nil), "ahead"},
+		{"not yet valid", s.Sign(t, valid(map[string]any{"nbf": now.Add(time.Minute).Unix()}), nil), "not valid yet"},
+		{"issued in the future", s.Sign(t, valid(map[string]any{"iat": now.Add(time.Minute).Unix()}), nil), "future"},
+		{"no jti", s.Sign(t, valid(map[string]any{"jti": nil}), nil), "jti is required"},
 		{"replayed jti", replayed, "jti already used"},
 		{"alg none", none, "asymmetric"},
 		{"HS256 with the public key as the secret", hmac, "asymmetric"},
-		{"an unknown kid", func() string { u := s; u.kid = "gone"; return u.sign(t, valid(nil), nil) }(), "none of the client's keys"},
-		{"another key under a known kid", stranger.sign(t, valid(nil), nil), "does not verify"},
-		{"an algorithm no key signs with", newSigner(t, "", jose.EdDSA).sign(t, valid(nil), nil), "no key of the client signs with EdDSA"},
-		{"an access token's typ", s.sign(t, valid(nil), map[jose.HeaderKey]any{jose.HeaderType: "at+jwt"}), "typ"},
+		{"an unknown kid", func() string { u := s; u.KID = "gone"; return u.Sign(t, valid(nil), nil) }(), "none of the client's keys"},
+		{"another key under a known kid", stranger.Sign(t, valid(nil), nil), "does not verify"},
+		{"an algorithm no key signs with", clientkey.New(t, "", jose.EdDSA).Sign(t, valid(nil), nil), "no key of the client signs with EdDSA"},
+		{"an access token's typ", s.Sign(t, valid(nil), map[jose.HeaderKey]any{jose.HeaderType: "at+jwt"}), "typ"},
 		{"not a JWT", "not.a.jwt", "asymmetric"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -218,21 +149,11 @@ func TestRefusals(t *testing.T) {
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
 func TestKeySetRefusals(t *testing.T) {
-	ec := newSigner(t, "ec", jose.ES256)
+	ec := clientkey.New(t, "ec", jose.ES256)
 	weak, _ := rsa.GenerateKey(rand.Reader, 1024)
 	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	private := func() map[string]any {
-		b, _ := json.Marshal(jose.JSONWebKey{Key: ec.priv, KeyID: "priv"})
-		var m map[string]any
-		_ = json.Unmarshal(b, &m)
-		return m
-	}()
-	jwk := func(k any, kid string) map[string]any {
-		b, _ := json.Marshal(jose.JSONWebKey{Key: k, KeyID: kid})
-		var m map[string]any
-		_ = json.Unmarshal(b, &m)
-		return m
-	}
+	private := clientkey.JWK(t, ec.Priv, "priv")
+	jwk := func(k any, kid string) map[string]any { return clientkey.JWK(t, k, kid) }
 	with := func(m map[string]any, k string, v any) map[string]any {
 		c := map[string]any{}
 		for a, b := range m {
@@ -243,23 +164,23 @@ func TestKeySetRefusals(t *testing.T) {
 	}
 	six := []any{}
 	for i := range 6 {
-		six = append(six, jwk(newSigner(t, "", jose.ES256).priv.Public(), "k"+string(rune('0'+i))))
+		six = append(six, jwk(clientkey.New(t, "", jose.ES256).Priv.Public(), "k"+string(rune('0'+i))))
 	}
 	for _, tt := range []struct {
 		name string
 		set  any
 		want derrors.Field
 	}{
-		{"a private key", map[string]any{"keys": []any{ec.public(t), private}}, derrors.Field{Name: "jwks.keys[1]", Reason: `holds the private member "d"; send the public key only, and keep the private key with the client`}},
+		{"a private key", map[string]any{"keys": []any{ec.Public(t), private}}, derrors.Field{Name: "jwks.keys[1]", Reason: `holds the private member "d"; send the public key only, and keep the private key with the client`}},
 		{"a symmetric key", map[string]any{"keys": []any{map[string]any{"kty": "oct", "k": "c2VjcmV0", "kid": "s"}}}, derrors.Field{Name: "jwks.keys[0]", Reason: `is a symmetric key (member "k"); a module holds public keys only`}},
 		{"a weak RSA key", map[string]any{"keys": []any{jwk(&weak.PublicKey, "weak")}}, derrors.Field{Name: "jwks.keys[0]", Reason: "is an RSA key of 1024 bits; at least 2048 are needed"}},
 		{"a P-384 key", map[string]any{"keys": []any{jwk(&p384.PublicKey, "p384")}}, derrors.Field{Name: "jwks.keys[0]", Reason: "is an EC key on P-384; only P-256 (ES256) is accepted"}},
-		{"a duplicate kid", map[string]any{"keys": []any{ec.public(t), ec.public(t)}}, derrors.Field{Name: "jwks.keys[1]", Reason: `kid "ec" is also the kid of jwks.keys[0]; each key needs a kid of its own`}},
-		{"no kid", map[string]any{"keys": []any{with(ec.public(t), "kid", "")}}, derrors.Field{Name: "jwks.keys[0]", Reason: "needs a kid, which the client's assertions name in their header"}},
-		{"an encryption key", map[string]any{"keys": []any{with(ec.public(t), "use", "enc")}}, derrors.Field{Name: "jwks.keys[0]", Reason: `has use "enc"; a client's key signs, so use must be "sig" or absent`}},
-		{"an alg its key cannot sign with", map[string]any{"keys": []any{with(ec.public(t), "alg", "RS256")}}, derrors.Field{Name: "jwks.keys[0]", Reason: `has alg "RS256", which its key type cannot sign with (it can: [ES256])`}},
+		{"a duplicate kid", map[string]any{"keys": []any{ec.Public(t), ec.Public(t)}}, derrors.Field{Name: "jwks.keys[1]", Reason: `kid "ec" is also the kid of jwks.keys[0]; each key needs a kid of its own`}},
+		{"no kid", map[string]any{"keys": []any{with(ec.Public(t), "kid", "")}}, derrors.Field{Name: "jwks.keys[0]", Reason: "needs a kid, which the client's assertions name in their header"}},
+		{"an encryption key", map[string]any{"keys": []any{with(ec.Public(t), "use", "enc")}}, derrors.Field{Name: "jwks.keys[0]", Reason: `has use "enc"; a client's key signs, so use must be "sig" or absent`}},
+		{"an alg its key cannot sign with", map[string]any{"keys": []any{with(ec.Public(t), "alg", "RS256")}}, derrors.Field{Name: "jwks.keys[0]", Reason: `has alg "RS256", which its key type cannot sign with (it can: [ES256])`}},
 		{"six keys", map[string]any{"keys": six}, derrors.Field{Name: "jwks.keys", Reason: "holds 6 keys, at most 5 are allowed"}},
-		{"not a set", []any{ec.public(t)}, derrors.Field{Name: "jwks", Reason: `must be a JWK Set: {"keys": [<public JWK>, …]}`}},
+		{"not a set", []any{ec.Public(t)}, derrors.Field{Name: "jwks", Reason: `must be a JWK Set: {"keys": [<public JWK>, …]}`}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			raw, _ := json.Marshal(tt.set)
