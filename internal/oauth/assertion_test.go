@@ -142,7 +142,9 @@ func TestSecretsTurnedOff(t *testing.T) {
 }
 
 // TestFailedAssertionsAreThrottled: a source that keeps sending bad
-// assertions for a client is slowed down as a guesser of its secret is.
+// assertions for a client is slowed down as a guesser of its secret is,
+// and the owner's good assertion from that same address still gets its
+// token at once.
 func TestFailedAssertionsAreThrottled(t *testing.T) {
 	f := newFixture(t)
 	k := clientkey.New(t, "k1", jose.ES256)
@@ -155,5 +157,8 @@ func TestFailedAssertionsAreThrottled(t *testing.T) {
 	}
 	if statuses[401] != oauth.MaxPerSource || statuses[429] != 2 {
 		t.Errorf("answers to %d bad assertions from one source: %v, want %d × 401 then 429", oauth.MaxPerSource+2, statuses, oauth.MaxPerSource)
+	}
+	if r := f.post(t, assertionForm(k.Sign(t, clientkey.Claims(c.ClientID, issuer, f.clock.Now(), nil), nil)), nil, from("192.0.2.7")); r.status != 200 {
+		t.Errorf("the owner's assertion from the guesser's address: %d %s, want 200", r.status, r.raw)
 	}
 }
