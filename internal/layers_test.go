@@ -11,7 +11,7 @@ const modulePath = "github.com/modules-service/modules/"
 
 // vocabulary packages import nothing of ours: every layer may use them.
 var vocabulary = []string{"internal/audit", "internal/caller", "internal/config", "internal/derrors", "internal/obs",
-	"internal/ttl", "internal/signing", "internal/secrethash", "internal/edge"}
+	"internal/ttl", "internal/signing", "internal/secrethash", "internal/edge", "internal/assertion"}
 
 // mayImport is the layering docs/architecture.md's "Code layout" describes: for each
 // package, the packages of ours it may import besides the vocabulary.
@@ -20,7 +20,7 @@ var vocabulary = []string{"internal/audit", "internal/caller", "internal/config"
 var mayImport = map[string][]string{
 	// vocabulary and standalone tools
 	"internal/audit": nil, "internal/caller": nil, "internal/config": nil, "internal/derrors": nil, "internal/obs": nil,
-	"internal/ttl": nil, "internal/signing": nil, "internal/secrethash": nil, "internal/edge": nil,
+	"internal/ttl": nil, "internal/signing": nil, "internal/secrethash": nil, "internal/edge": nil, "internal/assertion": nil,
 	"internal/apigw": nil, "internal/samtemplate": nil, "internal/openapi": {"internal/openapi/document"}, "internal/openapi/document": nil, "internal/portal": nil,
 	"internal/accesstoken": nil,
 	// the domain
@@ -43,6 +43,7 @@ var mayImport = map[string][]string{
 	// test support (imported by tests only)
 	"internal/testing/testenv":   {"internal/module", "internal/dynamo", "internal/inmem", "internal/secretsmanager", "internal/awserr"},
 	"internal/testing/lambdarie": {"internal/module", "internal/dynamo", "internal/secretsmanager"},
+	"internal/testing/clientkey": nil,
 	// mains and tools
 	"infra/local":    {"internal/localgateway"},
 	"infra/admin":    {"internal/wiring"},
