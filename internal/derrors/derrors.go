@@ -65,13 +65,15 @@ const (
 	CodeInvalidValue        Code = "invalid_value"        // a value outside the ones allowed (limit, sort, type, cursor)
 	CodeInvalidFormat       Code = "invalid_format"       // an ID, time or header not of its format
 	CodeReadOnly            Code = "read_only"            // a member that cannot be changed
+	CodePrivateKey          Code = "private_key"          // private or symmetric key material where a public key belongs
+	CodeUnsupportedKey      Code = "unsupported_key"      // a key of a type, size, curve, use or alg this service does not accept
 )
 
 // Codes is every field fault code.
 var Codes = []Code{CodeRequired, CodeTooShort, CodeTooLong, CodeTooMany, CodeInvalidStart, CodeInvalidCharacters,
 	CodeInvisibleCharacters, CodeBlank, CodeWeakSecret, CodeInvalidURL, CodeNotHTTPS, CodeWildcard, CodeFragment,
 	CodeUserInfo, CodeDuplicate, CodeTaken, CodeUnknownMember, CodeDuplicateMember, CodeWrongType, CodeInvalidValue,
-	CodeInvalidFormat, CodeReadOnly}
+	CodeInvalidFormat, CodeReadOnly, CodePrivateKey, CodeUnsupportedKey}
 
 // Length returns CodeTooShort or CodeTooLong for a length n outside min..max.
 func Length(n, min int) Code {

@@ -22,7 +22,7 @@ func TestClientPointerFollowsTheModule(t *testing.T) {
 		}
 		clients := b.Clients()
 		got, err := clients.Client(ctx, c.ClientID)
-		want := module.Client{ClientID: c.ClientID, TenantID: "acme", ModuleID: c.ID, ModuleName: "billing", Enabled: true, Scopes: []string{"a"}, SecretName: c.SecretName}
+		want := module.Client{ClientID: c.ClientID, TenantID: "acme", ModuleID: c.ID, ModuleName: "billing", Enabled: true, Scopes: []string{"a"}, SecretName: c.SecretName, AuthMethods: module.DefaultAuthMethods}
 		if err != nil {
 			t.Fatal(err)
 		} else if diff := cmp.Diff(want, got); diff != "" {

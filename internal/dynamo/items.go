@@ -1,6 +1,8 @@
 package dynamo
 
 import (
+	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/modules-service/modules/internal/module"
@@ -72,6 +74,10 @@ type moduleItem struct {
 	Scopes      []string  `dynamodbav:"scopes,omitempty"`
 	Enabled     bool      `dynamodbav:"enabled"`
 	SecretName  string    `dynamodbav:"secretName"`
+	// AuthMethods and JWKS are absent on modules stored before them: the
+	// default methods and no keys.
+	AuthMethods []string  `dynamodbav:"authMethods,omitempty"`
+	JWKS        string    `dynamodbav:"jwks,omitempty"`
 	NameKey     string    `dynamodbav:"nameKey,omitempty"`    // the keys its guards were written under
 	DisplayKey  string    `dynamodbav:"displayKey,omitempty"` // (absent on modules stored before them)
 	Version     int64     `dynamodbav:"version"`
@@ -84,7 +90,7 @@ type moduleItem struct {
 
 // moduleOptional are the attributes of a moduleItem that omitempty may
 // leave out, which an update must remove when they become empty.
-var moduleOptional = []string{"scopes", "nameKey", "displayKey"}
+var moduleOptional = []string{"scopes", "nameKey", "displayKey", "jwks"}
 
 type userLogin struct {
 	Enabled                bool     `dynamodbav:"enabled"`
@@ -111,6 +117,9 @@ type ClientItem struct {
 	Enabled    bool     `dynamodbav:"enabled"`
 	Scopes     []string `dynamodbav:"scopes,omitempty"`
 	SecretName string   `dynamodbav:"secretName"`
+	// AuthMethods and JWKS as the module's (absent: defaults, no keys).
+	AuthMethods []string `dynamodbav:"authMethods,omitempty"`
+	JWKS        string   `dynamodbav:"jwks,omitempty"`
 }
 
 type idempotencyItem struct {
@@ -131,10 +140,12 @@ func toItem(m module.Module) moduleItem {
 			RedirectURIs:           orNil(m.UserLogin.RedirectURIs),
 			PostLogoutRedirectURIs: orNil(m.UserLogin.PostLogoutRedirectURIs),
 		},
-		Scopes:     orNil(m.Scopes),
-		Enabled:    m.Enabled,
-		SecretName: m.SecretName,
-		NameKey:    m.NameKey, DisplayKey: m.DisplayKey,
+		Scopes:      orNil(m.Scopes),
+		Enabled:     m.Enabled,
+		SecretName:  m.SecretName,
+		AuthMethods: m.TokenEndpointAuthMethods,
+		JWKS:        string(m.JWKS),
+		NameKey:     m.NameKey, DisplayKey: m.DisplayKey,
 		Version:   m.Version,
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt,
 	}
@@ -144,11 +155,13 @@ func (it moduleItem) module() module.Module {
 	m := module.Module{
 		ID: it.ID, TenantID: it.TenantID, ClientID: it.ClientID,
 		Name: it.Name, DisplayName: it.DisplayName,
-		UserLogin:  module.UserLogin(it.UserLogin),
-		Scopes:     nonNil(it.Scopes),
-		Enabled:    it.Enabled,
-		SecretName: it.SecretName,
-		NameKey:    it.NameKey, DisplayKey: it.DisplayKey,
+		UserLogin:                module.UserLogin(it.UserLogin),
+		Scopes:                   nonNil(it.Scopes),
+		Enabled:                  it.Enabled,
+		SecretName:               it.SecretName,
+		TokenEndpointAuthMethods: authMethods(it.AuthMethods),
+		JWKS:                     rawKeys(it.JWKS),
+		NameKey:                  it.NameKey, DisplayKey: it.DisplayKey,
 		Version:   it.Version,
 		CreatedAt: it.CreatedAt.UTC(), UpdatedAt: it.UpdatedAt.UTC(),
 	}
@@ -166,7 +179,25 @@ func clientItem(m module.Module) ClientItem {
 		PK: clientPK(m.ClientID), SK: clientSK,
 		ClientID: m.ClientID, TenantID: m.TenantID, ModuleID: m.ID, ModuleName: m.Name,
 		Enabled: m.Enabled, Scopes: orNil(m.Scopes), SecretName: m.SecretName,
+		AuthMethods: m.TokenEndpointAuthMethods, JWKS: string(m.JWKS),
 	}
+}
+
+// authMethods are a stored module's methods: the defaults when it was
+// stored before methods were kept.
+func authMethods(stored []string) []string {
+	if len(stored) == 0 {
+		return slices.Clone(module.DefaultAuthMethods)
+	}
+	return stored
+}
+
+// rawKeys is a stored key set, nil for none.
+func rawKeys(stored string) json.RawMessage {
+	if stored == "" {
+		return nil
+	}
+	return json.RawMessage(stored)
 }
 
 // orNil drops an empty list, which omitempty then leaves out of the item.

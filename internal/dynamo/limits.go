@@ -2,6 +2,8 @@ package dynamo
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
@@ -24,6 +26,7 @@ import (
 //	known-good source         LIMIT#<clientId>  KNOWN#<source>  (ttl)
 //	once per window           LIMIT#<clientId>  ONCE#<window>#<what> (ttl)
 //	unknown client IDs        LIMIT#~<source>   SRC             sliding counter (ttl)
+//	assertion IDs seen        LIMIT#<clientId>  JTI#<sha256>    (ttl: the assertion's expiry)
 //
 // A client ID that names no client never becomes a key: attempts with one
 // are counted by their source alone ("~" cannot start a client ID). Every
@@ -327,21 +330,41 @@ func attrInt(item map[string]types.AttributeValue, name string) int {
 // one conditional put, so of any number of instances exactly one hears
 // true. It keeps the credential events to one per kind and window.
 func (l *Limits) Once(ctx context.Context, clientID, what string, window time.Time) (bool, error) {
+	first, err := l.mark(ctx, clientID, "ONCE#"+strconv.FormatInt(window.Unix(), 10)+"#"+what, window.Add(counterTTL))
+	if err != nil {
+		return false, fmt.Errorf("mark %s of %s: %w", what, clientID, err)
+	}
+	return first, nil
+}
+
+// mark writes the item sk of clientID's partition, to expire at expires,
+// unless it exists, and reports whether it did not.
+func (l *Limits) mark(ctx context.Context, clientID, sk string, expires time.Time) (bool, error) {
 	_, err := l.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                &l.Table,
-		Key:                      key(limitPK(clientID), "ONCE#"+strconv.FormatInt(window.Unix(), 10)+"#"+what),
+		Key:                      key(limitPK(clientID), sk),
 		UpdateExpression:         aws.String("SET #ttl = :ttl"),
 		ConditionExpression:      aws.String("attribute_not_exists(PK)"),
 		ExpressionAttributeNames: map[string]string{"#ttl": attrTTL},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":ttl": num(window.Add(counterTTL).Unix()),
+			":ttl": num(expires.Unix()),
 		},
 	})
 	if isConditionFailed(err) {
 		return false, nil
 	}
+	return err == nil, err
+}
+
+// FirstUse records the jti of a client assertion (assertion.Replays) until
+// expires and reports whether no instance had recorded it before. The jti
+// is the client's choice of up to 256 characters: its hash is the key, so
+// any jti fits and none is stored as sent.
+func (l *Limits) FirstUse(ctx context.Context, clientID, jti string, expires time.Time) (bool, error) {
+	sum := sha256.Sum256([]byte(jti))
+	first, err := l.mark(ctx, clientID, "JTI#"+base64.RawURLEncoding.EncodeToString(sum[:]), expires.Add(time.Second))
 	if err != nil {
-		return false, fmt.Errorf("mark %s of %s: %w", what, clientID, err)
+		return false, fmt.Errorf("record an assertion of %s: %w", clientID, err)
 	}
-	return true, nil
+	return first, nil
 }

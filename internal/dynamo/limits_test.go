@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -65,6 +66,35 @@ func TestStandInsRefuseWhatDynamoDBRefuses(t *testing.T) {
 					t.Errorf("= %v, want a ValidationException as DynamoDB answers", err)
 				}
 			})
+		}
+	})
+}
+
+// TestAssertionIDsAreUsedOnce: a client assertion's jti is recorded once
+// across instances (two Limits on one table), per client, and any jti the
+// client chose, however long or odd, fits a key.
+func TestAssertionIDsAreUsedOnce(t *testing.T) {
+	testenv.All(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		one, other := b.Limits(), b.Limits()
+		expires := time.Now().Add(time.Minute)
+		for _, tt := range []struct {
+			instance *dynamo.Limits
+			client   string
+			jti      string
+			want     bool
+		}{
+			{one, "client-a", "jti-1", true},
+			{other, "client-a", "jti-1", false}, // a replay to another instance
+			{one, "client-a", "jti-1", false},
+			{one, "client-b", "jti-1", true}, // another client's jti is its own
+			{one, "client-a", strings.Repeat("é#", 128), true},
+			{other, "client-a", strings.Repeat("é#", 128), false},
+		} {
+			first, err := tt.instance.FirstUse(ctx, tt.client, tt.jti, expires)
+			if err != nil || first != tt.want {
+				t.Errorf("FirstUse(%s, %.12q…) = %v, %v; want %v", tt.client, tt.jti, first, err, tt.want)
+			}
 		}
 	})
 }

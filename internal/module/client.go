@@ -2,6 +2,7 @@ package module
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -20,6 +21,11 @@ type Client struct {
 	Enabled    bool
 	Scopes     []string
 	SecretName string
+	// AuthMethods and JWKS are the module's TokenEndpointAuthMethods and
+	// JWKS; AuthMethods is empty on a pointer written before they were
+	// kept (Accepts).
+	AuthMethods []string
+	JWKS        json.RawMessage
 }
 
 // ScopeManage is the scope that makes a module's tokens those of a tenant

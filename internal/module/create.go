@@ -24,6 +24,10 @@ type CreateInput struct {
 	ClientSecret string     `json:"clientSecret"`
 	UserLogin    *UserLogin `json:"userLogin,omitempty"`
 	Scopes       []string   `json:"scopes,omitempty"`
+	// TokenEndpointAuthMethods and JWKS: see Module; left out, the
+	// secret's methods and no keys.
+	TokenEndpointAuthMethods []string        `json:"tokenEndpointAuthMethods,omitempty"`
+	JWKS                     json.RawMessage `json:"jwks,omitempty"`
 	// ClientID, when set, is used instead of a generated one. Only the
 	// operator's bootstrap of a tenant's first manager sets it; the API
 	// cannot (it is not a JSON field).
@@ -227,15 +231,17 @@ func (s *Service) newModule(tenantID string, in CreateInput) (Module, error) {
 	}
 	now := s.now()
 	m := Module{
-		ID:        newModuleID(now),
-		TenantID:  tenantID,
-		ClientID:  newClientID(),
-		Name:      in.Name,
-		Scopes:    in.Scopes,
-		Enabled:   true,
-		CreatedAt: now,
-		UpdatedAt: now,
-		Version:   1,
+		ID:                       newModuleID(now),
+		TenantID:                 tenantID,
+		ClientID:                 newClientID(),
+		Name:                     in.Name,
+		Scopes:                   in.Scopes,
+		Enabled:                  true,
+		TokenEndpointAuthMethods: in.TokenEndpointAuthMethods,
+		JWKS:                     in.JWKS,
+		CreatedAt:                now,
+		UpdatedAt:                now,
+		Version:                  1,
 	}
 	m.DisplayName = in.DisplayName
 	if in.UserLogin != nil {

@@ -1,6 +1,7 @@
 package module
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -53,6 +54,9 @@ func changes(old, m Module) map[string]audit.Change {
 	diff("displayName", old.DisplayName, m.DisplayName, old.DisplayName == m.DisplayName)
 	diff("enabled", old.Enabled, m.Enabled, old.Enabled == m.Enabled)
 	diff("scopes", old.Scopes, m.Scopes, slices.Equal(old.Scopes, m.Scopes))
+	diff("tokenEndpointAuthMethods", old.TokenEndpointAuthMethods, m.TokenEndpointAuthMethods,
+		slices.Equal(old.TokenEndpointAuthMethods, m.TokenEndpointAuthMethods))
+	diff("jwks", keySummary(old.JWKS), keySummary(m.JWKS), bytes.Equal(old.JWKS, m.JWKS))
 	diff("userLogin.enabled", old.UserLogin.Enabled, m.UserLogin.Enabled, old.UserLogin.Enabled == m.UserLogin.Enabled)
 	diff("userLogin.redirectUris", old.UserLogin.RedirectURIs, m.UserLogin.RedirectURIs,
 		slices.Equal(old.UserLogin.RedirectURIs, m.UserLogin.RedirectURIs))

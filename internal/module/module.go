@@ -20,9 +20,16 @@ type Module struct {
 	UserLogin   UserLogin `json:"userLogin"`
 	Scopes      []string  `json:"scopes"`
 	Enabled     bool      `json:"enabled"`
-	CreatedAt   time.Time `json:"createdAt"`
-	UpdatedAt   time.Time `json:"updatedAt"`
-	Version     int64     `json:"version"`
+	// TokenEndpointAuthMethods are how its client may authenticate at the
+	// token endpoint (AuthMethods): DefaultAuthMethods unless changed.
+	TokenEndpointAuthMethods []string `json:"tokenEndpointAuthMethods"`
+	// JWKS is the RFC 7517 JWK Set of public keys its client signs
+	// private_key_jwt assertions with, as checkAuth re-encoded it; nil
+	// when it has none.
+	JWKS      json.RawMessage `json:"jwks,omitempty"`
+	CreatedAt time.Time       `json:"createdAt"`
+	UpdatedAt time.Time       `json:"updatedAt"`
+	Version   int64           `json:"version"`
 	// LastUsedAt is when the module's client last got a token, to the
 	// hour (the token endpoint writes it at most hourly); nil when never.
 	// Only the token endpoint writes it; edits of the module leave it be.
@@ -90,14 +97,16 @@ type Preview struct{ Module }
 // MarshalJSON shows only what a create would set from the request.
 func (p Preview) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		TenantID    string    `json:"tenantId"`
-		Name        string    `json:"name"`
-		DisplayName string    `json:"displayName"`
-		UserLogin   UserLogin `json:"userLogin"`
-		Scopes      []string  `json:"scopes"`
-		Enabled     bool      `json:"enabled"`
-		Manager     bool      `json:"manager"`
-	}{p.TenantID, p.Name, p.DisplayName, p.UserLogin, p.Scopes, p.Enabled, p.IsManager()})
+		TenantID    string          `json:"tenantId"`
+		Name        string          `json:"name"`
+		DisplayName string          `json:"displayName"`
+		UserLogin   UserLogin       `json:"userLogin"`
+		Scopes      []string        `json:"scopes"`
+		Enabled     bool            `json:"enabled"`
+		Manager     bool            `json:"manager"`
+		Methods     []string        `json:"tokenEndpointAuthMethods"`
+		JWKS        json.RawMessage `json:"jwks,omitempty"`
+	}{p.TenantID, p.Name, p.DisplayName, p.UserLogin, p.Scopes, p.Enabled, p.IsManager(), p.TokenEndpointAuthMethods, p.JWKS})
 }
 
 // Page is one page of a tenant's modules in creation order.

@@ -61,6 +61,18 @@ func (p Patch) apply(m *Module) error {
 			if !null && json.Unmarshal(v, &m.Scopes) != nil {
 				fail(k, derrors.CodeWrongType, "must be an array of strings, or null to remove every scope")
 			}
+		case "tokenEndpointAuthMethods":
+			m.TokenEndpointAuthMethods = nil // null: the default (normalize)
+			if !null && (json.Unmarshal(v, &m.TokenEndpointAuthMethods) != nil || m.TokenEndpointAuthMethods == nil) {
+				fail(k, derrors.CodeWrongType, "must be an array of method names, or null for the default")
+			}
+		case "jwks":
+			// The whole set is replaced: a manager rotates by adding the
+			// new key, then removing the old one once clients use it.
+			m.JWKS = nil
+			if !null {
+				m.JWKS = append(json.RawMessage(nil), v...)
+			}
 		case "userLogin":
 			if null {
 				m.UserLogin = UserLogin{}
@@ -92,7 +104,7 @@ func (p Patch) apply(m *Module) error {
 				fail(k, derrors.CodeReadOnly, "is read-only; send it unchanged or leave it out")
 			}
 		default:
-			fail(k, derrors.CodeUnknownMember, "is not a field of a module; editable fields are name, displayName, userLogin, scopes and enabled")
+			fail(k, derrors.CodeUnknownMember, "is not a field of a module; editable fields are name, displayName, userLogin, scopes, enabled, tokenEndpointAuthMethods and jwks")
 		}
 	}
 	if len(bad) > 0 {

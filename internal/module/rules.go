@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -277,6 +278,7 @@ func (m *Module) Check() error {
 	}
 	bad = append(bad, checkUserLogin(m.UserLogin)...)
 	bad = append(bad, checkScopes(m.Scopes)...)
+	bad = append(bad, m.checkAuth()...)
 	if len(bad) > 0 {
 		return derrors.Invalid(bad...)
 	}
@@ -290,6 +292,9 @@ func (m *Module) normalize() {
 	m.NameKey, m.DisplayKey = UniqueKey(m.Name), UniqueKey(m.DisplayName)
 	if m.Scopes == nil {
 		m.Scopes = []string{}
+	}
+	if m.TokenEndpointAuthMethods == nil {
+		m.TokenEndpointAuthMethods = slices.Clone(DefaultAuthMethods)
 	}
 	if m.UserLogin.RedirectURIs == nil {
 		m.UserLogin.RedirectURIs = []string{}

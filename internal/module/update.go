@@ -32,6 +32,7 @@ func (s *Service) Update(ctx context.Context, tenantID, id string, p Patch, ifMa
 		}
 		m := old
 		m.Scopes = append([]string(nil), old.Scopes...)
+		m.TokenEndpointAuthMethods = append([]string(nil), old.TokenEndpointAuthMethods...)
 		m.UserLogin.RedirectURIs = append([]string(nil), old.UserLogin.RedirectURIs...)
 		m.UserLogin.PostLogoutRedirectURIs = append([]string(nil), old.UserLogin.PostLogoutRedirectURIs...)
 		applied := p.apply(&m)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/modules-service/modules/internal/assertion"
 	"github.com/modules-service/modules/internal/derrors"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/obs"
@@ -67,8 +68,10 @@ type authenticator struct {
 	throttle *throttle
 	usage    *usage
 	verifier Verifier
-	log      *slog.Logger
-	now      func() time.Time
+	// assertions verifies private_key_jwt; no argon2id on that path.
+	assertions *assertion.Verifier
+	log        *slog.Logger
+	now        func() time.Time
 
 	dummyHash   string // verified against for unknown clients: equal work
 	instanceKey []byte
@@ -81,19 +84,22 @@ func newAuthenticator(d Deps) *authenticator {
 	_, _ = rand.Read(key) // never fails (Go 1.24+)
 	u := newUsage(d)
 	a := &authenticator{clients: d.Clients, hashes: d.Hashes, verifier: d.Verifier, log: d.Log, now: d.Now,
-		throttle: newThrottle(d.Limits, u, d.Log, d.Now, d.CacheEntries), usage: u, dummyHash: d.DummyHash, instanceKey: key}
+		throttle: newThrottle(d.Limits, u, d.Log, d.Now, d.CacheEntries), usage: u, dummyHash: d.DummyHash, instanceKey: key,
+		assertions: &assertion.Verifier{Replays: d.Limits, Now: d.Now}}
 	a.hashCache = ttl.Cache[string, string]{TTL: HashTTL, Max: d.CacheEntries, Now: d.Now}
 	a.verified = ttl.Cache[[32]byte, struct{}]{TTL: VerifiedTTL, Max: d.CacheEntries, Now: d.Now}
 	return a
 }
 
 // authenticate returns the enabled client whose credentials these are,
-// presented from source. secrets are the readings of the one secret sent
-// (two when Basic credentials read two ways, request.go), tried in order.
-// An unknown client, a wrong secret and a disabled module give the same
-// ErrInvalidClient after one argon2id verification per reading; a request
-// over its limits gets ErrSlowDown without one.
-func (a *authenticator) authenticate(ctx context.Context, clientID string, secrets []string, source string) (module.Client, error) {
+// presented from source with method (client_secret_basic or _post).
+// secrets are the readings of the one secret sent (two when Basic
+// credentials read two ways, request.go), tried in order. An unknown
+// client, a wrong secret, a module that does not accept method and a
+// disabled module give the same ErrInvalidClient after one argon2id
+// verification per reading; a request over its limits gets ErrSlowDown
+// without one.
+func (a *authenticator) authenticate(ctx context.Context, clientID string, secrets []string, method, source string) (module.Client, error) {
 	if module.CheckClientID(clientID) != nil {
 		// Cannot be one of ours: the same work as any failure, and no I/O,
 		// so no key DynamoDB would refuse and no counter for junk.
@@ -109,7 +115,7 @@ func (a *authenticator) authenticate(ctx context.Context, clientID string, secre
 			if err != nil {
 				return module.Client{}, err
 			}
-			if !found || !c.Enabled {
+			if !found || !c.Enabled || !c.Accepts(method) { // secrets turned off since
 				return module.Client{}, ErrInvalidClient
 			}
 			obs.Set(ctx, obs.Client, clientID)
@@ -131,6 +137,12 @@ func (a *authenticator) authenticate(ctx context.Context, clientID string, secre
 		return module.Client{}, err
 	}
 	hash := a.dummyHash
+	if found && !c.Accepts(method) {
+		// Secrets turned off: the stored hash is never consulted, and the
+		// work is that of any failure.
+		found = false
+		a.log.InfoContext(ctx, "client authentication method not accepted", "clientId", clientID, "method", method)
+	}
 	if found {
 		if hash, err = a.hash(ctx, c.SecretName); errors.Is(err, derrors.ErrNotFound) {
 			found, hash = false, a.dummyHash
@@ -166,6 +178,57 @@ func (a *authenticator) authenticate(ctx context.Context, clientID string, secre
 	a.throttle.record(ctx, try.succeeded(ctx))
 	return c, nil
 }
+
+// authenticateAssertion returns the enabled client that signed raw, a
+// private_key_jwt assertion to one of audiences, presented from source.
+// A signature check costs tens of microseconds and a signed assertion
+// cannot be guessed, so it is checked first and a good one is never
+// counted or held back: no argon2id, and no I/O but the client pointer
+// (cached) and the jti's conditional write. Only a refusal goes through
+// the throttle, per (client, source) as a wrong secret does: counted, and
+// past the limits answered 429 slow_down rather than 401. So a guesser
+// behind the owner's address never delays the owner's good assertions.
+// Every refusal is ErrInvalidClient, its reason in the log.
+func (a *authenticator) authenticateAssertion(ctx context.Context, clientID, raw string, audiences []string, source string) (module.Client, error) {
+	if module.CheckClientID(clientID) != nil {
+		return module.Client{}, ErrInvalidClient
+	}
+	c, found, err := a.client(ctx, clientID)
+	if err != nil {
+		return module.Client{}, err
+	}
+	if found {
+		obs.Set(ctx, obs.Client, clientID)
+	}
+	err = errNotAccepted
+	if found && c.Accepts(module.AuthPrivateKeyJWT) {
+		var keys []assertion.Key
+		if keys, err = assertion.ParseKeySet(c.JWKS); err == nil {
+			err = a.assertions.Verify(ctx, raw, clientID, audiences, keys)
+		}
+	}
+	switch {
+	case err == nil && c.Enabled:
+		return c, nil
+	case err == nil: // a disabled module: the client's own key, never a failure
+		return module.Client{}, ErrInvalidClient
+	case !errors.Is(err, assertion.ErrRefused) && !errors.Is(err, derrors.ErrInvalid) && !errors.Is(err, errNotAccepted):
+		return module.Client{}, err // the jti could not be recorded: nothing was decided
+	}
+	if found {
+		a.log.InfoContext(ctx, "client assertion refused", "clientId", clientID, "reason", err.Error())
+	}
+	try, err := a.throttle.admit(ctx, clientID, found, source, 1)
+	if err != nil {
+		return module.Client{}, err // past the limits: slow_down
+	}
+	a.throttle.record(ctx, try.failed(ctx))
+	return module.Client{}, ErrInvalidClient
+}
+
+// errNotAccepted: the client ID names no client, or one that does not
+// accept private_key_jwt.
+var errNotAccepted = errors.New("no client accepts private_key_jwt under this client ID")
 
 // client reads the client pointer (through the shared cache).
 func (a *authenticator) client(ctx context.Context, clientID string) (module.Client, bool, error) {

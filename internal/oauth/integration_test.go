@@ -58,7 +58,8 @@ func TestClientCredentialsFlow(t *testing.T) {
 				want := meta
 				want.Issuer, want.TokenEndpoint, want.JWKSURI = srv.URL, srv.URL+"/oauth2/token", srv.URL+"/.well-known/jwks.json"
 				want.GrantTypesSupported = []string{"client_credentials"}
-				want.TokenEndpointAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post"}
+				want.TokenEndpointAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+				want.TokenEndpointAuthSigningAlgs = []string{"RS256", "PS256", "ES256", "EdDSA"}
 				if diff := cmp.Diff(want, meta); diff != "" {
 					t.Errorf("metadata (-want +got):\n%s", diff)
 				}

@@ -8,6 +8,9 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/modules-service/modules/internal/assertion"
+	"github.com/modules-service/modules/internal/module"
 )
 
 // maxForm bounds the token request body: a few short parameters.
@@ -20,6 +23,11 @@ type tokenRequest struct {
 	// secrets are the readings of the client secret sent: one, or two
 	// for Basic credentials that read two ways (basicSecrets).
 	secrets []string
+	// method is how the client authenticated (module.AuthSecretBasic,
+	// AuthSecretPost or AuthPrivateKeyJWT); empty when it did not.
+	method string
+	// assertion is the client_assertion of private_key_jwt.
+	assertion string
 }
 
 // parseRequest reads a token request per RFC 6749 §3.2 and §2.3.1.
@@ -54,22 +62,24 @@ func parseRequest(r *http.Request) (tokenRequest, *Error) {
 		return "", nil
 	}
 	var e *Error
-	var secret string
+	var secret, assertionType string
 	for _, p := range []struct {
 		name string
 		dst  *string
-	}{{"grant_type", &req.grantType}, {"scope", &req.scope}, {"client_id", &req.clientID}, {"client_secret", &secret}} {
+	}{{"grant_type", &req.grantType}, {"scope", &req.scope}, {"client_id", &req.clientID}, {"client_secret", &secret},
+		{"client_assertion_type", &assertionType}, {"client_assertion", &req.assertion}} {
 		if *p.dst, e = get(p.name); e != nil {
 			return req, e
 		}
 	}
-	if secret != "" {
-		req.secrets = []string{secret}
+	auth := r.Header.Get("Authorization")
+	if n := holds(secret != "", auth != "", req.assertion != "" || assertionType != ""); n > 1 {
+		return req, ErrInvalidRequest.with("use one client authentication method: Basic, client_secret in the body, or client_assertion; not several")
 	}
-	if auth := r.Header.Get("Authorization"); auth != "" {
-		if secret != "" {
-			return req, ErrInvalidRequest.with("use one client authentication method: Basic or client_secret in the body, not both")
-		}
+	switch {
+	case secret != "":
+		req.secrets, req.method = []string{secret}, module.AuthSecretPost
+	case auth != "":
 		id, secrets, e := parseBasic(auth)
 		if e != nil {
 			return req, e
@@ -77,12 +87,49 @@ func parseRequest(r *http.Request) (tokenRequest, *Error) {
 		if req.clientID != "" && req.clientID != id {
 			return req, ErrInvalidRequest.with("client_id in the body differs from the one in the Authorization header")
 		}
-		req.clientID, req.secrets = id, secrets
+		req.clientID, req.secrets, req.method = id, secrets, module.AuthSecretBasic
+	case assertionType != "" || req.assertion != "":
+		if e := req.readAssertion(assertionType); e != nil {
+			return req, e
+		}
 	}
 	if req.grantType == "" {
 		return req, ErrInvalidRequest.with("grant_type is required")
 	}
 	return req, nil
+}
+
+// readAssertion checks private_key_jwt's parameters (RFC 7523 §2.2) and
+// finds the client ID: client_id when sent, which must then be the
+// assertion's subject, else that subject, unverified until the client's
+// keys verify the assertion.
+func (req *tokenRequest) readAssertion(assertionType string) *Error {
+	if assertionType != assertion.Type {
+		return ErrInvalidRequest.with("client_assertion_type must be " + assertion.Type + ", with the JWT in client_assertion")
+	}
+	if req.assertion == "" {
+		return ErrInvalidRequest.with("client_assertion is required with client_assertion_type")
+	}
+	sub, ok := assertion.Subject(req.assertion)
+	if !ok {
+		return ErrInvalidClient.with("client_assertion is not a signed JWT with a sub (the client ID)")
+	}
+	if req.clientID != "" && req.clientID != sub {
+		return ErrInvalidClient.with("client_id differs from the client_assertion's sub")
+	}
+	req.clientID, req.method = sub, module.AuthPrivateKeyJWT
+	return nil
+}
+
+// holds is how many of conds hold.
+func holds(conds ...bool) int {
+	n := 0
+	for _, c := range conds {
+		if c {
+			n++
+		}
+	}
+	return n
 }
 
 // parseBasic decodes client_secret_basic. RFC 6749 §2.3.1 form-urlencodes

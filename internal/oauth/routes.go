@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/modules-service/modules/internal/assertion"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/obs"
 	"github.com/modules-service/modules/internal/signing"
@@ -16,6 +17,9 @@ const (
 	RouteMetadata = "GET /.well-known/oauth-authorization-server"
 	RouteOpenID   = "GET /.well-known/openid-configuration"
 )
+
+// tokenPath is the token endpoint's path below the issuer.
+const tokenPath = "/oauth2/token"
 
 // Handler serves the token endpoint, the JWKS and the metadata, one log
 // line per request (obs.Middleware).
@@ -57,8 +61,10 @@ type Metadata struct {
 	JWKSURI                           string   `json:"jwks_uri"`
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
-	ResponseTypesSupported            []string `json:"response_types_supported"`
-	ScopesSupported                   []string `json:"scopes_supported"`
+	// The algorithms a private_key_jwt assertion may be signed with.
+	TokenEndpointAuthSigningAlgs []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	ResponseTypesSupported       []string `json:"response_types_supported"`
+	ScopesSupported              []string `json:"scopes_supported"`
 	// The members OpenID Connect Discovery 1.0 §3 adds, served at
 	// /.well-known/openid-configuration only: API Gateway's JWT authorizers
 	// find jwks_uri there. No authorization endpoint and no ID tokens
@@ -78,10 +84,11 @@ func (e *Endpoint) serveMetadata(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	m := Metadata{
 		Issuer:                            iss,
-		TokenEndpoint:                     iss + "/oauth2/token",
+		TokenEndpoint:                     iss + tokenPath,
 		JWKSURI:                           iss + "/.well-known/jwks.json",
 		GrantTypesSupported:               []string{"client_credentials"},
-		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post"},
+		TokenEndpointAuthMethodsSupported: module.AuthMethods,
+		TokenEndpointAuthSigningAlgs:      algNames(assertion.Algorithms),
 		// No authorization endpoint: RFC 8414 still requires the member.
 		ResponseTypesSupported: []string{},
 		// Modules choose their own scopes; this one the service defines.
@@ -92,4 +99,12 @@ func (e *Endpoint) serveMetadata(w http.ResponseWriter, r *http.Request) {
 		m.IDTokenSigningAlgs = []string{string(signing.RS256)}
 	}
 	_ = json.NewEncoder(w).Encode(m)
+}
+
+func algNames[A ~string](algs []A) []string {
+	out := make([]string, len(algs))
+	for i, a := range algs {
+		out[i] = string(a)
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"fmt"
+	"github.com/modules-service/modules/internal/assertion"
 	"log/slog"
 	"net/http"
 	"time"
@@ -40,6 +41,8 @@ type LimitStore interface {
 	// Once reports whether this is the first call for (clientID, what,
 	// window), across every instance.
 	Once(ctx context.Context, clientID, what string, window time.Time) (bool, error)
+	// The jti of every accepted client assertion, across instances.
+	assertion.Replays
 }
 
 // Brute-force protection (RFC 6749 §2.3.1); docs/security.md, "Client

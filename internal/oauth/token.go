@@ -104,14 +104,21 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case req.grantType != "client_credentials":
 		writeError(w, r, ErrUnsupportedGrantType)
 		return
-	case req.clientID == "" || len(req.secrets) == 0:
-		writeError(w, r, ErrInvalidClient.with("client authentication is required: HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post)"))
+	case req.clientID == "" || req.method != module.AuthPrivateKeyJWT && len(req.secrets) == 0:
+		writeError(w, r, ErrInvalidClient.with("client authentication is required: HTTP Basic (client_secret_basic), client_id and client_secret in the body (client_secret_post), or a signed client_assertion (private_key_jwt)"))
 		return
 	}
 	// The origin of any credential event; a context of its own rather than
 	// a copy of the request, which the warm path would pay for every time.
 	ctx := audit.WithOrigin(r.Context(), audit.Origin{RequestID: obs.RequestIDOf(r), UserAgent: r.UserAgent()})
-	client, err := e.auth.authenticate(ctx, req.clientID, req.secrets, sourceOf(r, e.origin))
+	iss := issuer(e.cfg.Issuer, r)
+	var client module.Client
+	var err error
+	if req.method == module.AuthPrivateKeyJWT {
+		client, err = e.auth.authenticateAssertion(ctx, req.clientID, req.assertion, []string{iss, iss + tokenPath}, sourceOf(r, e.origin))
+	} else {
+		client, err = e.auth.authenticate(ctx, req.clientID, req.secrets, req.method, sourceOf(r, e.origin))
+	}
 	if err != nil {
 		e.fail(w, r, err)
 		return
@@ -121,7 +128,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, oerr)
 		return
 	}
-	token, err := e.sign(r.Context(), issuer(e.cfg.Issuer, r), client.ClientID, client.TenantID, scopes)
+	token, err := e.sign(r.Context(), iss, client.ClientID, client.TenantID, scopes)
 	if err != nil {
 		e.fail(w, r, err)
 		return
