@@ -38,6 +38,7 @@ const secret = "bench-client-secret-0123456789"
 func main() {
 	var o options
 	flag.StringVar(&o.gateway, "gateway", "bin/local", "this service's local gateway binary")
+	flag.StringVar(&o.gatewayFlags, "gateway-flags", "", "more flags for the local gateway, separated by spaces (e.g. \"--memory-limit 0\"): for a diagnosis")
 	flag.StringVar(&o.keycloak, "keycloak", "", "Keycloak's home (the unpacked keycloak-quarkus-dist); empty: leave Keycloak out")
 	flag.StringVar(&o.javaHome, "java-home", "/usr/lib/jvm/temurin-25-jdk-amd64", "JAVA_HOME for Keycloak")
 	flag.StringVar(&o.hydra, "hydra", "", "Ory Hydra binary; empty: leave Hydra out")
@@ -46,6 +47,7 @@ func main() {
 	flag.DurationVar(&o.settle, "settle", 3*time.Minute, "after the warm-up, runs of 5 s at 16 connections until three in a row agree within 5 %, for at most this long; not measured")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each measured run")
 	flag.IntVar(&o.rounds, "rounds", 2, "runs of each load per system")
+	flag.BoolVar(&o.coldOnly, "cold-only", false, "start the systems, give each its cold burst, print those and stop")
 	flag.IntVar(&o.systemCPUs, "system-cpus", 0, "run each system on CPUs 0 to n-1 and the load generator on the others, so that it takes no CPU from the system: a diagnosis of where latency comes from, not a fair comparison (a JVM compiles on the cores it serves with); 0: systems and generator share every CPU")
 	flag.Parse()
 	if err := run(o); err != nil {
@@ -56,9 +58,11 @@ func main() {
 
 type options struct {
 	gateway, keycloak, javaHome, hydra, logs string
+	gatewayFlags                             string
 	systemCPUs                               int
 	warmup, settle, duration                 time.Duration
 	rounds                                   int
+	coldOnly                                 bool
 }
 
 func run(o options) error {
@@ -112,6 +116,10 @@ func run(o options) error {
 		fmt.Printf("# diagnosis (-system-cpus): each system on CPUs 0-%d, the load generator on the others\n", o.systemCPUs-1)
 	}
 	fmt.Printf("# each system's access tokens checked to be signed with the algorithm in its name; right after its start, while the others idled, a cold burst of %d requests at once\n", coldRequests)
+	if o.coldOnly {
+		printCold(systems)
+		return nil
+	}
 	fmt.Printf("# each system warmed up %s at 16 then 64 connections, then until three %s runs at 16 in a row agree within 5 %% (at most %s; not measured); each run %s; %d rounds, systems alternating within each load; quantiles pooled over the rounds\n",
 		o.warmup, settleRun, o.settle, o.duration, o.rounds)
 	for _, s := range systems {

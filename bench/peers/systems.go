@@ -35,8 +35,9 @@ const keycloakVersion = "26.7.3"
 func startOurs(o options, alg string) (*system, error) {
 	base, port := loopback()
 	const managerID, managerSecret = "bench-manager", "bench-manager-secret-0123456789"
-	cmd := o.command(o.gateway, "--addr", "127.0.0.1:"+port, "--token-alg", alg, "--no-throttle", "--credentials-file", "",
-		"--bootstrap-tenant", "bench", "--bootstrap-client-id", managerID)
+	args := []string{"--addr", "127.0.0.1:" + port, "--token-alg", alg, "--no-throttle", "--credentials-file", "",
+		"--bootstrap-tenant", "bench", "--bootstrap-client-id", managerID}
+	cmd := o.command(o.gateway, append(args, strings.Fields(o.gatewayFlags)...)...)
 	cmd.Env = append(os.Environ(), "BOOTSTRAP_CLIENT_SECRET="+managerSecret) // never on a command line
 	s := &system{name: "this service " + alg, alg: alg, ours: true, cmd: cmd}
 	if err := startLogged(cmd, filepath.Join(o.logs, "ours-"+alg+".log")); err != nil {
