@@ -112,6 +112,8 @@ func run(o options) error {
 
 	fmt.Printf("# make bench-peers, %s\n", time.Now().UTC().Format("2006-01-02T15:04Z"))
 	fmt.Printf("# %d vCPU %s, %s; load generator: vegeta in this process, on the same cores\n", runtime.NumCPU(), cpuModel(), runtime.Version())
+	fmt.Printf("# load average before the measured part (other work on the machine shows here): %s\n", loadAverage())
+	defer func() { fmt.Printf("\n# load average at the end: %s\n", loadAverage()) }()
 	if o.systemCPUs > 0 {
 		fmt.Printf("# diagnosis (-system-cpus): each system on CPUs 0-%d, the load generator on the others\n", o.systemCPUs-1)
 	}
@@ -337,4 +339,17 @@ func pinGenerator(first int) error {
 		}
 	}
 	return nil
+}
+
+// loadAverage is the machine's 1, 5 and 15 minute load averages.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
