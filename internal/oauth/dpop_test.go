@@ -1,6 +1,7 @@
 package oauth_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -119,5 +120,27 @@ func TestMetadataAdvertisesDPoP(t *testing.T) {
 		if algs[i] != string(a) {
 			t.Errorf("[%d] = %v, want %s", i, algs[i], a)
 		}
+	}
+}
+
+// TestDPoPBoundModule: a module with DPoPBoundAccessTokens gets no token
+// without a proof (RFC 9449 §5.2), and a bound one with it.
+func TestDPoPBoundModule(t *testing.T) {
+	f := newFixture(t)
+	in := moduleInput("bound-only", plainSecret, "orders.read")
+	in.DPoPBoundAccessTokens = true
+	c, _, err := f.svc.Create(context.Background(), "acme", in, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := f.post(t, form("grant_type", "client_credentials"), []string{c.ClientID, plainSecret})
+	if r.status != 400 || r.body["error"] != "invalid_dpop_proof" {
+		t.Errorf("without a proof: %d %s, want 400 invalid_dpop_proof", r.status, r.raw)
+	}
+	k := clientkey.New(t, "", jose.ES256)
+	proof := k.Proof(t, clientkey.ProofClaims("POST", issuer+"/oauth2/token", "", f.clock.Now(), nil), nil)
+	r = f.post(t, form("grant_type", "client_credentials"), []string{c.ClientID, plainSecret}, withProof(proof))
+	if r.status != 200 || r.body["token_type"] != "DPoP" {
+		t.Errorf("with a proof: %d %s", r.status, r.raw)
 	}
 }
