@@ -189,6 +189,11 @@ func (a *Authorizer) own(ctx context.Context, tok *jwt.JSONWebToken, iss string,
 	case !m.Enabled || m.TenantID != c.TenantID:
 		return caller.Caller{}, refuse("module", "module disabled or of another tenant")
 	}
+	if m.DPoPBound && c.JKT() == "" {
+		// Rights follow the module: once it requires DPoP, its bearer
+		// tokens stop working within ClientCacheSeconds, not at expiry.
+		return caller.Caller{}, refuse(whyDPoP, "the module's tokens must be DPoP-bound; this one is a bearer token")
+	}
 	var scopes []string
 	for _, s := range c.Scopes() {
 		if slices.Contains(m.Scopes, s) {

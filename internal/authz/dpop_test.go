@@ -162,3 +162,29 @@ func TestDPoPBehindTheEdge(t *testing.T) {
 		}
 	}
 }
+
+// TestDPoPBoundModuleRefusesItsBearerTokens: rights follow the module:
+// once it requires DPoP, its bearer tokens issued before stop passing
+// within ClientCacheSeconds; its bound tokens keep passing.
+func TestDPoPBoundModuleRefusesItsBearerTokens(t *testing.T) {
+	f := newFixture(t)
+	a := f.withProofs()
+	c := f.module(t, "turned-bound", module.ScopeManage)
+	bearer := f.issue(t, c, "")
+	k := clientkey.New(t, "", jose.ES256)
+	bound := f.issueBound(t, c, k)
+	if got, _ := status(t, a, dpopEvent("GET", resource, "Bearer "+bearer, "")); got != 200 {
+		t.Fatalf("before: %d", got)
+	}
+	if _, err := f.svc.Update(context.Background(), "acme", c.ID, module.Patch{"dpopBoundAccessTokens": []byte("true")}, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(clientTTL + time.Second)
+	if got, _ := status(t, a, dpopEvent("GET", resource, "Bearer "+bearer, "")); got != 401 {
+		t.Errorf("its bearer token after ClientCacheSeconds: %d, want 401", got)
+	}
+	proof := k.Proof(t, clientkey.ProofClaims("GET", issuer+resource, bound, f.clock.Now(), nil), nil)
+	if got, _ := status(t, a, dpopEvent("GET", resource, "DPoP "+bound, proof)); got != 200 {
+		t.Errorf("its bound token: %d, want 200", got)
+	}
+}
