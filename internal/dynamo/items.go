@@ -78,6 +78,7 @@ type moduleItem struct {
 	// default methods and no keys.
 	AuthMethods []string  `dynamodbav:"authMethods,omitempty"`
 	JWKS        string    `dynamodbav:"jwks,omitempty"`
+	DPoPBound   bool      `dynamodbav:"dpopBound,omitempty"`  // absent: false
 	NameKey     string    `dynamodbav:"nameKey,omitempty"`    // the keys its guards were written under
 	DisplayKey  string    `dynamodbav:"displayKey,omitempty"` // (absent on modules stored before them)
 	Version     int64     `dynamodbav:"version"`
@@ -90,7 +91,7 @@ type moduleItem struct {
 
 // moduleOptional are the attributes of a moduleItem that omitempty may
 // leave out, which an update must remove when they become empty.
-var moduleOptional = []string{"scopes", "nameKey", "displayKey", "jwks"}
+var moduleOptional = []string{"scopes", "nameKey", "displayKey", "jwks", "dpopBound"}
 
 type userLogin struct {
 	Enabled                bool     `dynamodbav:"enabled"`
@@ -120,6 +121,8 @@ type ClientItem struct {
 	// AuthMethods and JWKS as the module's (absent: defaults, no keys).
 	AuthMethods []string `dynamodbav:"authMethods,omitempty"`
 	JWKS        string   `dynamodbav:"jwks,omitempty"`
+	// DPoPBound is the module's DPoPBoundAccessTokens (absent: false).
+	DPoPBound bool `dynamodbav:"dpopBound,omitempty"`
 }
 
 type idempotencyItem struct {
@@ -145,6 +148,7 @@ func toItem(m module.Module) moduleItem {
 		SecretName:  m.SecretName,
 		AuthMethods: m.TokenEndpointAuthMethods,
 		JWKS:        string(m.JWKS),
+		DPoPBound:   m.DPoPBoundAccessTokens,
 		NameKey:     m.NameKey, DisplayKey: m.DisplayKey,
 		Version:   m.Version,
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt,
@@ -161,6 +165,7 @@ func (it moduleItem) module() module.Module {
 		SecretName:               it.SecretName,
 		TokenEndpointAuthMethods: authMethods(it.AuthMethods),
 		JWKS:                     rawKeys(it.JWKS),
+		DPoPBoundAccessTokens:    it.DPoPBound,
 		NameKey:                  it.NameKey, DisplayKey: it.DisplayKey,
 		Version:   it.Version,
 		CreatedAt: it.CreatedAt.UTC(), UpdatedAt: it.UpdatedAt.UTC(),
@@ -179,7 +184,7 @@ func clientItem(m module.Module) ClientItem {
 		PK: clientPK(m.ClientID), SK: clientSK,
 		ClientID: m.ClientID, TenantID: m.TenantID, ModuleID: m.ID, ModuleName: m.Name,
 		Enabled: m.Enabled, Scopes: orNil(m.Scopes), SecretName: m.SecretName,
-		AuthMethods: m.TokenEndpointAuthMethods, JWKS: string(m.JWKS),
+		AuthMethods: m.TokenEndpointAuthMethods, JWKS: string(m.JWKS), DPoPBound: m.DPoPBoundAccessTokens,
 	}
 }
 

@@ -26,6 +26,9 @@ type Client struct {
 	// kept (Accepts).
 	AuthMethods []string
 	JWKS        json.RawMessage
+	// DPoPBound is the module's DPoPBoundAccessTokens: a token request
+	// without a DPoP proof is refused (RFC 9449 §5.2).
+	DPoPBound bool
 }
 
 // ScopeManage is the scope that makes a module's tokens those of a tenant

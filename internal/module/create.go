@@ -28,6 +28,8 @@ type CreateInput struct {
 	// secret's methods and no keys.
 	TokenEndpointAuthMethods []string        `json:"tokenEndpointAuthMethods,omitempty"`
 	JWKS                     json.RawMessage `json:"jwks,omitempty"`
+	// DPoPBoundAccessTokens: see Module; false when left out.
+	DPoPBoundAccessTokens bool `json:"dpopBoundAccessTokens,omitempty"`
 	// ClientID, when set, is used instead of a generated one. Only the
 	// operator's bootstrap of a tenant's first manager sets it; the API
 	// cannot (it is not a JSON field).
@@ -239,6 +241,7 @@ func (s *Service) newModule(tenantID string, in CreateInput) (Module, error) {
 		Enabled:                  true,
 		TokenEndpointAuthMethods: in.TokenEndpointAuthMethods,
 		JWKS:                     in.JWKS,
+		DPoPBoundAccessTokens:    in.DPoPBoundAccessTokens,
 		CreatedAt:                now,
 		UpdatedAt:                now,
 		Version:                  1,

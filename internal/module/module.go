@@ -26,10 +26,14 @@ type Module struct {
 	// JWKS is the RFC 7517 JWK Set of public keys its client signs
 	// private_key_jwt assertions with, as checkAuth re-encoded it; nil
 	// when it has none.
-	JWKS      json.RawMessage `json:"jwks,omitempty"`
-	CreatedAt time.Time       `json:"createdAt"`
-	UpdatedAt time.Time       `json:"updatedAt"`
-	Version   int64           `json:"version"`
+	JWKS json.RawMessage `json:"jwks,omitempty"`
+	// DPoPBoundAccessTokens: its client gets tokens only with a DPoP
+	// proof, bound to the proof's key (RFC 9449 §5.2, the RFC 7591
+	// metadata dpop_bound_access_tokens); false by default.
+	DPoPBoundAccessTokens bool      `json:"dpopBoundAccessTokens"`
+	CreatedAt             time.Time `json:"createdAt"`
+	UpdatedAt             time.Time `json:"updatedAt"`
+	Version               int64     `json:"version"`
 	// LastUsedAt is when the module's client last got a token, to the
 	// hour (the token endpoint writes it at most hourly); nil when never.
 	// Only the token endpoint writes it; edits of the module leave it be.
@@ -106,7 +110,8 @@ func (p Preview) MarshalJSON() ([]byte, error) {
 		Manager     bool            `json:"manager"`
 		Methods     []string        `json:"tokenEndpointAuthMethods"`
 		JWKS        json.RawMessage `json:"jwks,omitempty"`
-	}{p.TenantID, p.Name, p.DisplayName, p.UserLogin, p.Scopes, p.Enabled, p.IsManager(), p.TokenEndpointAuthMethods, p.JWKS})
+		DPoPBound   bool            `json:"dpopBoundAccessTokens"`
+	}{p.TenantID, p.Name, p.DisplayName, p.UserLogin, p.Scopes, p.Enabled, p.IsManager(), p.TokenEndpointAuthMethods, p.JWKS, p.DPoPBoundAccessTokens})
 }
 
 // Page is one page of a tenant's modules in creation order.

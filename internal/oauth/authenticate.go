@@ -70,8 +70,10 @@ type authenticator struct {
 	verifier Verifier
 	// assertions verifies private_key_jwt; no argon2id on that path.
 	assertions *assertion.Verifier
-	log        *slog.Logger
-	now        func() time.Time
+	// replays records DPoP proofs' jti (and assertions', through assertions).
+	replays assertion.Replays
+	log     *slog.Logger
+	now     func() time.Time
 
 	dummyHash   string // verified against for unknown clients: equal work
 	instanceKey []byte
@@ -85,7 +87,7 @@ func newAuthenticator(d Deps) *authenticator {
 	u := newUsage(d)
 	a := &authenticator{clients: d.Clients, hashes: d.Hashes, verifier: d.Verifier, log: d.Log, now: d.Now,
 		throttle: newThrottle(d.Limits, u, d.Log, d.Now, d.CacheEntries), usage: u, dummyHash: d.DummyHash, instanceKey: key,
-		assertions: &assertion.Verifier{Replays: d.Limits, Now: d.Now}}
+		assertions: &assertion.Verifier{Replays: d.Limits, Now: d.Now}, replays: d.Limits}
 	a.hashCache = ttl.Cache[string, string]{TTL: HashTTL, Max: d.CacheEntries, Now: d.Now}
 	a.verified = ttl.Cache[[32]byte, struct{}]{TTL: VerifiedTTL, Max: d.CacheEntries, Now: d.Now}
 	return a
