@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,6 +68,7 @@ func TestPortalModuleKeys(t *testing.T) {
 	b.tick("f-method-private_key_jwt")
 	b.tick("f-method-client_secret_basic")
 	b.tick("f-method-client_secret_post")
+	b.tick("f-dpop")
 	b.click("Save changes")
 	b.message("Changes saved.")
 
@@ -83,20 +85,29 @@ func TestPortalModuleKeys(t *testing.T) {
 	if got := kids(m); !slices.Equal(got, []string{"laptop", "server-pem"}) {
 		t.Errorf("keys after the save: %v", got)
 	}
-	if methods, _ := json.Marshal(m.body["tokenEndpointAuthMethods"]); string(methods) != `["private_key_jwt"]` {
-		t.Errorf("methods after the save: %s", methods)
+	if methods, _ := json.Marshal(m.body["tokenEndpointAuthMethods"]); string(methods) != `["private_key_jwt"]` || m.body["dpopBoundAccessTokens"] != true {
+		t.Errorf("methods after the save: %s, DPoP-bound %v", methods, m.body["dpopBoundAccessTokens"])
 	}
-	// the PEM key, converted by the page, signs for the client
+	// the PEM key, converted by the page, signs for the client (which must
+	// now send a DPoP proof too)
 	pemSigner := clientkey.Key{KID: "server-pem", Alg: jose.RS256, Priv: rsaKey.Priv}
 	form := url.Values{"grant_type": {"client_credentials"}, "client_assertion_type": {assertion.Type},
 		"client_assertion": {pemSigner.Sign(t, clientkey.Claims(clientID, base+"/oauth2/token", time.Now(), nil), nil)}}
-	resp, err := http.PostForm(base+"/oauth2/token", form)
+	holder := clientkey.New(t, "", jose.ES256) // the DPoP key, the client's own
+	req, _ := http.NewRequest("POST", base+"/oauth2/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("DPoP", holder.Proof(t, clientkey.ProofClaims("POST", base+"/oauth2/token", "", time.Now(), nil), nil))
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var tok struct {
+		TokenType string `json:"token_type"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&tok)
 	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Errorf("a token with the PEM key added in the page: %d", resp.StatusCode)
+	if resp.StatusCode != 200 || tok.TokenType != "DPoP" {
+		t.Errorf("a DPoP-bound token with the PEM key added in the page: %d %q", resp.StatusCode, tok.TokenType)
 	}
 
 	b.run("remove server-pem", chromedp.Click(`//button[@aria-label="Remove key server-pem"]`))

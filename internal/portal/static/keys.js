@@ -1,6 +1,6 @@
 // A module's client authentication, on its page: the methods its client
-// may use at the token endpoint, and the public keys it signs
-// private_key_jwt assertions with. Keys are public: nothing here is a
+// may use at the token endpoint, the public keys it signs private_key_jwt
+// assertions with, and whether its tokens must be DPoP-bound. Keys are public: nothing here is a
 // secret, and a private key pasted by mistake is refused and cleared.
 
 import { el } from "./ui.js";
@@ -25,6 +25,7 @@ export function authField(module) {
   const pasted = el("textarea", { id: "f-new-key", rows: "4", spellcheck: "false", "aria-describedby": "f-new-key-hint f-new-key-error" });
   const kid = el("input", { type: "text", id: "f-new-kid", autocomplete: "off" });
   const addError = el("p", { class: "error", id: "f-new-key-error", hidden: true });
+  const dpop = el("input", { type: "checkbox", role: "switch", id: "f-dpop", checked: !!module.dpopBoundAccessTokens });
 
   async function render() {
     list.replaceChildren(...await Promise.all(keys.map(async (k, i) => el("li", {},
@@ -64,12 +65,17 @@ export function authField(module) {
       el("label", { for: kid.id, text: "Key ID (kid) for a PEM key" }), kid,
       addError,
       el("button", { type: "button", class: "secondary", text: "Add key", onclick: add })),
+    el("div", { class: "field", "data-field": "dpopBoundAccessTokens", "data-label": "DPoP-bound tokens" },
+      el("label", { class: "row", for: dpop.id }, dpop, el("span", { text: "Require DPoP-bound tokens" })),
+      el("p", { class: "hint", text: "Its client must prove, with a key it holds, each token request and each call (RFC 9449): a copied token is useless without that key. Only for clients that support DPoP." }),
+      el("p", { class: "error", hidden: true })),
   );
   return {
     section,
     read: () => ({
       tokenEndpointAuthMethods: methods.map((l) => l.querySelector("input")).filter((b) => b.checked).map((b) => b.value),
       jwks: keys.length ? { keys } : null,
+      dpopBoundAccessTokens: dpop.checked,
     }),
   };
 }
