@@ -23,6 +23,18 @@ func (b *browser) expireNextCall() {
 	b.answerNext(`String(url).startsWith("/tenants/")`, 401, "application/json", `{"message":"Unauthorized"}`)
 }
 
+// signInAgain clicks the notice's Sign in and waits until the view it
+// covered is shown anew with the new token: the old view stays on the page
+// meanwhile, so waiting for its heading alone would act on a view about to
+// be replaced.
+func (b *browser) signInAgain(heading string) {
+	b.t.Helper()
+	evalJS[bool](b, `(() => { document.getElementById("view").firstElementChild.dataset.stale = "1"; return true; })()`)
+	b.run("sign in again", chromedp.Click(`//section[@id="session"]//button[normalize-space()="Sign in"]`))
+	b.run("the notice goes", chromedp.WaitNotVisible(chromedp.CSS("#session")))
+	b.run("shown anew: "+heading, chromedp.WaitVisible(fmt.Sprintf(`//*[@id="view"]/*[not(@data-stale)]/descendant-or-self::h2[normalize-space()=%q]`, heading)))
+}
+
 // answerNext makes the page's next fetch whose url the JavaScript
 // condition matches answer status with body, once, without reaching the
 // API: a stand-in for answers a test cannot provoke.
@@ -59,9 +71,7 @@ func TestPortalSessionExpired(t *testing.T) {
 	if focused := evalJS[string](b, `document.activeElement.closest("#session") ? "notice" : document.activeElement.outerHTML`); focused != "notice" {
 		t.Errorf("focus is on %s, want the sign-in of the notice", focused)
 	}
-	b.run("sign in again", chromedp.Click(`//section[@id="session"]//button[normalize-space()="Sign in"]`))
-	b.run("the notice goes", chromedp.WaitNotVisible(chromedp.CSS("#session")))
-	b.heading("Add Module: Details")
+	b.signInAgain("Add Module: Details")
 	if name := b.value("f-name"); name != "expiring" {
 		t.Errorf("after signing in again the name is %q, want the entry kept", name)
 	}
@@ -114,8 +124,7 @@ func TestPortalSessionRevoked(t *testing.T) {
 	b.heading("Add Module: User Login")
 	b.fill("f-clientId", s.Manager.ClientID)
 	b.fill("f-clientSecret", s.Manager.ClientSecret)
-	b.run("sign in again", chromedp.Click(`//section[@id="session"]//button[normalize-space()="Sign in"]`))
-	b.heading("Add Module: User Login")
+	b.signInAgain("Add Module: User Login")
 	b.click("Next")
 	b.heading("Add Module: Summary")
 	summary := get(b, "summary", chromedp.Text(chromedp.CSS("#step")))
