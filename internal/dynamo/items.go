@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/modules-service/modules/internal/federation"
 	"github.com/modules-service/modules/internal/module"
 )
 
@@ -76,13 +77,14 @@ type moduleItem struct {
 	SecretName  string    `dynamodbav:"secretName"`
 	// AuthMethods and JWKS are absent on modules stored before them: the
 	// default methods and no keys.
-	AuthMethods []string  `dynamodbav:"authMethods,omitempty"`
-	JWKS        string    `dynamodbav:"jwks,omitempty"`
-	NameKey     string    `dynamodbav:"nameKey,omitempty"`    // the keys its guards were written under
-	DisplayKey  string    `dynamodbav:"displayKey,omitempty"` // (absent on modules stored before them)
-	Version     int64     `dynamodbav:"version"`
-	CreatedAt   time.Time `dynamodbav:"createdAt"`
-	UpdatedAt   time.Time `dynamodbav:"updatedAt"`
+	AuthMethods []string    `dynamodbav:"authMethods,omitempty"`
+	JWKS        string      `dynamodbav:"jwks,omitempty"`
+	Federated   []federated `dynamodbav:"federated,omitempty"`
+	NameKey     string      `dynamodbav:"nameKey,omitempty"`    // the keys its guards were written under
+	DisplayKey  string      `dynamodbav:"displayKey,omitempty"` // (absent on modules stored before them)
+	Version     int64       `dynamodbav:"version"`
+	CreatedAt   time.Time   `dynamodbav:"createdAt"`
+	UpdatedAt   time.Time   `dynamodbav:"updatedAt"`
 	// LastUsedAt is written by the token endpoint only (Clients.Used);
 	// a module's own writes never carry it (toItem leaves it nil).
 	LastUsedAt *time.Time `dynamodbav:"lastUsedAt,omitempty"`
@@ -90,7 +92,34 @@ type moduleItem struct {
 
 // moduleOptional are the attributes of a moduleItem that omitempty may
 // leave out, which an update must remove when they become empty.
-var moduleOptional = []string{"scopes", "nameKey", "displayKey", "jwks"}
+var moduleOptional = []string{"scopes", "nameKey", "displayKey", "jwks", "federated"}
+
+// federated is a federated credential as stored (absent on modules
+// stored before them: none).
+type federated struct {
+	Issuer   string `dynamodbav:"issuer"`
+	Subject  string `dynamodbav:"subject"`
+	Audience string `dynamodbav:"audience"`
+}
+
+func toFederated(creds []federation.Credential) []federated {
+	if len(creds) == 0 {
+		return nil
+	}
+	out := make([]federated, len(creds))
+	for i, c := range creds {
+		out[i] = federated(c)
+	}
+	return out
+}
+
+func fromFederated(stored []federated) []federation.Credential {
+	out := make([]federation.Credential, len(stored))
+	for i, c := range stored {
+		out[i] = federation.Credential(c)
+	}
+	return out
+}
 
 type userLogin struct {
 	Enabled                bool     `dynamodbav:"enabled"`
@@ -120,6 +149,8 @@ type ClientItem struct {
 	// AuthMethods and JWKS as the module's (absent: defaults, no keys).
 	AuthMethods []string `dynamodbav:"authMethods,omitempty"`
 	JWKS        string   `dynamodbav:"jwks,omitempty"`
+	// Federated as the module's (absent: none).
+	Federated []federated `dynamodbav:"federated,omitempty"`
 }
 
 type idempotencyItem struct {
@@ -145,6 +176,7 @@ func toItem(m module.Module) moduleItem {
 		SecretName:  m.SecretName,
 		AuthMethods: m.TokenEndpointAuthMethods,
 		JWKS:        string(m.JWKS),
+		Federated:   toFederated(m.FederatedCredentials),
 		NameKey:     m.NameKey, DisplayKey: m.DisplayKey,
 		Version:   m.Version,
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt,
@@ -161,6 +193,7 @@ func (it moduleItem) module() module.Module {
 		SecretName:               it.SecretName,
 		TokenEndpointAuthMethods: authMethods(it.AuthMethods),
 		JWKS:                     rawKeys(it.JWKS),
+		FederatedCredentials:     fromFederated(it.Federated),
 		NameKey:                  it.NameKey, DisplayKey: it.DisplayKey,
 		Version:   it.Version,
 		CreatedAt: it.CreatedAt.UTC(), UpdatedAt: it.UpdatedAt.UTC(),
@@ -179,7 +212,7 @@ func clientItem(m module.Module) ClientItem {
 		PK: clientPK(m.ClientID), SK: clientSK,
 		ClientID: m.ClientID, TenantID: m.TenantID, ModuleID: m.ID, ModuleName: m.Name,
 		Enabled: m.Enabled, Scopes: orNil(m.Scopes), SecretName: m.SecretName,
-		AuthMethods: m.TokenEndpointAuthMethods, JWKS: string(m.JWKS),
+		AuthMethods: m.TokenEndpointAuthMethods, JWKS: string(m.JWKS), Federated: toFederated(m.FederatedCredentials),
 	}
 }
 

@@ -57,6 +57,8 @@ func changes(old, m Module) map[string]audit.Change {
 	diff("tokenEndpointAuthMethods", old.TokenEndpointAuthMethods, m.TokenEndpointAuthMethods,
 		slices.Equal(old.TokenEndpointAuthMethods, m.TokenEndpointAuthMethods))
 	diff("jwks", keySummary(old.JWKS), keySummary(m.JWKS), bytes.Equal(old.JWKS, m.JWKS))
+	diff("federatedCredentials", federatedSummary(old.FederatedCredentials), federatedSummary(m.FederatedCredentials),
+		slices.Equal(old.FederatedCredentials, m.FederatedCredentials))
 	diff("userLogin.enabled", old.UserLogin.Enabled, m.UserLogin.Enabled, old.UserLogin.Enabled == m.UserLogin.Enabled)
 	diff("userLogin.redirectUris", old.UserLogin.RedirectURIs, m.UserLogin.RedirectURIs,
 		slices.Equal(old.UserLogin.RedirectURIs, m.UserLogin.RedirectURIs))

@@ -7,6 +7,8 @@ package module
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/modules-service/modules/internal/federation"
 )
 
 // Module is a technical client of a tenant. It never holds the client secret
@@ -26,10 +28,14 @@ type Module struct {
 	// JWKS is the RFC 7517 JWK Set of public keys its client signs
 	// private_key_jwt assertions with, as checkAuth re-encoded it; nil
 	// when it has none.
-	JWKS      json.RawMessage `json:"jwks,omitempty"`
-	CreatedAt time.Time       `json:"createdAt"`
-	UpdatedAt time.Time       `json:"updatedAt"`
-	Version   int64           `json:"version"`
+	JWKS json.RawMessage `json:"jwks,omitempty"`
+	// FederatedCredentials are the workload platforms' tokens its client
+	// may send as client assertions (private_key_jwt's wire format);
+	// empty when none.
+	FederatedCredentials []federation.Credential `json:"federatedCredentials"`
+	CreatedAt            time.Time               `json:"createdAt"`
+	UpdatedAt            time.Time               `json:"updatedAt"`
+	Version              int64                   `json:"version"`
 	// LastUsedAt is when the module's client last got a token, to the
 	// hour (the token endpoint writes it at most hourly); nil when never.
 	// Only the token endpoint writes it; edits of the module leave it be.
@@ -97,16 +103,17 @@ type Preview struct{ Module }
 // MarshalJSON shows only what a create would set from the request.
 func (p Preview) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		TenantID    string          `json:"tenantId"`
-		Name        string          `json:"name"`
-		DisplayName string          `json:"displayName"`
-		UserLogin   UserLogin       `json:"userLogin"`
-		Scopes      []string        `json:"scopes"`
-		Enabled     bool            `json:"enabled"`
-		Manager     bool            `json:"manager"`
-		Methods     []string        `json:"tokenEndpointAuthMethods"`
-		JWKS        json.RawMessage `json:"jwks,omitempty"`
-	}{p.TenantID, p.Name, p.DisplayName, p.UserLogin, p.Scopes, p.Enabled, p.IsManager(), p.TokenEndpointAuthMethods, p.JWKS})
+		TenantID    string                  `json:"tenantId"`
+		Name        string                  `json:"name"`
+		DisplayName string                  `json:"displayName"`
+		UserLogin   UserLogin               `json:"userLogin"`
+		Scopes      []string                `json:"scopes"`
+		Enabled     bool                    `json:"enabled"`
+		Manager     bool                    `json:"manager"`
+		Methods     []string                `json:"tokenEndpointAuthMethods"`
+		JWKS        json.RawMessage         `json:"jwks,omitempty"`
+		Federated   []federation.Credential `json:"federatedCredentials"`
+	}{p.TenantID, p.Name, p.DisplayName, p.UserLogin, p.Scopes, p.Enabled, p.IsManager(), p.TokenEndpointAuthMethods, p.JWKS, p.FederatedCredentials})
 }
 
 // Page is one page of a tenant's modules in creation order.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/modules-service/modules/internal/assertion"
 	"github.com/modules-service/modules/internal/derrors"
+	"github.com/modules-service/modules/internal/federation"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/obs"
 	"github.com/modules-service/modules/internal/ttl"
@@ -70,8 +71,10 @@ type authenticator struct {
 	verifier Verifier
 	// assertions verifies private_key_jwt; no argon2id on that path.
 	assertions *assertion.Verifier
-	log        *slog.Logger
-	now        func() time.Time
+	// federated verifies workload platforms' tokens.
+	federated *federation.Verifier
+	log       *slog.Logger
+	now       func() time.Time
 
 	dummyHash   string // verified against for unknown clients: equal work
 	instanceKey []byte
@@ -85,7 +88,8 @@ func newAuthenticator(d Deps) *authenticator {
 	u := newUsage(d)
 	a := &authenticator{clients: d.Clients, hashes: d.Hashes, verifier: d.Verifier, log: d.Log, now: d.Now,
 		throttle: newThrottle(d.Limits, u, d.Log, d.Now, d.CacheEntries), usage: u, dummyHash: d.DummyHash, instanceKey: key,
-		assertions: &assertion.Verifier{Replays: d.Limits, Now: d.Now}}
+		assertions: &assertion.Verifier{Replays: d.Limits, Now: d.Now},
+		federated:  &federation.Verifier{Keys: d.FederatedKeys, Replays: d.Limits, Issuers: d.FederatedIssuers, Now: d.Now}}
 	a.hashCache = ttl.Cache[string, string]{TTL: HashTTL, Max: d.CacheEntries, Now: d.Now}
 	a.verified = ttl.Cache[[32]byte, struct{}]{TTL: VerifiedTTL, Max: d.CacheEntries, Now: d.Now}
 	return a

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/modules-service/modules/internal/assertion"
+	"github.com/modules-service/modules/internal/federation"
 	"github.com/modules-service/modules/internal/module"
 )
 
@@ -28,6 +29,9 @@ type tokenRequest struct {
 	method string
 	// assertion is the client_assertion of private_key_jwt.
 	assertion string
+	// federated: the assertion is a workload platform's token (its iss
+	// is not the client_id sent), for the module's federated credentials.
+	federated bool
 }
 
 // parseRequest reads a token request per RFC 6749 §3.2 and §2.3.1.
@@ -109,6 +113,12 @@ func (req *tokenRequest) readAssertion(assertionType string) *Error {
 	}
 	if req.assertion == "" {
 		return ErrInvalidRequest.with("client_assertion is required with client_assertion_type")
+	}
+	// A platform's token names the platform as iss and the workload as
+	// sub, never our client ID: its client sends client_id.
+	if iss, ok := federation.Issuer(req.assertion); ok && req.clientID != "" && iss != req.clientID {
+		req.method, req.federated = module.AuthPrivateKeyJWT, true
+		return nil
 	}
 	sub, ok := assertion.Subject(req.assertion)
 	if !ok {
