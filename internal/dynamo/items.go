@@ -77,14 +77,14 @@ type moduleItem struct {
 	SecretName  string    `dynamodbav:"secretName"`
 	// AuthMethods and JWKS are absent on modules stored before them: the
 	// default methods and no keys.
-	AuthMethods []string    `dynamodbav:"authMethods,omitempty"`
-	JWKS        string      `dynamodbav:"jwks,omitempty"`
-	Federated   []federated `dynamodbav:"federated,omitempty"`
-	NameKey     string      `dynamodbav:"nameKey,omitempty"`    // the keys its guards were written under
-	DisplayKey  string      `dynamodbav:"displayKey,omitempty"` // (absent on modules stored before them)
-	Version     int64       `dynamodbav:"version"`
-	CreatedAt   time.Time   `dynamodbav:"createdAt"`
-	UpdatedAt   time.Time   `dynamodbav:"updatedAt"`
+	AuthMethods []string  `dynamodbav:"authMethods,omitempty"`
+	JWKS        string    `dynamodbav:"jwks,omitempty"`
+	Federated   string    `dynamodbav:"federated"`
+	NameKey     string    `dynamodbav:"nameKey,omitempty"`    // the keys its guards were written under
+	DisplayKey  string    `dynamodbav:"displayKey,omitempty"` // (absent on modules stored before them)
+	Version     int64     `dynamodbav:"version"`
+	CreatedAt   time.Time `dynamodbav:"createdAt"`
+	UpdatedAt   time.Time `dynamodbav:"updatedAt"`
 	// LastUsedAt is written by the token endpoint only (Clients.Used);
 	// a module's own writes never carry it (toItem leaves it nil).
 	LastUsedAt *time.Time `dynamodbav:"lastUsedAt,omitempty"`
@@ -92,33 +92,28 @@ type moduleItem struct {
 
 // moduleOptional are the attributes of a moduleItem that omitempty may
 // leave out, which an update must remove when they become empty.
-var moduleOptional = []string{"scopes", "nameKey", "displayKey", "jwks", "federated"}
+var moduleOptional = []string{"scopes", "nameKey", "displayKey", "jwks"}
 
-// federated is a federated credential as stored (absent on modules
-// stored before them: none).
-type federated struct {
-	Issuer   string `dynamodbav:"issuer"`
-	Subject  string `dynamodbav:"subject"`
-	Audience string `dynamodbav:"audience"`
+// toFederated is a module's federated credentials as stored: a JSON
+// array, "[]" for none, always written (never left to a REMOVE, which the
+// embedded minidyn v0.8.2 does not apply in an UpdateItem); absent only
+// on a module stored before them.
+func toFederated(creds []federation.Credential) string {
+	if len(creds) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(creds) // strings always encode
+	return string(b)
 }
 
-func toFederated(creds []federation.Credential) []federated {
-	if len(creds) == 0 {
+// fromFederated is nil for none (a module's representation shows [],
+// moduleItem.module).
+func fromFederated(stored string) []federation.Credential {
+	var creds []federation.Credential
+	if stored == "" || json.Unmarshal([]byte(stored), &creds) != nil || len(creds) == 0 { // written by toFederated
 		return nil
 	}
-	out := make([]federated, len(creds))
-	for i, c := range creds {
-		out[i] = federated(c)
-	}
-	return out
-}
-
-func fromFederated(stored []federated) []federation.Credential {
-	out := make([]federation.Credential, len(stored))
-	for i, c := range stored {
-		out[i] = federation.Credential(c)
-	}
-	return out
+	return creds
 }
 
 type userLogin struct {
@@ -150,7 +145,7 @@ type ClientItem struct {
 	AuthMethods []string `dynamodbav:"authMethods,omitempty"`
 	JWKS        string   `dynamodbav:"jwks,omitempty"`
 	// Federated as the module's (absent: none).
-	Federated []federated `dynamodbav:"federated,omitempty"`
+	Federated string `dynamodbav:"federated"`
 }
 
 type idempotencyItem struct {
@@ -193,7 +188,7 @@ func (it moduleItem) module() module.Module {
 		SecretName:               it.SecretName,
 		TokenEndpointAuthMethods: authMethods(it.AuthMethods),
 		JWKS:                     rawKeys(it.JWKS),
-		FederatedCredentials:     fromFederated(it.Federated),
+		FederatedCredentials:     append([]federation.Credential{}, fromFederated(it.Federated)...),
 		NameKey:                  it.NameKey, DisplayKey: it.DisplayKey,
 		Version:   it.Version,
 		CreatedAt: it.CreatedAt.UTC(), UpdatedAt: it.UpdatedAt.UTC(),

@@ -77,7 +77,7 @@ func (m *Module) checkAuth() []derrors.Field {
 	}
 	bad = append(bad, federation.Check(m.FederatedCredentials, func(string) bool { return true })...)
 	if seen[AuthPrivateKeyJWT] && keys == 0 && len(m.FederatedCredentials) == 0 {
-		bad = append(bad, derrors.Field{Name: "jwks", Code: derrors.CodeRequired, Reason: "must hold at least one public key (or federatedCredentials at least one credential) while tokenEndpointAuthMethods includes " + AuthPrivateKeyJWT})
+		bad = append(bad, derrors.Field{Name: "jwks", Code: derrors.CodeRequired, Reason: "must hold at least one public key while tokenEndpointAuthMethods includes " + AuthPrivateKeyJWT + ", unless federatedCredentials holds a credential"})
 	}
 	return bad
 }
