@@ -2,13 +2,9 @@ package federation_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,63 +14,6 @@ import (
 	"github.com/modules-service/modules/internal/testing/clientkey"
 	"github.com/modules-service/modules/internal/testing/testenv"
 )
-
-// platform is a workload platform's OpenID issuer on loopback: its
-// discovery document and keys, and how often they were fetched.
-type platform struct {
-	srv     *httptest.Server
-	mu      sync.Mutex
-	keys    []clientkey.Key
-	fetches atomic.Int32 // of the key set
-	issuer  string       // as the discovery document names it
-}
-
-func newPlatform(t *testing.T, keys ...clientkey.Key) *platform {
-	p := &platform{keys: keys}
-	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		switch r.URL.Path {
-		case "/.well-known/openid-configuration":
-			iss := p.issuer
-			if iss == "" {
-				iss = p.srv.URL
-			}
-			_ = json.NewEncoder(w).Encode(map[string]any{"issuer": iss, "jwks_uri": p.srv.URL + "/keys"})
-		case "/keys":
-			p.fetches.Add(1)
-			var set []any
-			for _, k := range p.keys {
-				set = append(set, k.Public(t))
-			}
-			_ = json.NewEncoder(w).Encode(map[string]any{"keys": set})
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	t.Cleanup(p.srv.Close)
-	return p
-}
-
-func (p *platform) rotate(k clientkey.Key) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.keys = append(p.keys, k)
-}
-
-// token is a platform token for sub and aud, signed with k.
-func (p *platform) token(t *testing.T, k clientkey.Key, sub string, aud any, now time.Time, changes map[string]any) string {
-	c := map[string]any{"iss": p.srv.URL, "sub": sub, "aud": aud, "iat": now.Unix(), "nbf": now.Unix(),
-		"exp": now.Add(10 * time.Minute).Unix(), "jti": "run-" + strings.ReplaceAll(now.String(), " ", "")}
-	for name, v := range changes {
-		if v == nil {
-			delete(c, name)
-			continue
-		}
-		c[name] = v
-	}
-	return k.Sign(t, c, nil)
-}
 
 // replays is an in-memory assertion.Replays.
 type replays struct {
@@ -101,12 +40,12 @@ const sub, aud = "repo:acme/billing:ref:refs/heads/main", "modules:acme"
 func TestVerify(t *testing.T) {
 	clock := testenv.NewClock()
 	k := clientkey.New(t, "k1", jose.RS256)
-	p := newPlatform(t, k, clientkey.New(t, "k2", jose.ES256))
-	other := newPlatform(t, clientkey.New(t, "k1", jose.ES256))
-	creds := []federation.Credential{{Issuer: p.srv.URL, Subject: sub, Audience: aud}, {Issuer: other.srv.URL, Subject: sub, Audience: aud}}
-	v := &federation.Verifier{Keys: &federation.Keys{Now: clock.Now}, Replays: &replays{}, Issuers: []string{p.srv.URL}, Now: clock.Now}
+	p := clientkey.NewPlatform(t, k, clientkey.New(t, "k2", jose.ES256))
+	other := clientkey.NewPlatform(t, clientkey.New(t, "k1", jose.ES256))
+	creds := []federation.Credential{{Issuer: p.URL, Subject: sub, Audience: aud}, {Issuer: other.URL, Subject: sub, Audience: aud}}
+	v := &federation.Verifier{Keys: &federation.Keys{Now: clock.Now}, Replays: &replays{}, Issuers: []string{p.URL}, Now: clock.Now}
 	now := clock.Now()
-	replayed := p.token(t, k, sub, aud, now, nil)
+	replayed := p.Token(t, k, sub, aud, now, nil)
 	if _, err := v.Verify(context.Background(), replayed, "client1", creds); err != nil {
 		t.Fatalf("a good token: %v", err)
 	}
@@ -114,18 +53,18 @@ func TestVerify(t *testing.T) {
 	tests := []struct {
 		name, raw, why string
 	}{
-		{"accepted: aud an array of the one audience, no jti", p.token(t, k, sub, []string{aud}, now, map[string]any{"jti": nil}), ""},
-		{"accepted: an ES256 key, found without a kid", p.token(t, clientkey.Key{Alg: jose.ES256, Priv: p.keys[1].Priv}, sub, aud, now, map[string]any{"jti": "es"}), ""},
-		{"another subject", p.token(t, k, "repo:acme/billing:pull_request", aud, now, nil), "no federated credential"},
-		{"another audience", p.token(t, k, sub, "sts.amazonaws.com", now, nil), "no federated credential"},
-		{"aud naming another server too", p.token(t, k, sub, []string{aud, "https://elsewhere"}, now, nil), "no federated credential"},
-		{"an issuer not on the operator's list", other.token(t, other.keys[0], sub, aud, now, nil), "not on the operator's list"},
-		{"expired", p.token(t, k, sub, aud, now.Add(-time.Hour), nil), "expired"},
-		{"no exp", p.token(t, k, sub, aud, now, map[string]any{"exp": nil}), "exp is required"},
-		{"not yet valid", p.token(t, k, sub, aud, now, map[string]any{"nbf": now.Add(5 * time.Minute).Unix()}), "not valid yet"},
+		{"accepted: aud an array of the one audience, no jti", p.Token(t, k, sub, []string{aud}, now, map[string]any{"jti": nil}), ""},
+		{"accepted: an ES256 key, found without a kid", p.Token(t, clientkey.Key{Alg: jose.ES256, Priv: p.Key(1).Priv}, sub, aud, now, map[string]any{"jti": "es"}), ""},
+		{"another subject", p.Token(t, k, "repo:acme/billing:pull_request", aud, now, nil), "no federated credential"},
+		{"another audience", p.Token(t, k, sub, "sts.amazonaws.com", now, nil), "no federated credential"},
+		{"aud naming another server too", p.Token(t, k, sub, []string{aud, "https://elsewhere"}, now, nil), "no federated credential"},
+		{"an issuer not on the operator's list", other.Token(t, other.Key(0), sub, aud, now, nil), "not on the operator's list"},
+		{"expired", p.Token(t, k, sub, aud, now.Add(-time.Hour), nil), "expired"},
+		{"no exp", p.Token(t, k, sub, aud, now, map[string]any{"exp": nil}), "exp is required"},
+		{"not yet valid", p.Token(t, k, sub, aud, now, map[string]any{"nbf": now.Add(5 * time.Minute).Unix()}), "not valid yet"},
 		{"a replayed jti", replayed, "jti already used"},
-		{"signed by another key under the platform's kid", p.token(t, attacker, sub, aud, now, nil), "signature does not verify"},
-		{"HMAC", hmacToken(t, p.srv.URL), "not a signed JWT with an asymmetric algorithm"},
+		{"signed by another key under the platform's kid", p.Token(t, attacker, sub, aud, now, nil), "signature does not verify"},
+		{"HMAC", hmacToken(t, p.URL), "not a signed JWT with an asymmetric algorithm"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,39 +98,39 @@ func hmacToken(t *testing.T, iss string) string {
 func TestUnknownKid(t *testing.T) {
 	clock := testenv.NewClock()
 	k := clientkey.New(t, "k1", jose.ES256)
-	p := newPlatform(t, k)
-	creds := []federation.Credential{{Issuer: p.srv.URL, Subject: sub, Audience: aud}}
-	v := &federation.Verifier{Keys: &federation.Keys{Now: clock.Now}, Replays: &replays{}, Issuers: []string{p.srv.URL}, Now: clock.Now}
+	p := clientkey.NewPlatform(t, k)
+	creds := []federation.Credential{{Issuer: p.URL, Subject: sub, Audience: aud}}
+	v := &federation.Verifier{Keys: &federation.Keys{Now: clock.Now}, Replays: &replays{}, Issuers: []string{p.URL}, Now: clock.Now}
 	verify := func(raw string) error { _, err := v.Verify(context.Background(), raw, "client1", creds); return err }
-	if err := verify(p.token(t, k, sub, aud, clock.Now(), map[string]any{"jti": "a"})); err != nil {
+	if err := verify(p.Token(t, k, sub, aud, clock.Now(), map[string]any{"jti": "a"})); err != nil {
 		t.Fatal(err)
 	}
-	if n := p.fetches.Load(); n != 1 {
+	if n := p.Fetches(); n != 1 {
 		t.Fatalf("%d key fetches for the first token, want 1", n)
 	}
 	for i := range 5 {
-		err := verify(p.token(t, clientkey.New(t, "made-up", jose.ES256), sub, aud, clock.Now(), map[string]any{"jti": "m" + string(rune('0'+i))}))
+		err := verify(p.Token(t, clientkey.New(t, "made-up", jose.ES256), sub, aud, clock.Now(), map[string]any{"jti": "m" + string(rune('0'+i))}))
 		if err == nil || !strings.Contains(err.Error(), `kid "made-up" is none of the issuer's keys`) {
 			t.Fatalf("a made-up kid: %v", err)
 		}
 	}
-	if n := p.fetches.Load(); n != 1 {
+	if n := p.Fetches(); n != 1 {
 		t.Errorf("%d key fetches after made-up kids within the first minute, want 1 (the first)", n)
 	}
 	rotated := clientkey.New(t, "k2", jose.EdDSA)
-	p.rotate(rotated)
-	if err := verify(p.token(t, rotated, sub, aud, clock.Now(), map[string]any{"jti": "b"})); err == nil {
+	p.Publish(rotated)
+	if err := verify(p.Token(t, rotated, sub, aud, clock.Now(), map[string]any{"jti": "b"})); err == nil {
 		t.Error("a new key's token accepted within a minute of the last fetch: the refetch bound is not kept")
 	}
 	clock.Add(federation.MinRefetch)
-	if err := verify(p.token(t, rotated, sub, aud, clock.Now(), map[string]any{"jti": "c"})); err != nil {
+	if err := verify(p.Token(t, rotated, sub, aud, clock.Now(), map[string]any{"jti": "c"})); err != nil {
 		t.Errorf("the new key's token a minute later: %v", err)
 	}
-	if n := p.fetches.Load(); n != 2 {
+	if n := p.Fetches(); n != 2 {
 		t.Errorf("%d key fetches, want 2", n)
 	}
-	if err := verify(p.token(t, k, sub, aud, clock.Now(), map[string]any{"jti": "d"})); err != nil || p.fetches.Load() != 2 {
-		t.Errorf("a known kid: %v, %d fetches; want accepted from the cache", err, p.fetches.Load())
+	if err := verify(p.Token(t, k, sub, aud, clock.Now(), map[string]any{"jti": "d"})); err != nil || p.Fetches() != 2 {
+		t.Errorf("a known kid: %v, %d fetches; want accepted from the cache", err, p.Fetches())
 	}
 }
 
@@ -200,10 +139,10 @@ func TestUnknownKid(t *testing.T) {
 func TestDiscovery(t *testing.T) {
 	clock := testenv.NewClock()
 	k := clientkey.New(t, "k1", jose.ES256)
-	p := newPlatform(t, k)
-	p.issuer = "https://impostor.example"
+	p := clientkey.NewPlatform(t, k)
+	p.Impersonate("https://impostor.example")
 	keys := &federation.Keys{Now: clock.Now}
-	if _, err := keys.Find(context.Background(), p.srv.URL, "k1"); err == nil || !strings.Contains(err.Error(), "names issuer") {
+	if _, err := keys.Find(context.Background(), p.URL, "k1"); err == nil || !strings.Contains(err.Error(), "names issuer") {
 		t.Errorf("discovery naming another issuer: %v", err)
 	}
 	if _, err := keys.Find(context.Background(), "http://issuer.example.com", "k1"); err == nil || !strings.Contains(err.Error(), "not https") {
