@@ -134,6 +134,23 @@ func TestUnknownKid(t *testing.T) {
 	}
 }
 
+// TestKeysAgeOut: keys are fetched again after MaxAge even for a known
+// kid, so a key the issuer withdrew stops verifying within the hour.
+func TestKeysAgeOut(t *testing.T) {
+	clock := testenv.NewClock()
+	p := clientkey.NewPlatform(t, clientkey.New(t, "k1", jose.ES256))
+	keys := &federation.Keys{Now: clock.Now}
+	for i, step := range []time.Duration{0, federation.MaxAge, time.Second} {
+		clock.Add(step)
+		if found, err := keys.Find(context.Background(), p.URL, "k1"); err != nil || len(found) != 1 {
+			t.Fatalf("find %d: %v, %d keys", i, err, len(found))
+		}
+	}
+	if n := p.Fetches(); n != 2 {
+		t.Errorf("%d fetches over an hour and a second, want 2 (at start, after an hour)", n)
+	}
+}
+
 // TestDiscovery: a discovery document that names another issuer, and an
 // issuer URL that is not https off loopback, are never trusted.
 func TestDiscovery(t *testing.T) {
