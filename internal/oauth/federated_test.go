@@ -10,6 +10,7 @@ import (
 
 	"github.com/modules-service/modules/internal/federation"
 	"github.com/modules-service/modules/internal/module"
+	"github.com/modules-service/modules/internal/oauth"
 	"github.com/modules-service/modules/internal/testing/clientkey"
 	"github.com/modules-service/modules/internal/testing/testenv"
 )
@@ -103,5 +104,28 @@ func TestFederatedIssuerMustBeAllowed(t *testing.T) {
 	_, _, err := f.svc.Create(context.Background(), "acme", in, "")
 	if err == nil || !strings.Contains(err.Error(), "federatedCredentials[0].issuer: is not an issuer this deployment trusts") {
 		t.Errorf("create: %v, want the issuer refused", err)
+	}
+}
+
+// TestFailedFederatedAssertionsAreThrottled: refused platform tokens are
+// counted per (client, source) as wrong secrets are and, past the limit,
+// answered slow_down; the workload's good token from the same address is
+// never held back.
+func TestFailedFederatedAssertionsAreThrottled(t *testing.T) {
+	f := newFixture(t)
+	p := clientkey.NewPlatform(t, clientkey.New(t, "gh1", jose.ES256))
+	c := federatedModule(t, f, "target", p, p.URL)
+	statuses := map[int]int{}
+	for range oauth.MaxPerSource + 2 {
+		other := p.Token(t, p.Key(0), "repo:mallory/fork:ref:refs/heads/main", platformAud, f.clock.Now(), nil)
+		r := f.post(t, assertionForm(other, "client_id", c.ClientID), nil, from("192.0.2.7"))
+		statuses[r.status]++
+	}
+	if statuses[401] != oauth.MaxPerSource || statuses[429] != 2 {
+		t.Errorf("answers to %d refused platform tokens from one source: %v, want %d × 401 then 429", oauth.MaxPerSource+2, statuses, oauth.MaxPerSource)
+	}
+	good := p.Token(t, p.Key(0), workload, platformAud, f.clock.Now(), nil)
+	if r := f.post(t, assertionForm(good, "client_id", c.ClientID), nil, from("192.0.2.7")); r.status != 200 {
+		t.Errorf("the workload's token from the same address: %d %s, want 200", r.status, r.raw)
 	}
 }
