@@ -77,8 +77,8 @@ func TestFederatedCredential(t *testing.T) {
 		}
 		t.Run("without client_id", func(t *testing.T) {
 			r := f.post(t, assertionForm(p.Token(t, p.Key(0), workload, platformAud, now, nil)), nil)
-			if r.status != 401 || r.body["error"] != "invalid_client" {
-				t.Errorf("%d %s, want 401 invalid_client", r.status, r.raw)
+			if r.status != 401 || r.body["error"] != "invalid_client" || !strings.Contains(r.raw, "send client_id") {
+				t.Errorf("%d %s, want 401 invalid_client asking for client_id", r.status, r.raw)
 			}
 		})
 		t.Run("an issuer the operator no longer lists", func(t *testing.T) {

@@ -106,7 +106,9 @@ func parseRequest(r *http.Request) (tokenRequest, *Error) {
 // readAssertion checks private_key_jwt's parameters (RFC 7523 §2.2) and
 // finds the client ID: client_id when sent, which must then be the
 // assertion's subject, else that subject, unverified until the client's
-// keys verify the assertion.
+// keys verify the assertion. An assertion whose iss is not the client_id
+// sent is a workload platform's token (federated credentials), for the
+// client that client_id names.
 func (req *tokenRequest) readAssertion(assertionType string) *Error {
 	if assertionType != assertion.Type {
 		return ErrInvalidRequest.with("client_assertion_type must be " + assertion.Type + ", with the JWT in client_assertion")
@@ -116,13 +118,17 @@ func (req *tokenRequest) readAssertion(assertionType string) *Error {
 	}
 	// A platform's token names the platform as iss and the workload as
 	// sub, never our client ID: its client sends client_id.
-	if iss, ok := federation.Issuer(req.assertion); ok && req.clientID != "" && iss != req.clientID {
+	iss, ok := federation.Issuer(req.assertion)
+	if ok && req.clientID != "" && iss != req.clientID {
 		req.method, req.federated = module.AuthPrivateKeyJWT, true
 		return nil
 	}
-	sub, ok := assertion.Subject(req.assertion)
-	if !ok {
+	sub, hasSub := assertion.Subject(req.assertion)
+	if !hasSub {
 		return ErrInvalidClient.with("client_assertion is not a signed JWT with a sub (the client ID)")
+	}
+	if ok && req.clientID == "" && iss != sub {
+		return ErrInvalidClient.with("send client_id with a workload platform's token (its iss is not its sub); a private_key_jwt assertion has the client ID as both")
 	}
 	if req.clientID != "" && req.clientID != sub {
 		return ErrInvalidClient.with("client_id differs from the client_assertion's sub")
