@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# make bench-peers: this service's token endpoint beside Keycloak and Ory
-# Hydra on this machine (bench/peers says how), written to bench/peers.txt.
-# Not part of make test: it takes about twenty minutes and downloads Keycloak.
+# make bench-peers: this service's token endpoint beside Keycloak (one
+# instance signing RS256, one ES256) and Ory Hydra (RS256) on this machine,
+# each first given a cold burst of 50 requests at once (bench/peers says
+# how), written to bench/peers.txt. Not part of make test: it takes about
+# half an hour and downloads Keycloak.
 #   Keycloak 26.7.3: org.keycloak:keycloak-quarkus-dist from Maven Central
 #     (fetched by mvn, so its configured mirror applies), run on Java 25.
 #   Ory Hydra v2.3.0: the Go module, pinned in bench/peers/hydra/go.mod.

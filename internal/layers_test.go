@@ -22,13 +22,13 @@ var mayImport = map[string][]string{
 	"internal/audit": nil, "internal/caller": nil, "internal/config": nil, "internal/derrors": nil, "internal/obs": nil,
 	"internal/ttl": nil, "internal/signing": nil, "internal/secrethash": nil, "internal/edge": nil,
 	"internal/apigw": nil, "internal/samtemplate": nil, "internal/openapi": {"internal/openapi/document"}, "internal/openapi/document": nil, "internal/portal": nil,
-	"internal/accesstoken": nil, "internal/assertion": nil, "internal/federation": nil,
+	"internal/accesstoken": nil, "internal/assertion": nil, "internal/federation": nil, "internal/dpop": nil,
 	// the domain
 	"internal/module": {"internal/assertion", "internal/federation"},
 	// edges: HTTP, the token endpoint, the authorizer (never an adapter)
 	"internal/httpapi": {"internal/module"},
-	"internal/oauth":   {"internal/module", "internal/accesstoken", "internal/assertion", "internal/federation"},
-	"internal/authz":   {"internal/module", "internal/accesstoken"},
+	"internal/oauth":   {"internal/module", "internal/accesstoken", "internal/assertion", "internal/federation", "internal/dpop"},
+	"internal/authz":   {"internal/module", "internal/accesstoken", "internal/dpop"},
 	// adapters by technology (never an edge, never each other)
 	"internal/dynamo":         {"internal/module", "internal/federation"},
 	"internal/secretsmanager": {"internal/module"},
@@ -43,7 +43,7 @@ var mayImport = map[string][]string{
 	// test support (imported by tests only)
 	"internal/testing/testenv":   {"internal/module", "internal/dynamo", "internal/inmem", "internal/secretsmanager", "internal/awserr"},
 	"internal/testing/lambdarie": {"internal/module", "internal/dynamo", "internal/secretsmanager"},
-	"internal/testing/clientkey": nil,
+	"internal/testing/clientkey": {"internal/dpop"},
 	// mains and tools
 	"infra/local":    {"internal/localgateway"},
 	"infra/admin":    {"internal/wiring"},

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"slices"
@@ -253,4 +254,58 @@ func Basic(user, password string) string {
 func TokenTarget(url, clientID, secret string) vegeta.Target {
 	return vegeta.Target{Method: "POST", URL: url, Body: []byte("grant_type=client_credentials"),
 		Header: http.Header{"Authorization": {Basic(clientID, secret)}, "Content-Type": {"application/x-www-form-urlencoded"}}}
+}
+
+// Burst sends n requests of target at once, each on a connection of its
+// own opened for it, and waits for every answer: a cold burst. Latencies
+// run from the common start, so one that waited for a connection counts
+// the wait.
+func Burst(target vegeta.Target, n int) Run {
+	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: n, DisableKeepAlives: true}}
+	type result struct {
+		latency time.Duration
+		outcome string // "" for 200, else the status or error
+	}
+	results := make(chan result, n)
+	gate := make(chan struct{})
+	var start time.Time
+	for range n {
+		go func() {
+			req, err := target.Request()
+			if err != nil {
+				results <- result{0, err.Error()}
+				return
+			}
+			<-gate
+			resp, err := client.Do(req)
+			switch {
+			case err != nil:
+				results <- result{time.Since(start), err.Error()}
+			default:
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				outcome := ""
+				if resp.StatusCode != http.StatusOK {
+					outcome = strconv.Itoa(resp.StatusCode)
+				}
+				results <- result{time.Since(start), outcome}
+			}
+		}()
+	}
+	time.Sleep(50 * time.Millisecond) // every goroutine at the gate
+	start = time.Now()
+	close(gate)
+	r := Run{Errors: map[string]int{}}
+	for range n {
+		res := <-results
+		r.Latencies = append(r.Latencies, res.latency)
+		if res.outcome == "" {
+			r.OK++
+		} else {
+			r.Errors[res.outcome]++
+		}
+	}
+	r.Duration = time.Since(start)
+	slices.Sort(r.Latencies)
+	return r
 }

@@ -1,7 +1,10 @@
 package loadgen
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"sync"
 	"testing"
 	"time"
 )
@@ -44,5 +47,28 @@ func TestMergeAndCPUPerRequest(t *testing.T) {
 	}
 	if (Run{}).CPUPerRequest() != 0 {
 		t.Error("CPU per request of an empty run is not 0")
+	}
+}
+
+// TestBurst: the n requests are in flight at once (the handler answers
+// only when all of them have arrived), every answer is counted.
+func TestBurst(t *testing.T) {
+	const n = 20
+	var arrived sync.WaitGroup
+	arrived.Add(n)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived.Done()
+		arrived.Wait()
+		if r.Header.Get("Authorization") == "" {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	}))
+	defer srv.Close()
+	r := Burst(TokenTarget(srv.URL, "client", "secret"), n)
+	if got, want := r.OK, n; got != want {
+		t.Errorf("OK %d, want %d (errors %v)", got, want, r.Errors)
+	}
+	if got, want := len(r.Latencies), n; got != want {
+		t.Errorf("%d latencies, want %d", got, want)
 	}
 }

@@ -1,30 +1,30 @@
 // Command peers measures the token endpoint's warm path (valid client
 // credentials, the client known to the instance) of this service, through
-// the local gateway, with each signing algorithm, beside Keycloak and Ory
-// Hydra on the same machine, with the same load generator and the same
-// load: a closed loop at 1, 16 and 64 connections, then an open loop at
-// 25, 50 and 75 % of the slowest system's closed-loop capacity. Each
-// system is warmed up until its throughput settles, and the CPU time each
-// system itself spends per request is counted apart from the load
-// generator's. Systems take turns within each load (A B C D A B C D), so
-// that a noisy minute falls on all of them. Any answer other than 200
-// makes the comparison invalid: the command fails. make bench-peers runs
-// it (infra/bench-peers.sh fetches and builds the peers).
+// the local gateway, with each signing algorithm, beside Keycloak signing
+// with the same algorithm (RS256, and ES256 with a P-256 key) and Ory
+// Hydra (RS256) on the same machine, with the same load generator and the
+// same load: a closed loop at 1, 16 and 64 connections, then an open loop
+// at 25, 50 and 75 % of the slowest system's closed-loop capacity. Before
+// that, right after its start, each system gets a cold burst of 50
+// requests at once (cold.go). Each system is warmed up until its
+// throughput settles, and the CPU time each system itself spends per
+// request is counted apart from the load generator's. Systems take turns
+// within each load (A B C D E A B C D E), so that a noisy minute falls on
+// all of them. Any answer other than 200 in a measured run makes the
+// comparison invalid: the command fails (the cold burst's errors are
+// counted and printed instead). make bench-peers runs it
+// (infra/bench-peers.sh fetches and builds the peers).
 package main
 
 import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -38,6 +38,7 @@ const secret = "bench-client-secret-0123456789"
 func main() {
 	var o options
 	flag.StringVar(&o.gateway, "gateway", "bin/local", "this service's local gateway binary")
+	flag.StringVar(&o.gatewayFlags, "gateway-flags", "", "more flags for the local gateway, separated by spaces (e.g. \"--memory-limit 0\"): for a diagnosis")
 	flag.StringVar(&o.keycloak, "keycloak", "", "Keycloak's home (the unpacked keycloak-quarkus-dist); empty: leave Keycloak out")
 	flag.StringVar(&o.javaHome, "java-home", "/usr/lib/jvm/temurin-25-jdk-amd64", "JAVA_HOME for Keycloak")
 	flag.StringVar(&o.hydra, "hydra", "", "Ory Hydra binary; empty: leave Hydra out")
@@ -46,6 +47,7 @@ func main() {
 	flag.DurationVar(&o.settle, "settle", 3*time.Minute, "after the warm-up, runs of 5 s at 16 connections until three in a row agree within 5 %, for at most this long; not measured")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each measured run")
 	flag.IntVar(&o.rounds, "rounds", 2, "runs of each load per system")
+	flag.BoolVar(&o.coldOnly, "cold-only", false, "start the systems, give each its cold burst, print those and stop")
 	flag.IntVar(&o.systemCPUs, "system-cpus", 0, "run each system on CPUs 0 to n-1 and the load generator on the others, so that it takes no CPU from the system: a diagnosis of where latency comes from, not a fair comparison (a JVM compiles on the cores it serves with); 0: systems and generator share every CPU")
 	flag.Parse()
 	if err := run(o); err != nil {
@@ -56,16 +58,11 @@ func main() {
 
 type options struct {
 	gateway, keycloak, javaHome, hydra, logs string
+	gatewayFlags                             string
 	systemCPUs                               int
 	warmup, settle, duration                 time.Duration
 	rounds                                   int
-}
-
-// system is one token endpoint under test.
-type system struct {
-	name   string
-	cmd    *exec.Cmd
-	target vegeta.Target
+	coldOnly                                 bool
 }
 
 func run(o options) error {
@@ -83,11 +80,20 @@ func run(o options) error {
 		func() (*system, error) { return startOurs(o, "ES256") },
 	}
 	if o.keycloak != "" {
-		starters = append(starters, func() (*system, error) { return startKeycloak(o) })
+		starters = append(starters,
+			func() (*system, error) { return startKeycloak(o, "RS256") },
+			func() (*system, error) { return startKeycloak(o, "ES256") })
 	}
 	if o.hydra != "" {
 		starters = append(starters, func() (*system, error) { return startHydra(o) })
 	}
+	if o.systemCPUs > 0 {
+		if err := pinGenerator(o.systemCPUs); err != nil {
+			return err
+		}
+	}
+	// Each system's cold burst comes right after its start, while the
+	// systems started before it are idle.
 	for _, start := range starters {
 		s, err := start()
 		if s != nil {
@@ -96,17 +102,25 @@ func run(o options) error {
 		if err != nil {
 			return err
 		}
-	}
-
-	if o.systemCPUs > 0 {
-		if err := pinGenerator(o.systemCPUs); err != nil {
+		if err := checkAlg(s); err != nil {
+			return err
+		}
+		if s.cold, err = coldBurst(s); err != nil {
 			return err
 		}
 	}
+
 	fmt.Printf("# make bench-peers, %s\n", time.Now().UTC().Format("2006-01-02T15:04Z"))
 	fmt.Printf("# %d vCPU %s, %s; load generator: vegeta in this process, on the same cores\n", runtime.NumCPU(), cpuModel(), runtime.Version())
+	fmt.Printf("# load average before the measured part (other work on the machine shows here): %s\n", loadAverage())
+	defer func() { fmt.Printf("\n# load average at the end: %s\n", loadAverage()) }()
 	if o.systemCPUs > 0 {
 		fmt.Printf("# diagnosis (-system-cpus): each system on CPUs 0-%d, the load generator on the others\n", o.systemCPUs-1)
+	}
+	fmt.Printf("# each system's access tokens checked to be signed with the algorithm in its name; right after its start, while the others idled, a cold burst of %d requests at once\n", coldRequests)
+	if o.coldOnly {
+		printCold(systems)
+		return nil
 	}
 	fmt.Printf("# each system warmed up %s at 16 then 64 connections, then until three %s runs at 16 in a row agree within 5 %% (at most %s; not measured); each run %s; %d rounds, systems alternating within each load; quantiles pooled over the rounds\n",
 		o.warmup, settleRun, o.settle, o.duration, o.rounds)
@@ -185,7 +199,8 @@ func run(o options) error {
 	header("conns")
 	capacity := map[*system]float64{}
 	closed := map[int]map[*system]loadgen.Run{}
-	for _, conns := range []int{1, 16, 64} {
+	loads := []int{1, 16, 64}
+	for _, conns := range loads {
 		runs, err := measure(func(t vegeta.Target) loadgen.Run { return loadgen.Closed(t, conns, o.duration) })
 		if err != nil {
 			return err
@@ -227,11 +242,17 @@ func run(o options) error {
 		fmt.Printf("%-22s %7.0f MiB\n", s.name, rss)
 	}
 
-	fmt.Println("\n## ratios (this service over each peer)")
-	for _, ours := range systems[:2] {
-		for _, peer := range systems[2:] {
+	printCold(systems)
+	printSideBySide(systems, loads, closed)
+
+	fmt.Println("\n## ratios (this service over each peer signing with the same algorithm)")
+	for _, ours := range systems {
+		for _, peer := range systems {
+			if !ours.ours || peer.ours || peer.alg != ours.alg {
+				continue
+			}
 			fmt.Printf("%s / %s: closed-loop capacity %.1fx", ours.name, peer.name, capacity[ours]/capacity[peer])
-			for _, conns := range []int{1, 16, 64} {
+			for _, conns := range loads {
 				fmt.Printf(", %d conns %.1fx", conns, closed[conns][ours].Throughput()/closed[conns][peer].Throughput())
 			}
 			p99o, p99p := open[50][ours].Quantile(0.99), open[50][peer].Quantile(0.99)
@@ -277,140 +298,6 @@ func settle(s *system, limit time.Duration) ([]string, error) {
 	}
 }
 
-// startOurs starts the local gateway with a signing key of alg and a
-// module whose credentials the load uses.
-func startOurs(o options, alg string) (*system, error) {
-	base, port := loopback()
-	const managerID, managerSecret = "bench-manager", "bench-manager-secret-0123456789"
-	cmd := o.command(o.gateway, "--addr", "127.0.0.1:"+port, "--token-alg", alg, "--no-throttle", "--credentials-file", "",
-		"--bootstrap-tenant", "bench", "--bootstrap-client-id", managerID)
-	cmd.Env = append(os.Environ(), "BOOTSTRAP_CLIENT_SECRET="+managerSecret) // never on a command line
-	s := &system{name: "this service " + alg, cmd: cmd}
-	if err := startLogged(cmd, filepath.Join(o.logs, "ours-"+alg+".log")); err != nil {
-		return nil, err
-	}
-	if err := loadgen.WaitFor(base+"/.well-known/jwks.json", 30*time.Second); err != nil {
-		return s, err
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := loadgen.Post(base+"/oauth2/token", "grant_type=client_credentials", 200, &tok,
-		"Authorization", loadgen.Basic(managerID, managerSecret), "Content-Type", "application/x-www-form-urlencoded"); err != nil {
-		return s, err
-	}
-	var m struct {
-		ClientID string `json:"clientId"`
-	}
-	if err := loadgen.Post(base+"/tenants/bench/modules", `{"name":"bench-client","displayName":"Bench client","clientSecret":"`+secret+`","scopes":["orders.read"]}`,
-		201, &m, "Authorization", "Bearer "+tok.AccessToken, "Content-Type", "application/json"); err != nil {
-		return s, err
-	}
-	s.target = loadgen.TokenTarget(base+"/oauth2/token", m.ClientID, secret)
-	return s, nil
-}
-
-// startKeycloak starts Keycloak in development mode with its in-memory
-// database, and a realm with a confidential client that may use the client
-// credentials grant (a service account).
-func startKeycloak(o options) (*system, error) {
-	base, port := loopback()
-	const admin, adminPassword = "admin", "bench-admin-password-0123456789"
-	cmd := o.command(filepath.Join(o.keycloak, "bin/kc.sh"), "start-dev", "--http-host", "127.0.0.1", "--http-port", port, "--db", "dev-mem")
-	cmd.Env = append(os.Environ(), "JAVA_HOME="+o.javaHome, "KC_BOOTSTRAP_ADMIN_USERNAME="+admin, "KC_BOOTSTRAP_ADMIN_PASSWORD="+adminPassword)
-	s := &system{name: "Keycloak 26.7.3", cmd: cmd}
-	if err := startLogged(cmd, filepath.Join(o.logs, "keycloak.log")); err != nil {
-		return nil, err
-	}
-	if err := loadgen.WaitFor(base+"/realms/master", 5*time.Minute); err != nil {
-		return s, err
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := loadgen.Post(base+"/realms/master/protocol/openid-connect/token", "grant_type=password&client_id=admin-cli&username="+admin+"&password="+adminPassword,
-		200, &tok, "Content-Type", "application/x-www-form-urlencoded"); err != nil {
-		return s, err
-	}
-	for _, c := range []struct{ path, body string }{
-		{"/admin/realms", `{"realm":"bench","enabled":true}`},
-		{"/admin/realms/bench/clients", `{"clientId":"bench-client","secret":"` + secret + `","publicClient":false,"serviceAccountsEnabled":true,` +
-			`"standardFlowEnabled":false,"directAccessGrantsEnabled":false,"clientAuthenticatorType":"client-secret"}`},
-	} {
-		if err := loadgen.Post(base+c.path, c.body, 201, nil, "Authorization", "Bearer "+tok.AccessToken, "Content-Type", "application/json"); err != nil {
-			return s, err
-		}
-	}
-	s.target = loadgen.TokenTarget(base+"/realms/bench/protocol/openid-connect/token", "bench-client", secret)
-	return s, nil
-}
-
-// startHydra starts Ory Hydra with its in-memory SQLite database and JWT
-// access tokens (signed, as ours and Keycloak's are), and a client for the
-// client credentials grant.
-func startHydra(o options) (*system, error) {
-	base, port := loopback()
-	admin, adminPort := loopback()
-	cmd := o.command(o.hydra, "serve", "all", "--dev")
-	cmd.Env = append(os.Environ(), "DSN=memory", "SECRETS_SYSTEM=bench-system-secret-0123456789abcdef", "URLS_SELF_ISSUER="+base,
-		"SERVE_PUBLIC_HOST=127.0.0.1", "SERVE_PUBLIC_PORT="+port, "SERVE_ADMIN_HOST=127.0.0.1", "SERVE_ADMIN_PORT="+adminPort,
-		"STRATEGIES_ACCESS_TOKEN=jwt", "LOG_LEVEL=warn")
-	s := &system{name: "Ory Hydra v2.3.0", cmd: cmd}
-	if err := startLogged(cmd, filepath.Join(o.logs, "hydra.log")); err != nil {
-		return nil, err
-	}
-	if err := loadgen.WaitFor(admin+"/health/ready", time.Minute); err != nil {
-		return s, err
-	}
-	var c struct {
-		ClientID string `json:"client_id"`
-	}
-	if err := loadgen.Post(admin+"/admin/clients", `{"client_secret":"`+secret+`","grant_types":["client_credentials"],"token_endpoint_auth_method":"client_secret_basic"}`,
-		201, &c, "Content-Type", "application/json"); err != nil {
-		return s, err
-	}
-	s.target = loadgen.TokenTarget(base+"/oauth2/token", c.ClientID, secret)
-	return s, nil
-}
-
-// loopback is a free port on 127.0.0.1 and its base URL.
-func loopback() (base, port string) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer l.Close()
-	_, port, _ = net.SplitHostPort(l.Addr().String())
-	return "http://127.0.0.1:" + port, port
-}
-
-// startLogged starts cmd in a process group of its own (so that stop ends
-// a JVM a script started too), its output to a log file.
-func startLogged(cmd *exec.Cmd, log string) error {
-	f, err := os.Create(log)
-	if err != nil {
-		return err
-	}
-	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", cmd.Path, err)
-	}
-	go func() { _ = cmd.Wait(); f.Close() }()
-	return nil
-}
-
-func stop(cmd *exec.Cmd) {
-	if cmd.Process == nil {
-		return
-	}
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-	for i := 0; i < 100 && syscall.Kill(cmd.Process.Pid, 0) == nil; i++ {
-		time.Sleep(100 * time.Millisecond)
-	}
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-}
-
 func cpuModel() string {
 	f, err := os.Open("/proc/cpuinfo")
 	if err != nil {
@@ -427,14 +314,6 @@ func cpuModel() string {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
-
-// command runs name with args, on the systems' CPUs when they are set.
-func (o options) command(name string, args ...string) *exec.Cmd {
-	if o.systemCPUs == 0 {
-		return exec.Command(name, args...)
-	}
-	return exec.Command("taskset", append([]string{"-c", fmt.Sprintf("0-%d", o.systemCPUs-1), name}, args...)...)
-}
 
 // pinGenerator moves every thread of this process, the load generator, to
 // the CPUs from first on (threads it starts later inherit it).
@@ -460,4 +339,17 @@ func pinGenerator(first int) error {
 		}
 	}
 	return nil
+}
+
+// loadAverage is the machine's 1, 5 and 15 minute load averages.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

@@ -38,6 +38,8 @@ const faultText: Record<Schemas["FaultCode"], string> = {
   invalid_value: "Not an allowed value.",
   invalid_format: "Not in the right format.",
   read_only: "Cannot be changed.",
+  private_key: "Paste the public key only; keep the private key with the client.",
+  unsupported_key: "This key is not accepted: use RSA of at least 2,048 bits, EC P-256 or Ed25519.",
 };
 
 // What a portal does for each kind of problem, by its stable type.

@@ -33,6 +33,23 @@ type Claims struct {
 	ClientID string `json:"client_id"`
 	Scope    string `json:"scope,omitempty"`
 	TenantID string `json:"tenant_id"`
+	// Confirmation binds the token to a key (RFC 7800 §3.1); nil for a
+	// bearer token.
+	Confirmation *Confirmation `json:"cnf,omitempty"`
+}
+
+// Confirmation is the cnf claim of a DPoP-bound token (RFC 9449 §6.1).
+type Confirmation struct {
+	// JKT is the RFC 7638 SHA-256 thumbprint of the client's DPoP key.
+	JKT string `json:"jkt"`
+}
+
+// JKT is the thumbprint the token is bound to, or "" for a bearer token.
+func (c Claims) JKT() string {
+	if c.Confirmation == nil {
+		return ""
+	}
+	return c.Confirmation.JKT
 }
 
 // Scopes are the token's scopes, in order.
@@ -60,16 +77,17 @@ func Audience(configured, issuer string) string {
 // allocation-light json.Marshal rather than go-jose's builder, which
 // encodes the claims, decodes them into a map and encodes that again.
 type issued struct {
-	Issuer    string `json:"iss"`
-	Subject   string `json:"sub"`
-	Audience  string `json:"aud"`
-	Expiry    int64  `json:"exp"`
-	NotBefore int64  `json:"nbf"`
-	IssuedAt  int64  `json:"iat"`
-	ID        string `json:"jti"`
-	ClientID  string `json:"client_id"`
-	Scope     string `json:"scope,omitempty"`
-	TenantID  string `json:"tenant_id"`
+	Issuer    string        `json:"iss"`
+	Subject   string        `json:"sub"`
+	Audience  string        `json:"aud"`
+	Expiry    int64         `json:"exp"`
+	NotBefore int64         `json:"nbf"`
+	IssuedAt  int64         `json:"iat"`
+	ID        string        `json:"jti"`
+	ClientID  string        `json:"client_id"`
+	Scope     string        `json:"scope,omitempty"`
+	TenantID  string        `json:"tenant_id"`
+	Cnf       *Confirmation `json:"cnf,omitempty"`
 }
 
 // Issue signs a token for a client of a tenant with the given scopes, with
@@ -81,6 +99,16 @@ type issued struct {
 // generic JSON handling. Verification stays with go-jose, and the tests
 // check issued tokens with two independent JOSE libraries.
 func Issue(key signing.Key, iss, aud, clientID, tenantID string, scopes []string, now time.Time, lifetime time.Duration) (string, error) {
+	return IssueBound(key, iss, aud, clientID, tenantID, scopes, now, lifetime, "")
+}
+
+// IssueBound is Issue for a token bound to the DPoP key whose thumbprint
+// is jkt (cnf.jkt, RFC 9449 §6.1); "" issues a bearer token.
+func IssueBound(key signing.Key, iss, aud, clientID, tenantID string, scopes []string, now time.Time, lifetime time.Duration, jkt string) (string, error) {
+	var cnf *Confirmation
+	if jkt != "" {
+		cnf = &Confirmation{JKT: jkt}
+	}
 	header, err := headerOf(key)
 	if err != nil {
 		return "", err
@@ -88,7 +116,7 @@ func Issue(key signing.Key, iss, aud, clientID, tenantID string, scopes []string
 	payload, err := json.Marshal(issued{
 		Issuer: iss, Subject: clientID, Audience: aud,
 		Expiry: now.Add(lifetime).Unix(), NotBefore: now.Unix(), IssuedAt: now.Unix(), ID: rand.Text(),
-		ClientID: clientID, Scope: strings.Join(scopes, " "), TenantID: tenantID,
+		ClientID: clientID, Scope: strings.Join(scopes, " "), TenantID: tenantID, Cnf: cnf,
 	})
 	if err != nil {
 		return "", fmt.Errorf("encode claims: %w", err)
@@ -187,6 +215,9 @@ func Verify(tok *jwt.JSONWebToken, key jose.JSONWebKey, iss, aud string, now tim
 	}
 	if c.Expiry == nil || c.ClientID == "" || c.TenantID == "" || c.Subject != c.ClientID {
 		return c, fmt.Errorf("%w: missing exp, client_id, tenant_id or sub", ErrInvalid)
+	}
+	if c.Confirmation != nil && c.Confirmation.JKT == "" {
+		return c, fmt.Errorf("%w: cnf without jkt", ErrInvalid)
 	}
 	return c, nil
 }

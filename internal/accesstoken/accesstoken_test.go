@@ -149,3 +149,29 @@ func TestIssueRefusesAKeyThatDoesNotFit(t *testing.T) {
 		}
 	}
 }
+
+// TestIssueBound: a DPoP-bound token carries cnf.jkt (RFC 9449 §6.1) and
+// Verify hands it back; a bearer token has no cnf.
+func TestIssueBound(t *testing.T) {
+	key, err := signing.Generate(signing.ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, jkt := range []string{"", "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"} {
+		tok, err := accesstoken.IssueBound(key, "https://iss.example.test", "https://aud.example.test", "client-1", "acme", nil, now, time.Hour, jkt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, hasCnf := segment(t, tok, 1)["cnf"]
+		if hasCnf != (jkt != "") {
+			t.Errorf("jkt %q: cnf present %v", jkt, hasCnf)
+		}
+		got, err := accesstoken.Verify(parse(t, tok), publicOf(key), "https://iss.example.test", "https://aud.example.test", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.JKT() != jkt {
+			t.Errorf("JKT() = %q, want %q", got.JKT(), jkt)
+		}
+	}
+}

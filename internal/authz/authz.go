@@ -20,6 +20,7 @@ import (
 	"github.com/modules-service/modules/internal/accesstoken"
 	"github.com/modules-service/modules/internal/caller"
 	"github.com/modules-service/modules/internal/derrors"
+	"github.com/modules-service/modules/internal/dpop"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/obs"
 	"github.com/modules-service/modules/internal/signing"
@@ -40,8 +41,17 @@ type Authorizer struct {
 	Clients module.ClientReader
 	// IdP verifies the portal's identity provider tokens; nil when none.
 	IdP *IdP
-	Log *slog.Logger
-	Now func() time.Time
+	// Proofs records the jti of every DPoP proof it accepts, across
+	// instances (dynamo.Proofs); nil refuses every DPoP request.
+	Proofs Replays
+	Log    *slog.Logger
+	Now    func() time.Time
+}
+
+// Replays remembers a DPoP proof's jti until it leaves the iat window, and
+// reports whether no instance recorded it before.
+type Replays interface {
+	FirstUse(ctx context.Context, clientID, jti string, expires time.Time) (bool, error)
 }
 
 // Decision is what the authorizer hands API Gateway: allowed or not, and
@@ -62,11 +72,12 @@ func (a *Authorizer) Authorize(ctx context.Context, e events.APIGatewayV2CustomA
 	case errors.As(err, &refused):
 		line.SetOutcome("deny_" + refused.why)
 		line.Set("reason", refused.detail)
-		if refused.why == whyExpired {
+		if refused.why == whyExpired || refused.why == whyDPoP {
 			// RFC 6750 §3.1: an expired token is invalid_token, 401, so a
 			// client knows to get a new one; 403 would say it may never.
-			// An HTTP API answers a simple-response denial 403 whatever
-			// the authorizer says; only this error gives 401.
+			// RFC 9449 §7.1 answers a DPoP fault 401 too (a new proof may
+			// pass). An HTTP API answers a simple-response denial 403
+			// whatever the authorizer says; only this error gives 401.
 			return deny(), ErrUnauthorized
 		}
 		return deny(), nil
@@ -89,9 +100,9 @@ func (a *Authorizer) Authorize(ctx context.Context, e events.APIGatewayV2CustomA
 }
 
 func (a *Authorizer) decide(ctx context.Context, e events.APIGatewayV2CustomAuthorizerV2Request) (caller.Caller, error) {
-	raw, ok := bearer(e)
+	raw, scheme, ok := credentials(e)
 	if !ok {
-		return caller.Caller{}, refuse("no_token", "no bearer token")
+		return caller.Caller{}, refuse("no_token", "no bearer or DPoP token")
 	}
 	tok, err := jwt.ParseSigned(raw, allowedAlgs)
 	if err != nil || len(tok.Headers) != 1 {
@@ -104,7 +115,9 @@ func (a *Authorizer) decide(ctx context.Context, e events.APIGatewayV2CustomAuth
 	own := a.issuer(e)
 	switch {
 	case unverified.Issuer == own:
-		return a.own(ctx, tok, own)
+		return a.own(ctx, tok, own, request{event: e, token: raw, scheme: scheme})
+	case scheme == dpop.Scheme:
+		return caller.Caller{}, refuse(whyDPoP, "only this service's own tokens are DPoP-bound")
 	case a.IdP != nil && unverified.Issuer == a.IdP.Issuer:
 		return a.IdP.verify(ctx, tok, a.now())
 	}
@@ -122,8 +135,13 @@ var allowedAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, 
 // HTTP API's gateway responses cannot be customised to add one.
 var ErrUnauthorized = errors.New("Unauthorized")
 
-// whyExpired is the refusal of a well-signed token past its exp.
-const whyExpired = "expired"
+// whyExpired is the refusal of a well-signed token past its exp; whyDPoP
+// of a sender-constrained request that does not prove its key (RFC 9449
+// §7: a bound token as Bearer, a bearer token as DPoP, a bad proof).
+const (
+	whyExpired = "expired"
+	whyDPoP    = "dpop"
+)
 
 // refusal is why a token was denied: why is one of a few words (a metric
 // dimension), detail says more; both go to the log only.
@@ -137,7 +155,7 @@ func (r refusal) Error() string { return r.why + ": " + r.detail }
 // module, not the token: the module must still exist, be enabled and be
 // the token's tenant's, and the scopes handed on (and so the manager
 // decision) are those of the token that the module still has.
-func (a *Authorizer) own(ctx context.Context, tok *jwt.JSONWebToken, iss string) (caller.Caller, error) {
+func (a *Authorizer) own(ctx context.Context, tok *jwt.JSONWebToken, iss string, req request) (caller.Caller, error) {
 	kid := tok.Headers[0].KeyID
 	keys, err := a.Keys.Get(ctx)
 	if err != nil {
@@ -159,6 +177,9 @@ func (a *Authorizer) own(ctx context.Context, tok *jwt.JSONWebToken, iss string)
 	if err != nil {
 		return caller.Caller{}, refuse("token", err.Error())
 	}
+	if err := a.checkBinding(ctx, c, req); err != nil {
+		return caller.Caller{}, err
+	}
 	m, err := a.Clients.Client(ctx, c.ClientID)
 	switch {
 	case errors.Is(err, derrors.ErrNotFound):
@@ -167,6 +188,11 @@ func (a *Authorizer) own(ctx context.Context, tok *jwt.JSONWebToken, iss string)
 		return caller.Caller{}, err
 	case !m.Enabled || m.TenantID != c.TenantID:
 		return caller.Caller{}, refuse("module", "module disabled or of another tenant")
+	}
+	if m.DPoPBound && c.JKT() == "" {
+		// Rights follow the module: once it requires DPoP, its bearer
+		// tokens stop working within ClientCacheSeconds, not at expiry.
+		return caller.Caller{}, refuse(whyDPoP, "the module's tokens must be DPoP-bound; this one is a bearer token")
 	}
 	var scopes []string
 	for _, s := range c.Scopes() {
@@ -178,20 +204,28 @@ func (a *Authorizer) own(ctx context.Context, tok *jwt.JSONWebToken, iss string)
 	if slices.Contains(scopes, module.ScopeManage) {
 		kind = caller.Manager
 	}
-	return caller.Caller{TenantID: c.TenantID, Kind: kind, ClientID: c.ClientID, Scopes: scopes}, nil
+	return caller.Caller{TenantID: c.TenantID, Kind: kind, ClientID: c.ClientID, Scopes: scopes, DPoPJKT: c.JKT()}, nil
 }
 
-// bearer returns the token of "Authorization: Bearer <token>" (RFC 6750).
-func bearer(e events.APIGatewayV2CustomAuthorizerV2Request) (string, bool) {
+// credentials returns the token of "Authorization: Bearer <token>"
+// (RFC 6750) or "Authorization: DPoP <token>" (RFC 9449 §7.1), and the
+// scheme, as Bearer or DPoP.
+func credentials(e events.APIGatewayV2CustomAuthorizerV2Request) (string, string, bool) {
 	h := e.Headers["authorization"]
 	if h == "" && len(e.IdentitySource) > 0 {
 		h = e.IdentitySource[0]
 	}
 	scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
-		return "", false
+	tok = strings.TrimSpace(tok)
+	switch {
+	case !ok || tok == "":
+		return "", "", false
+	case strings.EqualFold(scheme, "Bearer"):
+		return tok, "Bearer", true
+	case strings.EqualFold(scheme, dpop.Scheme):
+		return tok, dpop.Scheme, true
 	}
-	return strings.TrimSpace(tok), true
+	return "", "", false
 }
 
 func (a *Authorizer) issuer(e events.APIGatewayV2CustomAuthorizerV2Request) string {

@@ -32,6 +32,10 @@ type Caller struct {
 	// Scopes are the rights the authorizer hands on: for own tokens, those
 	// of the token that the module still has.
 	Scopes []string
+	// DPoPJKT is the thumbprint of the key a DPoP-bound own token is bound
+	// to (cnf.jkt), whose proof the authorizer checked for this request;
+	// empty for a bearer token.
+	DPoPJKT string
 }
 
 // Keys of the authorizer context. API Gateway passes string values through.
@@ -41,19 +45,20 @@ const (
 	keyClientID = "clientId"
 	keySubject  = "subject"
 	keyScope    = "scope" // space-separated
+	keyDPoPJKT  = "dpopJkt"
 )
 
 // Context is the authorizer context that carries c.
 func (c Caller) Context() map[string]any {
 	return map[string]any{keyTenant: c.TenantID, keyKind: string(c.Kind), keyClientID: c.ClientID,
-		keySubject: c.Subject, keyScope: strings.Join(c.Scopes, " ")}
+		keySubject: c.Subject, keyScope: strings.Join(c.Scopes, " "), keyDPoPJKT: c.DPoPJKT}
 }
 
 // FromContext reads the caller from an authorizer context; false when
 // there is none or it names no tenant or no known kind.
 func FromContext(ctx map[string]any) (Caller, bool) {
 	s := func(k string) string { v, _ := ctx[k].(string); return v }
-	c := Caller{TenantID: s(keyTenant), Kind: Kind(s(keyKind)), ClientID: s(keyClientID), Subject: s(keySubject)}
+	c := Caller{TenantID: s(keyTenant), Kind: Kind(s(keyKind)), ClientID: s(keyClientID), Subject: s(keySubject), DPoPJKT: s(keyDPoPJKT)}
 	if scope := s(keyScope); scope != "" {
 		c.Scopes = strings.Fields(scope)
 	}

@@ -13,6 +13,7 @@ import (
 func TestContextRoundTrip(t *testing.T) {
 	for _, c := range []caller.Caller{
 		{TenantID: "acme", Kind: caller.Manager, ClientID: "client-1", Scopes: []string{"modules:manage", "orders.read"}},
+		{TenantID: "acme", Kind: caller.Client, ClientID: "client-2", Scopes: []string{"orders.read"}, DPoPJKT: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"},
 		{TenantID: "acme", Kind: caller.User, Subject: "user-7"},
 	} {
 		raw, _ := json.Marshal(c.Context())

@@ -80,6 +80,7 @@ type moduleItem struct {
 	AuthMethods []string  `dynamodbav:"authMethods,omitempty"`
 	JWKS        string    `dynamodbav:"jwks,omitempty"`
 	Federated   string    `dynamodbav:"federated"`
+	DPoPBound   bool      `dynamodbav:"dpopBound,omitempty"`  // absent: false
 	NameKey     string    `dynamodbav:"nameKey,omitempty"`    // the keys its guards were written under
 	DisplayKey  string    `dynamodbav:"displayKey,omitempty"` // (absent on modules stored before them)
 	Version     int64     `dynamodbav:"version"`
@@ -92,7 +93,7 @@ type moduleItem struct {
 
 // moduleOptional are the attributes of a moduleItem that omitempty may
 // leave out, which an update must remove when they become empty.
-var moduleOptional = []string{"scopes", "nameKey", "displayKey", "jwks"}
+var moduleOptional = []string{"scopes", "nameKey", "displayKey", "jwks", "dpopBound"}
 
 // toFederated is a module's federated credentials as stored: a JSON
 // array, "[]" for none, always written (never left to a REMOVE, which the
@@ -146,6 +147,8 @@ type ClientItem struct {
 	JWKS        string   `dynamodbav:"jwks,omitempty"`
 	// Federated as the module's (absent: none).
 	Federated string `dynamodbav:"federated"`
+	// DPoPBound is the module's DPoPBoundAccessTokens (absent: false).
+	DPoPBound bool `dynamodbav:"dpopBound,omitempty"`
 }
 
 type idempotencyItem struct {
@@ -172,6 +175,7 @@ func toItem(m module.Module) moduleItem {
 		AuthMethods: m.TokenEndpointAuthMethods,
 		JWKS:        string(m.JWKS),
 		Federated:   toFederated(m.FederatedCredentials),
+		DPoPBound:   m.DPoPBoundAccessTokens,
 		NameKey:     m.NameKey, DisplayKey: m.DisplayKey,
 		Version:   m.Version,
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt,
@@ -189,6 +193,7 @@ func (it moduleItem) module() module.Module {
 		TokenEndpointAuthMethods: authMethods(it.AuthMethods),
 		JWKS:                     rawKeys(it.JWKS),
 		FederatedCredentials:     append([]federation.Credential{}, fromFederated(it.Federated)...),
+		DPoPBoundAccessTokens:    it.DPoPBound,
 		NameKey:                  it.NameKey, DisplayKey: it.DisplayKey,
 		Version:   it.Version,
 		CreatedAt: it.CreatedAt.UTC(), UpdatedAt: it.UpdatedAt.UTC(),
@@ -207,7 +212,7 @@ func clientItem(m module.Module) ClientItem {
 		PK: clientPK(m.ClientID), SK: clientSK,
 		ClientID: m.ClientID, TenantID: m.TenantID, ModuleID: m.ID, ModuleName: m.Name,
 		Enabled: m.Enabled, Scopes: orNil(m.Scopes), SecretName: m.SecretName,
-		AuthMethods: m.TokenEndpointAuthMethods, JWKS: string(m.JWKS), Federated: toFederated(m.FederatedCredentials),
+		AuthMethods: m.TokenEndpointAuthMethods, JWKS: string(m.JWKS), Federated: toFederated(m.FederatedCredentials), DPoPBound: m.DPoPBoundAccessTokens,
 	}
 }
 

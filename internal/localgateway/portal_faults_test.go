@@ -14,15 +14,7 @@ import (
 // fault codes would.
 func (b *browser) answerNextCheck(problem string) {
 	b.t.Helper()
-	evalJS[bool](b, `(() => {
-		const real = window.fetch;
-		window.fetch = (url, opts) => {
-			if (!String(url).endsWith("/modules/validation")) return real(url, opts);
-			window.fetch = real;
-			return Promise.resolve(new Response(`+"`"+problem+"`"+`, {status: 400, headers: {"Content-Type": "application/problem+json"}}));
-		};
-		return true;
-	})()`)
+	b.answerNext(`String(url).endsWith("/modules/validation")`, 400, "application/problem+json", problem)
 }
 
 // TestPortalFaultCodes: a fault with a stable code gets the page's own

@@ -1,6 +1,7 @@
 package localgateway_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -19,15 +20,23 @@ const lostNotice = `//section[@id="session"]//h2[normalize-space()="Your sign-in
 // local gateway's session tokens live an hour, longer than a test.
 func (b *browser) expireNextCall() {
 	b.t.Helper()
-	evalJS[bool](b, `(() => {
+	b.answerNext(`String(url).startsWith("/tenants/")`, 401, "application/json", `{"message":"Unauthorized"}`)
+}
+
+// answerNext makes the page's next fetch whose url the JavaScript
+// condition matches answer status with body, once, without reaching the
+// API: a stand-in for answers a test cannot provoke.
+func (b *browser) answerNext(condition string, status int, contentType, body string) {
+	b.t.Helper()
+	evalJS[bool](b, fmt.Sprintf(`(() => {
 		const real = window.fetch;
 		window.fetch = (url, opts) => {
-			if (!String(url).startsWith("/tenants/")) return real(url, opts);
+			if (!(%s)) return real(url, opts);
 			window.fetch = real;
-			return Promise.resolve(new Response('{"message":"Unauthorized"}', {status: 401, headers: {"Content-Type": "application/json"}}));
+			return Promise.resolve(new Response(%s, {status: %d, headers: {"Content-Type": %q}}));
 		};
 		return true;
-	})()`)
+	})()`, condition, "`"+body+"`", status, contentType))
 }
 
 // TestPortalSessionExpired: an expired sign-in in the middle of the wizard

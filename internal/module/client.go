@@ -30,6 +30,9 @@ type Client struct {
 	JWKS        json.RawMessage
 	// FederatedCredentials are the module's.
 	FederatedCredentials []federation.Credential
+	// DPoPBound is the module's DPoPBoundAccessTokens: a token request
+	// without a DPoP proof is refused (RFC 9449 §5.2).
+	DPoPBound bool
 }
 
 // ScopeManage is the scope that makes a module's tokens those of a tenant

@@ -31,6 +31,8 @@ type CreateInput struct {
 	JWKS                     json.RawMessage `json:"jwks,omitempty"`
 	// FederatedCredentials: see Module; left out, none.
 	FederatedCredentials []federation.Credential `json:"federatedCredentials,omitempty"`
+	// DPoPBoundAccessTokens: see Module; false when left out.
+	DPoPBoundAccessTokens bool `json:"dpopBoundAccessTokens,omitempty"`
 	// ClientID, when set, is used instead of a generated one. Only the
 	// operator's bootstrap of a tenant's first manager sets it; the API
 	// cannot (it is not a JSON field).
@@ -243,6 +245,7 @@ func (s *Service) newModule(tenantID string, in CreateInput) (Module, error) {
 		TokenEndpointAuthMethods: in.TokenEndpointAuthMethods,
 		JWKS:                     in.JWKS,
 		FederatedCredentials:     in.FederatedCredentials,
+		DPoPBoundAccessTokens:    in.DPoPBoundAccessTokens,
 		CreatedAt:                now,
 		UpdatedAt:                now,
 		Version:                  1,

@@ -56,6 +56,7 @@ func changes(old, m Module) map[string]audit.Change {
 	diff("scopes", old.Scopes, m.Scopes, slices.Equal(old.Scopes, m.Scopes))
 	diff("tokenEndpointAuthMethods", old.TokenEndpointAuthMethods, m.TokenEndpointAuthMethods,
 		slices.Equal(old.TokenEndpointAuthMethods, m.TokenEndpointAuthMethods))
+	diff("dpopBoundAccessTokens", old.DPoPBoundAccessTokens, m.DPoPBoundAccessTokens, old.DPoPBoundAccessTokens == m.DPoPBoundAccessTokens)
 	diff("jwks", keySummary(old.JWKS), keySummary(m.JWKS), bytes.Equal(old.JWKS, m.JWKS))
 	diff("federatedCredentials", federatedSummary(old.FederatedCredentials), federatedSummary(m.FederatedCredentials),
 		slices.Equal(old.FederatedCredentials, m.FederatedCredentials))

@@ -33,9 +33,13 @@ type Module struct {
 	// may send as client assertions (private_key_jwt's wire format);
 	// empty when none.
 	FederatedCredentials []federation.Credential `json:"federatedCredentials"`
-	CreatedAt            time.Time               `json:"createdAt"`
-	UpdatedAt            time.Time               `json:"updatedAt"`
-	Version              int64                   `json:"version"`
+	// DPoPBoundAccessTokens: its client gets tokens only with a DPoP
+	// proof, bound to the proof's key (RFC 9449 §5.2, the RFC 7591
+	// metadata dpop_bound_access_tokens); false by default.
+	DPoPBoundAccessTokens bool      `json:"dpopBoundAccessTokens"`
+	CreatedAt             time.Time `json:"createdAt"`
+	UpdatedAt             time.Time `json:"updatedAt"`
+	Version               int64     `json:"version"`
 	// LastUsedAt is when the module's client last got a token, to the
 	// hour (the token endpoint writes it at most hourly); nil when never.
 	// Only the token endpoint writes it; edits of the module leave it be.
@@ -113,7 +117,8 @@ func (p Preview) MarshalJSON() ([]byte, error) {
 		Methods     []string                `json:"tokenEndpointAuthMethods"`
 		JWKS        json.RawMessage         `json:"jwks,omitempty"`
 		Federated   []federation.Credential `json:"federatedCredentials"`
-	}{p.TenantID, p.Name, p.DisplayName, p.UserLogin, p.Scopes, p.Enabled, p.IsManager(), p.TokenEndpointAuthMethods, p.JWKS, p.FederatedCredentials})
+		DPoPBound   bool                    `json:"dpopBoundAccessTokens"`
+	}{p.TenantID, p.Name, p.DisplayName, p.UserLogin, p.Scopes, p.Enabled, p.IsManager(), p.TokenEndpointAuthMethods, p.JWKS, p.FederatedCredentials, p.DPoPBoundAccessTokens})
 }
 
 // Page is one page of a tenant's modules in creation order.

@@ -56,6 +56,10 @@ func (p Patch) apply(m *Module) error {
 			if null || json.Unmarshal(v, &m.Enabled) != nil {
 				fail(k, derrors.CodeWrongType, "must be true or false")
 			}
+		case "dpopBoundAccessTokens":
+			if null || json.Unmarshal(v, &m.DPoPBoundAccessTokens) != nil {
+				fail(k, derrors.CodeWrongType, "must be true or false")
+			}
 		case "scopes":
 			m.Scopes = nil
 			if !null && json.Unmarshal(v, &m.Scopes) != nil {
@@ -110,7 +114,7 @@ func (p Patch) apply(m *Module) error {
 				fail(k, derrors.CodeReadOnly, "is read-only; send it unchanged or leave it out")
 			}
 		default:
-			fail(k, derrors.CodeUnknownMember, "is not a field of a module; editable fields are name, displayName, userLogin, scopes, enabled, tokenEndpointAuthMethods, jwks and federatedCredentials")
+			fail(k, derrors.CodeUnknownMember, "is not a field of a module; editable fields are name, displayName, userLogin, scopes, enabled, tokenEndpointAuthMethods, jwks, federatedCredentials and dpopBoundAccessTokens")
 		}
 	}
 	if len(bad) > 0 {

@@ -73,8 +73,10 @@ type authenticator struct {
 	assertions *assertion.Verifier
 	// federated verifies workload platforms' tokens.
 	federated *federation.Verifier
-	log       *slog.Logger
-	now       func() time.Time
+	// replays records DPoP proofs' jti (and assertions', through assertions).
+	replays assertion.Replays
+	log     *slog.Logger
+	now     func() time.Time
 
 	dummyHash   string // verified against for unknown clients: equal work
 	instanceKey []byte
@@ -88,8 +90,8 @@ func newAuthenticator(d Deps) *authenticator {
 	u := newUsage(d)
 	a := &authenticator{clients: d.Clients, hashes: d.Hashes, verifier: d.Verifier, log: d.Log, now: d.Now,
 		throttle: newThrottle(d.Limits, u, d.Log, d.Now, d.CacheEntries), usage: u, dummyHash: d.DummyHash, instanceKey: key,
-		assertions: &assertion.Verifier{Replays: d.Limits, Now: d.Now},
-		federated:  &federation.Verifier{Keys: d.FederatedKeys, Replays: d.Limits, Issuers: d.FederatedIssuers, Now: d.Now}}
+		assertions: &assertion.Verifier{Replays: d.Limits, Now: d.Now}, replays: d.Limits,
+		federated: &federation.Verifier{Keys: d.FederatedKeys, Replays: d.Limits, Issuers: d.FederatedIssuers, Now: d.Now}}
 	a.hashCache = ttl.Cache[string, string]{TTL: HashTTL, Max: d.CacheEntries, Now: d.Now}
 	a.verified = ttl.Cache[[32]byte, struct{}]{TTL: VerifiedTTL, Max: d.CacheEntries, Now: d.Now}
 	return a

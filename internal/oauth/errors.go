@@ -34,6 +34,9 @@ var (
 	ErrInvalidClient        = &Error{Code: "invalid_client", status: http.StatusUnauthorized, Description: "client authentication failed"}
 	ErrUnsupportedGrantType = &Error{Code: "unsupported_grant_type", status: http.StatusBadRequest, Description: "only grant_type=client_credentials is supported"}
 	ErrInvalidScope         = &Error{Code: "invalid_scope", status: http.StatusBadRequest}
+	// ErrInvalidDPoPProof: the DPoP header is missing where the module
+	// requires one, or the proof is invalid (RFC 9449 §5, §12.2).
+	ErrInvalidDPoPProof = &Error{Code: "invalid_dpop_proof", status: http.StatusBadRequest}
 	// unauthorized_client (§5.2) is not among them: every enabled module is
 	// a technical client and may use the client_credentials grant.
 	// ErrSlowDown answers brute force (RFC 6749 §2.3.1 requires protection);

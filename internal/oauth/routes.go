@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/modules-service/modules/internal/assertion"
+	"github.com/modules-service/modules/internal/dpop"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/obs"
 	"github.com/modules-service/modules/internal/signing"
@@ -63,8 +64,10 @@ type Metadata struct {
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 	// The algorithms a private_key_jwt assertion may be signed with.
 	TokenEndpointAuthSigningAlgs []string `json:"token_endpoint_auth_signing_alg_values_supported"`
-	ResponseTypesSupported       []string `json:"response_types_supported"`
-	ScopesSupported              []string `json:"scopes_supported"`
+	// The algorithms a DPoP proof may be signed with (RFC 9449 §5.1).
+	DPoPSigningAlgs        []string `json:"dpop_signing_alg_values_supported"`
+	ResponseTypesSupported []string `json:"response_types_supported"`
+	ScopesSupported        []string `json:"scopes_supported"`
 	// The members OpenID Connect Discovery 1.0 §3 adds, served at
 	// /.well-known/openid-configuration only: API Gateway's JWT authorizers
 	// find jwks_uri there. No authorization endpoint and no ID tokens
@@ -89,6 +92,7 @@ func (e *Endpoint) serveMetadata(w http.ResponseWriter, r *http.Request) {
 		GrantTypesSupported:               []string{"client_credentials"},
 		TokenEndpointAuthMethodsSupported: module.AuthMethods,
 		TokenEndpointAuthSigningAlgs:      algNames(assertion.Algorithms),
+		DPoPSigningAlgs:                   algNames(dpop.Algorithms),
 		// No authorization endpoint: RFC 8414 still requires the member.
 		ResponseTypesSupported: []string{},
 		// Modules choose their own scopes; this one the service defines.

@@ -13,6 +13,7 @@ import (
 	"github.com/modules-service/modules/internal/accesstoken"
 	"github.com/modules-service/modules/internal/audit"
 	"github.com/modules-service/modules/internal/derrors"
+	"github.com/modules-service/modules/internal/dpop"
 	"github.com/modules-service/modules/internal/edge"
 	"github.com/modules-service/modules/internal/federation"
 	"github.com/modules-service/modules/internal/module"
@@ -117,6 +118,11 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, ErrInvalidClient.with("client authentication is required: HTTP Basic (client_secret_basic), client_id and client_secret in the body (client_secret_post), or a signed client_assertion (private_key_jwt)"))
 		return
 	}
+	proof, oerr := e.checkProof(r)
+	if oerr != nil {
+		writeError(w, r, oerr)
+		return
+	}
 	// The origin of any credential event; a context of its own rather than
 	// a copy of the request, which the warm path would pay for every time.
 	ctx := audit.WithOrigin(r.Context(), audit.Origin{RequestID: obs.RequestIDOf(r), UserAgent: r.UserAgent()})
@@ -140,7 +146,11 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, oerr)
 		return
 	}
-	token, err := e.sign(r.Context(), iss, client.ClientID, client.TenantID, scopes)
+	if err := e.bind(ctx, client, proof); err != nil {
+		e.fail(w, r, err)
+		return
+	}
+	token, err := e.sign(r.Context(), iss, client.ClientID, client.TenantID, scopes, proof.JKT)
 	if err != nil {
 		e.fail(w, r, err)
 		return
@@ -149,7 +159,11 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	obs.Set(r.Context(), obs.Tenant, client.TenantID)
 	obs.Set(r.Context(), obs.Module, client.ModuleID)
 	obs.SetOutcome(r.Context(), "issued")
-	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: token, TokenType: "Bearer", ExpiresIn: int64(e.cfg.Lifetime.Seconds()), Scope: strings.Join(scopes, " ")})
+	tokenType := "Bearer"
+	if proof.JKT != "" {
+		tokenType = dpop.Scheme // RFC 9449 §5.1
+	}
+	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: token, TokenType: tokenType, ExpiresIn: int64(e.cfg.Lifetime.Seconds()), Scope: strings.Join(scopes, " ")})
 }
 
 func (e *Endpoint) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -190,12 +204,13 @@ func grant(allowed []string, requested string) ([]string, *Error) {
 }
 
 // sign issues an RFC 9068 access token with the current key.
-func (e *Endpoint) sign(ctx context.Context, iss, clientID, tenantID string, scopes []string) (string, error) {
+// A non-empty jkt binds it to that DPoP key (cnf.jkt).
+func (e *Endpoint) sign(ctx context.Context, iss, clientID, tenantID string, scopes []string, jkt string) (string, error) {
 	keys, err := e.keys.Get(ctx)
 	if err != nil {
 		return "", fmt.Errorf("load signing key: %w", err)
 	}
-	return accesstoken.Issue(keys.Current, iss, accesstoken.Audience(e.cfg.Audience, iss), clientID, tenantID, scopes, e.now(), e.cfg.Lifetime)
+	return accesstoken.IssueBound(keys.Current, iss, accesstoken.Audience(e.cfg.Audience, iss), clientID, tenantID, scopes, e.now(), e.cfg.Lifetime, jkt)
 }
 
 // issuer is the configured issuer, or https://<domain> of the API the

@@ -67,6 +67,10 @@ func TestCodeWritesWhatThePolicyAllows(t *testing.T) {
 			must(err)
 			_, err = svc.Update(ctx, "acme", first.ID, patch(`enabled=false;userLogin={"enabled":true,"redirectUris":["https://a.example/cb"]}`), 0)
 			must(err)
+			_, err = svc.Update(ctx, "acme", second.ID, patch(`dpopBoundAccessTokens=true`), 0)
+			must(err)
+			_, err = svc.Update(ctx, "acme", second.ID, patch(`dpopBoundAccessTokens=false`), 0) // a REMOVE
+			must(err)
 		}},
 		{"ListModulesFunction", func() {
 			_, err := svc.List(ctx, "acme", module.ListQuery{Limit: 1})
@@ -92,6 +96,12 @@ func TestCodeWritesWhatThePolicyAllows(t *testing.T) {
 			must(clients.Used(ctx, "acme", second.ID, now))
 			ev := audit.New(ctx, audit.ClientThrottled, now, "acme", second.ID, second.Name)
 			must(clients.Record(ctx, ev))
+			_, err = limits.FirstUse(ctx, second.ClientID, "dpop a-proof", now.Add(time.Minute)) // a DPoP proof's jti
+			must(err)
+		}},
+		{"AuthorizerFunction", func() {
+			_, err := (&dynamo.Proofs{DB: rec, Table: b.Table}).FirstUse(ctx, second.ClientID, "a-proof", time.Now().Add(time.Minute))
+			must(err)
 		}},
 		{"DeleteModuleFunction", func() {
 			create("shipping", module.ScopeManage)

@@ -100,7 +100,8 @@ func newAuthorizer(ctx context.Context, e Env) (*authz.Authorizer, error) {
 		return nil, err
 	}
 	c := e.Config
-	a := &authz.Authorizer{Issuer: c.Issuer, Audience: c.Audience, Keys: keys, Clients: e.Clients, Log: e.Log}
+	a := &authz.Authorizer{Issuer: c.Issuer, Audience: c.Audience, Keys: keys, Clients: e.Clients, Log: e.Log,
+		Proofs: &dynamo.Proofs{DB: e.DynamoDB, Table: c.Table}}
 	if i := c.IdP; i.Issuer != "" {
 		a.IdP = &authz.IdP{Issuer: i.Issuer, JWKSURL: i.JWKSURL, Audience: i.Audience, TenantClaim: i.TenantClaim, RoleClaim: i.RoleClaim, ManagerRole: i.ManagerRole}
 	}

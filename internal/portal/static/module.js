@@ -4,6 +4,7 @@
 import { call, modulePath } from "./api.js";
 import { el, field, toggle, show, showProblem, clearErrors, notify, currentView, lines } from "./ui.js";
 import { scopesField, readScopes } from "./scopes.js";
+import { authField } from "./keys.js";
 import { USER_LOGIN_EXPLAINED } from "./wizard.js";
 import { when, lastList } from "./list.js";
 import { go } from "./nav.js";
@@ -27,6 +28,7 @@ export async function moduleView(id) {
   const logout = el("textarea", { rows: "3" });
   logout.value = m.userLogin.postLogoutRedirectUris.join("\n");
   const scopes = scopesField(m.scopes);
+  const auth = authField(m);
   const confirmBox = el("div", { class: "notice", hidden: true },
     el("p", { text: `Delete ${m.displayName}? Its client can no longer get tokens. This cannot be undone.` }),
     el("div", { class: "actions" },
@@ -46,6 +48,7 @@ export async function moduleView(id) {
     field("userLogin.redirectUris", "Redirect URLs", redirect, "One per line; https, or http on localhost."),
     field("userLogin.postLogoutRedirectUris", "Post-logout redirect URLs", logout, "One per line."),
     scopes,
+    auth.section,
     el("div", { class: "actions" },
       el("a", { class: "button secondary", href: lastList(), text: "Back to the list" }),
       el("button", { type: "submit", text: "Save changes" }),
@@ -56,6 +59,7 @@ export async function moduleView(id) {
     const patch = {
       name: name.value, displayName: display.value, enabled: enabled.checked, scopes: readScopes(scopes),
       userLogin: { enabled: login.checked, redirectUris: lines(redirect.value), postLogoutRedirectUris: lines(logout.value) },
+      ...auth.read(),
     };
     const u = await call("PATCH", modulePath(id), { body: patch, headers: { "If-Match": etag }, contentType: "application/merge-patch+json" });
     if (u.lost) return;

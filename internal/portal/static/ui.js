@@ -51,6 +51,7 @@ const LABELS = {
   name: "Module Name", displayName: "Module Display Name", clientSecret: "Client Secret",
   scopes: "Scopes", enabled: "Enabled", "userLogin": "User Login", "userLogin.enabled": "User Login",
   "userLogin.redirectUris": "Redirect URLs", "userLogin.postLogoutRedirectUris": "Post-logout redirect URLs",
+  tokenEndpointAuthMethods: "Token endpoint methods", jwks: "Public keys", "jwks.keys": "Public keys",
 };
 
 // field builds a labelled input with an error slot; faults are put on it
@@ -117,9 +118,10 @@ const MESSAGES = {
 };
 
 // faultText is one fault as a person reads it: by the field's label, and
-// for one entry of a list (userLogin.redirectUris[1]) by its line.
-function faultText(fault, label, input, offset = 0) {
-  const say = MESSAGES[fault.code] || ((l, reason) => `${l}: ${reason}`);
+// for one entry of a list (userLogin.redirectUris[1]) by its line; the
+// API's reason when reasonFirst or the code has no sentence of the page's.
+function faultText(fault, label, input, offset = 0, reasonFirst = false) {
+  const say = (!reasonFirst && MESSAGES[fault.code]) || ((l, reason) => `${l}: ${reason}`);
   const index = /\[(\d+)\]$/.exec(fault.name);
   if (index && input?.tagName === "TEXTAREA" && Number(index[1]) >= offset) {
     const n = Number(index[1]) - offset;
@@ -144,15 +146,19 @@ export function showProblem(root, problem) {
     // a list's lines are in its textarea (the Scopes field also has a
     // checkbox, whose scope comes first in the list: listOffset)
     const input = f?.querySelector("textarea") || f?.querySelector("input, select");
-    const text = faultText(e, f?.dataset.label || LABELS[key] || key, input, f?.listOffset?.() || 0);
+    // a list shown as items rather than lines names its item (itemLabel)
+    const item = /\[(\d+)\]$/.exec(e.name);
+    const label = (item && f?.itemLabel?.(Number(item[1]))) || f?.dataset.label || LABELS[key] || key;
+    // data-say-reason: a field whose rule the page's sentences do not fit
+    const text = faultText(e, label, input, f?.listOffset?.() || 0, f?.dataset.sayReason !== undefined);
     said.push(text);
     if (!f) { elsewhere.push(text); continue; }
     const err = f.querySelector(".error");
-    input.setAttribute("aria-invalid", "true");
+    input?.setAttribute("aria-invalid", "true");
     err.hidden = false;
     if (err.textContent) err.append(el("br"));
     err.append(text);
-    first ??= input;
+    first ??= input || null;
   }
   if (!problem.errors?.length || elsewhere.length) {
     root.prepend(el("div", { class: "notice problem", text: elsewhere.length ? elsewhere.join(" ") : problem.detail || problem.title }));

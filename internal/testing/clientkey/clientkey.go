@@ -9,12 +9,15 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/modules-service/modules/internal/dpop"
 )
 
 // Key is a client's key pair.
@@ -109,4 +112,51 @@ func (k Key) Sign(t testing.TB, claims map[string]any, header map[jose.HeaderKey
 		t.Fatal(err)
 	}
 	return raw
+}
+
+// ProofClaims are a good DPoP proof's claims (RFC 9449 §4.2) for method
+// and url at now, with a fresh jti and, when token is not empty, its ath;
+// changes override them, a nil value removes a claim.
+func ProofClaims(method, url, token string, now time.Time, changes map[string]any) map[string]any {
+	c := map[string]any{"htm": method, "htu": url, "iat": now.Unix(), "jti": "dpop-" + rand.Text()}
+	if token != "" {
+		c["ath"] = dpop.TokenHash(token)
+	}
+	for name, v := range changes {
+		if v == nil {
+			delete(c, name)
+			continue
+		}
+		c[name] = v
+	}
+	return c
+}
+
+// Proof is a DPoP proof of claims: typ dpop+jwt and the public key in the
+// header's jwk, unless header overrides them.
+func (k Key) Proof(t testing.TB, claims map[string]any, header map[jose.HeaderKey]any) string {
+	t.Helper()
+	opts := (&jose.SignerOptions{}).WithType(dpop.Type).WithHeader("jwk", k.Public(t))
+	for name, v := range header {
+		opts = opts.WithHeader(name, v)
+	}
+	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: k.Alg, Key: k.Priv}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := jwt.Signed(sig).Claims(claims).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// Thumbprint is the RFC 7638 SHA-256 thumbprint of the public key, base64url.
+func (k Key) Thumbprint(t testing.TB) string {
+	t.Helper()
+	b, err := (&jose.JSONWebKey{Key: k.Priv.Public()}).Thumbprint(crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
 }
