@@ -22,20 +22,20 @@ var mayImport = map[string][]string{
 	"internal/audit": nil, "internal/caller": nil, "internal/config": nil, "internal/derrors": nil, "internal/obs": nil,
 	"internal/ttl": nil, "internal/signing": nil, "internal/secrethash": nil, "internal/edge": nil,
 	"internal/apigw": nil, "internal/samtemplate": nil, "internal/openapi": {"internal/openapi/document"}, "internal/openapi/document": nil, "internal/portal": nil,
-	"internal/accesstoken": nil, "internal/assertion": nil, "internal/dpop": nil,
+	"internal/accesstoken": nil, "internal/assertion": nil, "internal/federation": nil, "internal/dpop": nil,
 	// the domain
-	"internal/module": {"internal/assertion"},
+	"internal/module": {"internal/assertion", "internal/federation"},
 	// edges: HTTP, the token endpoint, the authorizer (never an adapter)
 	"internal/httpapi": {"internal/module"},
-	"internal/oauth":   {"internal/module", "internal/accesstoken", "internal/assertion", "internal/dpop"},
+	"internal/oauth":   {"internal/module", "internal/accesstoken", "internal/assertion", "internal/federation", "internal/dpop"},
 	"internal/authz":   {"internal/module", "internal/accesstoken", "internal/dpop"},
 	// adapters by technology (never an edge, never each other)
-	"internal/dynamo":         {"internal/module"},
+	"internal/dynamo":         {"internal/module", "internal/federation"},
 	"internal/secretsmanager": {"internal/module"},
 	"internal/inmem":          {"internal/module"},
 	"internal/awserr":         nil, // the AWS SDK's errors in derrors' words
 	// the one wiring point
-	"internal/wiring": {"internal/module", "internal/httpapi", "internal/oauth", "internal/authz", "internal/portal", "internal/openapi/document",
+	"internal/wiring": {"internal/module", "internal/federation", "internal/httpapi", "internal/oauth", "internal/authz", "internal/portal", "internal/openapi/document",
 		"internal/dynamo", "internal/secretsmanager", "internal/awserr"},
 	// the local gateway: the functions as wired, behind API Gateway's emulation
 	"internal/localgateway": {"internal/wiring", "internal/module", "internal/accesstoken", "internal/apigw", "internal/samtemplate",

@@ -5,6 +5,8 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -35,6 +37,9 @@ const (
 	EnvPortalClientID   = "PORTAL_CLIENT_ID"
 	EnvAuditRetention   = "AUDIT_RETENTION_DAYS"
 	EnvTokenAlgorithm   = "ACCESS_TOKEN_ALGORITHM"
+	// EnvFederatedIssuers is the operator's comma-separated list of the
+	// issuers federated credentials may name; unset: none.
+	EnvFederatedIssuers = "FEDERATED_ISSUERS"
 )
 
 // DefaultAuditRetention is AuditRetention when AUDIT_RETENTION_DAYS is
@@ -75,6 +80,11 @@ type Config struct {
 	KeyCacheTTL time.Duration
 	// AuditRetention is how long audit events are kept (their TTL).
 	AuditRetention time.Duration
+	// FederatedIssuers are the issuers whose tokens a module's federated
+	// credentials may name (the create, update and validation functions
+	// check them, the token function verifies against them): https URLs,
+	// http only on loopback hosts. Empty: federation is off.
+	FederatedIssuers []string
 
 	IdP IdP // the portal's identity provider, for the authorizer
 	// PortalClientID is the portal page's OpenID Connect client at the
@@ -133,6 +143,9 @@ func FromEnv(required ...string) (Config, error) {
 		}
 		c.AuditRetention = time.Duration(n) * 24 * time.Hour
 	}
+	var bad []string
+	c.FederatedIssuers, bad = issuers(os.Getenv(EnvFederatedIssuers))
+	problems = append(problems, bad...)
 	if c.IdP.Issuer != "" && (c.IdP.JWKSURL == "" || c.IdP.Audience == "" || c.IdP.TenantClaim == "" || c.IdP.RoleClaim == "" || c.IdP.ManagerRole == "") {
 		problems = append(problems, "with "+EnvIdPIssuer+" set, IDP_JWKS_URL, IDP_AUDIENCE, IDP_TENANT_CLAIM, IDP_ROLE_CLAIM and IDP_MANAGER_ROLE are required")
 	}
@@ -140,6 +153,31 @@ func FromEnv(required ...string) (Config, error) {
 		return c, fmt.Errorf("configuration: %s", strings.Join(problems, "; "))
 	}
 	return c, nil
+}
+
+// issuers reads a comma-separated list of issuer identifiers, each an
+// https URL (http only on a loopback host) with no query, fragment or
+// user information, and says what is wrong with any other.
+func issuers(list string) (ok, problems []string) {
+	for _, s := range strings.Split(list, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		u, err := url.Parse(s)
+		loopback := false
+		if err == nil {
+			ip := net.ParseIP(u.Hostname())
+			loopback = u.Hostname() == "localhost" || ip != nil && ip.IsLoopback()
+		}
+		if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(s, "?#") ||
+			!(u.Scheme == "https" || u.Scheme == "http" && loopback) {
+			problems = append(problems, fmt.Sprintf("%s: %q is not an https issuer URL (http only on loopback; no query, fragment or user information)", EnvFederatedIssuers, s))
+			continue
+		}
+		ok = append(ok, s)
+	}
+	return ok, problems
 }
 
 // Logger is the JSON logger to stdout every function uses (CloudWatch Logs

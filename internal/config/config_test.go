@@ -32,11 +32,19 @@ func TestFromEnv(t *testing.T) {
 			config.EnvPublicKeys + " is not set; " + config.EnvIdempotencyKey + " is not set"},
 		{"issuer trailing slash trimmed", map[string]string{config.EnvIssuer: "https://api.example.com/"}, nil,
 			func(c config.Config) bool { return c.Issuer == "https://api.example.com" }, ""},
+		{"federated issuers unset: none", map[string]string{}, nil,
+			func(c config.Config) bool { return len(c.FederatedIssuers) == 0 }, ""},
+		{"federated issuers, comma-separated", map[string]string{config.EnvFederatedIssuers: "https://token.actions.githubusercontent.com, https://oidc.eks.eu-west-1.amazonaws.com/id/ABC,http://127.0.0.1:8080"}, nil,
+			func(c config.Config) bool {
+				return strings.Join(c.FederatedIssuers, " ") == "https://token.actions.githubusercontent.com https://oidc.eks.eu-west-1.amazonaws.com/id/ABC http://127.0.0.1:8080"
+			}, ""},
+		{"federated issuer over http off loopback", map[string]string{config.EnvFederatedIssuers: "http://issuer.example.com"}, nil, nil, config.EnvFederatedIssuers + `: "http://issuer.example.com" is not an https issuer URL`},
+		{"federated issuer with a query", map[string]string{config.EnvFederatedIssuers: "https://issuer.example.com?x=1"}, nil, nil, config.EnvFederatedIssuers},
 		{"IdP half configured", map[string]string{config.EnvIdPIssuer: "https://idp.example.com"}, nil, nil, "IDP_JWKS_URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, name := range []string{config.EnvTable, config.EnvClientCacheTTL, config.EnvKeyCacheTTL, config.EnvTokenLifetime, config.EnvIssuer, config.EnvIdPIssuer, config.EnvPublicKeys, config.EnvIdempotencyKey} {
+			for _, name := range []string{config.EnvTable, config.EnvClientCacheTTL, config.EnvKeyCacheTTL, config.EnvTokenLifetime, config.EnvIssuer, config.EnvIdPIssuer, config.EnvPublicKeys, config.EnvIdempotencyKey, config.EnvFederatedIssuers} {
 				t.Setenv(name, tt.env[name])
 			}
 			c, err := config.FromEnv(tt.require...)

@@ -45,5 +45,5 @@ func (c *Clients) Client(ctx context.Context, clientID string) (module.Client, e
 	}
 	return module.Client{ClientID: it.ClientID, TenantID: it.TenantID, ModuleID: it.ModuleID,
 		ModuleName: it.ModuleName, Enabled: it.Enabled, Scopes: nonNil(it.Scopes), SecretName: it.SecretName,
-		AuthMethods: it.AuthMethods, JWKS: rawKeys(it.JWKS), DPoPBound: it.DPoPBound}, nil
+		AuthMethods: it.AuthMethods, JWKS: rawKeys(it.JWKS), FederatedCredentials: fromFederated(it.Federated), DPoPBound: it.DPoPBound}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/modules-service/modules/internal/federation"
 	"github.com/modules-service/modules/internal/module"
 )
 
@@ -78,6 +79,7 @@ type moduleItem struct {
 	// default methods and no keys.
 	AuthMethods []string  `dynamodbav:"authMethods,omitempty"`
 	JWKS        string    `dynamodbav:"jwks,omitempty"`
+	Federated   string    `dynamodbav:"federated"`
 	DPoPBound   bool      `dynamodbav:"dpopBound,omitempty"`  // absent: false
 	NameKey     string    `dynamodbav:"nameKey,omitempty"`    // the keys its guards were written under
 	DisplayKey  string    `dynamodbav:"displayKey,omitempty"` // (absent on modules stored before them)
@@ -92,6 +94,28 @@ type moduleItem struct {
 // moduleOptional are the attributes of a moduleItem that omitempty may
 // leave out, which an update must remove when they become empty.
 var moduleOptional = []string{"scopes", "nameKey", "displayKey", "jwks", "dpopBound"}
+
+// toFederated is a module's federated credentials as stored: a JSON
+// array, "[]" for none, always written (never left to a REMOVE, which the
+// embedded minidyn v0.8.2 does not apply in an UpdateItem); absent only
+// on a module stored before them.
+func toFederated(creds []federation.Credential) string {
+	if len(creds) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(creds) // strings always encode
+	return string(b)
+}
+
+// fromFederated is nil for none (a module's representation shows [],
+// moduleItem.module).
+func fromFederated(stored string) []federation.Credential {
+	var creds []federation.Credential
+	if stored == "" || json.Unmarshal([]byte(stored), &creds) != nil || len(creds) == 0 { // written by toFederated
+		return nil
+	}
+	return creds
+}
 
 type userLogin struct {
 	Enabled                bool     `dynamodbav:"enabled"`
@@ -121,6 +145,8 @@ type ClientItem struct {
 	// AuthMethods and JWKS as the module's (absent: defaults, no keys).
 	AuthMethods []string `dynamodbav:"authMethods,omitempty"`
 	JWKS        string   `dynamodbav:"jwks,omitempty"`
+	// Federated as the module's (absent: none).
+	Federated string `dynamodbav:"federated"`
 	// DPoPBound is the module's DPoPBoundAccessTokens (absent: false).
 	DPoPBound bool `dynamodbav:"dpopBound,omitempty"`
 }
@@ -148,6 +174,7 @@ func toItem(m module.Module) moduleItem {
 		SecretName:  m.SecretName,
 		AuthMethods: m.TokenEndpointAuthMethods,
 		JWKS:        string(m.JWKS),
+		Federated:   toFederated(m.FederatedCredentials),
 		DPoPBound:   m.DPoPBoundAccessTokens,
 		NameKey:     m.NameKey, DisplayKey: m.DisplayKey,
 		Version:   m.Version,
@@ -165,6 +192,7 @@ func (it moduleItem) module() module.Module {
 		SecretName:               it.SecretName,
 		TokenEndpointAuthMethods: authMethods(it.AuthMethods),
 		JWKS:                     rawKeys(it.JWKS),
+		FederatedCredentials:     append([]federation.Credential{}, fromFederated(it.Federated)...),
 		DPoPBoundAccessTokens:    it.DPoPBound,
 		NameKey:                  it.NameKey, DisplayKey: it.DisplayKey,
 		Version:   it.Version,
@@ -184,7 +212,7 @@ func clientItem(m module.Module) ClientItem {
 		PK: clientPK(m.ClientID), SK: clientSK,
 		ClientID: m.ClientID, TenantID: m.TenantID, ModuleID: m.ID, ModuleName: m.Name,
 		Enabled: m.Enabled, Scopes: orNil(m.Scopes), SecretName: m.SecretName,
-		AuthMethods: m.TokenEndpointAuthMethods, JWKS: string(m.JWKS), DPoPBound: m.DPoPBoundAccessTokens,
+		AuthMethods: m.TokenEndpointAuthMethods, JWKS: string(m.JWKS), Federated: toFederated(m.FederatedCredentials), DPoPBound: m.DPoPBoundAccessTokens,
 	}
 }
 

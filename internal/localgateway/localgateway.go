@@ -64,6 +64,9 @@ type Options struct {
 	// with PortalClientID the page signs in there.
 	IdP            config.IdP
 	PortalClientID string
+	// FederatedIssuers is the template's FederatedIssuers: the issuers
+	// modules' federated credentials may name.
+	FederatedIssuers []string
 	// NoPortalSession turns POST /portal/session off, so that the page asks
 	// for a manager's client credentials as it does deployed.
 	NoPortalSession bool
@@ -182,7 +185,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 
 // env builds the functions' environment: embedded or on AWS.
 func (s *Stack) env(ctx context.Context, o Options) (wiring.Env, error) {
-	cfg := config.Config{Table: o.Table, SecretPrefix: o.SecretPrefix, Issuer: o.Issuer, ClientCacheTTL: o.ClientCacheTTL, IdP: o.IdP, PortalClientID: o.PortalClientID,
+	cfg := config.Config{Table: o.Table, SecretPrefix: o.SecretPrefix, Issuer: o.Issuer, ClientCacheTTL: o.ClientCacheTTL, IdP: o.IdP, PortalClientID: o.PortalClientID, FederatedIssuers: o.FederatedIssuers,
 		SigningKeySecret: o.SigningKeySecret, PublicKeysSecret: o.PublicKeysSecret, IdempotencyKey: o.Table + "/idempotency-key", TokenAlgorithm: o.TokenAlgorithm}
 	env := wiring.Env{Config: cfg, Log: o.Log}
 	alg, err := signing.ParseAlgorithm(o.TokenAlgorithm)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/modules-service/modules/internal/assertion"
 	"github.com/modules-service/modules/internal/derrors"
+	"github.com/modules-service/modules/internal/federation"
 )
 
 // The ways a client may authenticate at the token endpoint, as RFC 7591
@@ -25,6 +26,14 @@ var AuthMethods = []string{AuthSecretBasic, AuthSecretPost, AuthPrivateKeyJWT}
 // DefaultAuthMethods are a module's methods unless its manager says
 // otherwise: the secret chosen at create, either way it is sent.
 var DefaultAuthMethods = []string{AuthSecretBasic, AuthSecretPost}
+
+// Federated reports whether the client may authenticate with a workload
+// platform's token: its module accepts private_key_jwt, whose wire format
+// (a jwt-bearer client_assertion) such a token shares, and holds at least
+// one federated credential.
+func (c Client) Federated() bool {
+	return c.Accepts(AuthPrivateKeyJWT) && len(c.FederatedCredentials) > 0
+}
 
 // Accepts reports whether the client may authenticate with method. A
 // pointer written before methods were kept accepts the defaults.
@@ -66,8 +75,9 @@ func (m *Module) checkAuth() []derrors.Field {
 			return append(bad, derrors.Field{Name: "jwks", Code: derrors.CodeUnsupportedKey, Reason: "could not be read back: " + err.Error()})
 		}
 	}
-	if seen[AuthPrivateKeyJWT] && keys == 0 {
-		bad = append(bad, derrors.Field{Name: "jwks", Code: derrors.CodeRequired, Reason: "must hold at least one public key while tokenEndpointAuthMethods includes " + AuthPrivateKeyJWT})
+	bad = append(bad, federation.Check(m.FederatedCredentials, func(string) bool { return true })...)
+	if seen[AuthPrivateKeyJWT] && keys == 0 && len(m.FederatedCredentials) == 0 {
+		bad = append(bad, derrors.Field{Name: "jwks", Code: derrors.CodeRequired, Reason: "must hold at least one public key while tokenEndpointAuthMethods includes " + AuthPrivateKeyJWT + ", unless federatedCredentials holds a credential"})
 	}
 	return bad
 }

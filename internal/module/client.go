@@ -6,6 +6,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/modules-service/modules/internal/federation"
+
 	"github.com/modules-service/modules/internal/derrors"
 	"github.com/modules-service/modules/internal/obs"
 	"github.com/modules-service/modules/internal/ttl"
@@ -26,6 +28,8 @@ type Client struct {
 	// kept (Accepts).
 	AuthMethods []string
 	JWKS        json.RawMessage
+	// FederatedCredentials are the module's.
+	FederatedCredentials []federation.Credential
 	// DPoPBound is the module's DPoPBoundAccessTokens: a token request
 	// without a DPoP proof is refused (RFC 9449 §5.2).
 	DPoPBound bool

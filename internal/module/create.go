@@ -15,6 +15,7 @@ import (
 
 	"github.com/modules-service/modules/internal/audit"
 	"github.com/modules-service/modules/internal/derrors"
+	"github.com/modules-service/modules/internal/federation"
 )
 
 // CreateInput is what a manager sends to create a module.
@@ -28,6 +29,8 @@ type CreateInput struct {
 	// secret's methods and no keys.
 	TokenEndpointAuthMethods []string        `json:"tokenEndpointAuthMethods,omitempty"`
 	JWKS                     json.RawMessage `json:"jwks,omitempty"`
+	// FederatedCredentials: see Module; left out, none.
+	FederatedCredentials []federation.Credential `json:"federatedCredentials,omitempty"`
 	// DPoPBoundAccessTokens: see Module; false when left out.
 	DPoPBoundAccessTokens bool `json:"dpopBoundAccessTokens,omitempty"`
 	// ClientID, when set, is used instead of a generated one. Only the
@@ -241,6 +244,7 @@ func (s *Service) newModule(tenantID string, in CreateInput) (Module, error) {
 		Enabled:                  true,
 		TokenEndpointAuthMethods: in.TokenEndpointAuthMethods,
 		JWKS:                     in.JWKS,
+		FederatedCredentials:     in.FederatedCredentials,
 		DPoPBoundAccessTokens:    in.DPoPBoundAccessTokens,
 		CreatedAt:                now,
 		UpdatedAt:                now,
@@ -264,6 +268,9 @@ func (s *Service) newModule(tenantID string, in CreateInput) (Module, error) {
 				bad = append(bad, f)
 			}
 		}
+	}
+	if de, ok := errors.AsType[*derrors.Error](s.untrustedIssuers(m.FederatedCredentials, nil)); ok {
+		bad = append(bad, de.Fields...)
 	}
 	if !missing["clientSecret"] {
 		if f := checkSecret(in.ClientSecret, m.Name, m.DisplayName); f != nil {

@@ -58,6 +58,8 @@ func changes(old, m Module) map[string]audit.Change {
 		slices.Equal(old.TokenEndpointAuthMethods, m.TokenEndpointAuthMethods))
 	diff("dpopBoundAccessTokens", old.DPoPBoundAccessTokens, m.DPoPBoundAccessTokens, old.DPoPBoundAccessTokens == m.DPoPBoundAccessTokens)
 	diff("jwks", keySummary(old.JWKS), keySummary(m.JWKS), bytes.Equal(old.JWKS, m.JWKS))
+	diff("federatedCredentials", federatedSummary(old.FederatedCredentials), federatedSummary(m.FederatedCredentials),
+		slices.Equal(old.FederatedCredentials, m.FederatedCredentials))
 	diff("userLogin.enabled", old.UserLogin.Enabled, m.UserLogin.Enabled, old.UserLogin.Enabled == m.UserLogin.Enabled)
 	diff("userLogin.redirectUris", old.UserLogin.RedirectURIs, m.UserLogin.RedirectURIs,
 		slices.Equal(old.UserLogin.RedirectURIs, m.UserLogin.RedirectURIs))

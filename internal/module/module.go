@@ -7,6 +7,8 @@ package module
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/modules-service/modules/internal/federation"
 )
 
 // Module is a technical client of a tenant. It never holds the client secret
@@ -27,6 +29,10 @@ type Module struct {
 	// private_key_jwt assertions with, as checkAuth re-encoded it; nil
 	// when it has none.
 	JWKS json.RawMessage `json:"jwks,omitempty"`
+	// FederatedCredentials are the workload platforms' tokens its client
+	// may send as client assertions (private_key_jwt's wire format);
+	// empty when none.
+	FederatedCredentials []federation.Credential `json:"federatedCredentials"`
 	// DPoPBoundAccessTokens: its client gets tokens only with a DPoP
 	// proof, bound to the proof's key (RFC 9449 §5.2, the RFC 7591
 	// metadata dpop_bound_access_tokens); false by default.
@@ -101,17 +107,18 @@ type Preview struct{ Module }
 // MarshalJSON shows only what a create would set from the request.
 func (p Preview) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		TenantID    string          `json:"tenantId"`
-		Name        string          `json:"name"`
-		DisplayName string          `json:"displayName"`
-		UserLogin   UserLogin       `json:"userLogin"`
-		Scopes      []string        `json:"scopes"`
-		Enabled     bool            `json:"enabled"`
-		Manager     bool            `json:"manager"`
-		Methods     []string        `json:"tokenEndpointAuthMethods"`
-		JWKS        json.RawMessage `json:"jwks,omitempty"`
-		DPoPBound   bool            `json:"dpopBoundAccessTokens"`
-	}{p.TenantID, p.Name, p.DisplayName, p.UserLogin, p.Scopes, p.Enabled, p.IsManager(), p.TokenEndpointAuthMethods, p.JWKS, p.DPoPBoundAccessTokens})
+		TenantID    string                  `json:"tenantId"`
+		Name        string                  `json:"name"`
+		DisplayName string                  `json:"displayName"`
+		UserLogin   UserLogin               `json:"userLogin"`
+		Scopes      []string                `json:"scopes"`
+		Enabled     bool                    `json:"enabled"`
+		Manager     bool                    `json:"manager"`
+		Methods     []string                `json:"tokenEndpointAuthMethods"`
+		JWKS        json.RawMessage         `json:"jwks,omitempty"`
+		Federated   []federation.Credential `json:"federatedCredentials"`
+		DPoPBound   bool                    `json:"dpopBoundAccessTokens"`
+	}{p.TenantID, p.Name, p.DisplayName, p.UserLogin, p.Scopes, p.Enabled, p.IsManager(), p.TokenEndpointAuthMethods, p.JWKS, p.FederatedCredentials, p.DPoPBoundAccessTokens})
 }
 
 // Page is one page of a tenant's modules in creation order.

@@ -77,6 +77,12 @@ func (p Patch) apply(m *Module) error {
 			if !null {
 				m.JWKS = append(json.RawMessage(nil), v...)
 			}
+		case "federatedCredentials":
+			// The whole list is replaced, as jwks is.
+			m.FederatedCredentials = nil
+			if !null {
+				bad = append(bad, patchFederated(&m.FederatedCredentials, v)...)
+			}
 		case "userLogin":
 			if null {
 				m.UserLogin = UserLogin{}
@@ -108,7 +114,7 @@ func (p Patch) apply(m *Module) error {
 				fail(k, derrors.CodeReadOnly, "is read-only; send it unchanged or leave it out")
 			}
 		default:
-			fail(k, derrors.CodeUnknownMember, "is not a field of a module; editable fields are name, displayName, userLogin, scopes, enabled, tokenEndpointAuthMethods, jwks and dpopBoundAccessTokens")
+			fail(k, derrors.CodeUnknownMember, "is not a field of a module; editable fields are name, displayName, userLogin, scopes, enabled, tokenEndpointAuthMethods, jwks, federatedCredentials and dpopBoundAccessTokens")
 		}
 	}
 	if len(bad) > 0 {

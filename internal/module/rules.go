@@ -15,6 +15,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/modules-service/modules/internal/derrors"
+	"github.com/modules-service/modules/internal/federation"
 )
 
 // Limits of the product rules; the OpenAPI document states the same.
@@ -292,6 +293,9 @@ func (m *Module) normalize() {
 	m.NameKey, m.DisplayKey = UniqueKey(m.Name), UniqueKey(m.DisplayName)
 	if m.Scopes == nil {
 		m.Scopes = []string{}
+	}
+	if m.FederatedCredentials == nil {
+		m.FederatedCredentials = []federation.Credential{}
 	}
 	if m.TokenEndpointAuthMethods == nil {
 		m.TokenEndpointAuthMethods = slices.Clone(DefaultAuthMethods)

@@ -34,8 +34,11 @@ type Service struct {
 	// AuditRetention is how long audit events are kept (the template's
 	// AuditRetentionDays); zero keeps them until deleted by hand.
 	AuditRetention time.Duration
-	Log            *slog.Logger
-	Now            func() time.Time
+	// FederatedIssuers are the issuers a module's federated credentials
+	// may name (the template's FederatedIssuers); empty: none.
+	FederatedIssuers []string
+	Log              *slog.Logger
+	Now              func() time.Time
 
 	mu        sync.Mutex // guards cursorKey
 	cursorKey []byte

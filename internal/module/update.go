@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/modules-service/modules/internal/audit"
 	"github.com/modules-service/modules/internal/derrors"
@@ -33,11 +34,12 @@ func (s *Service) Update(ctx context.Context, tenantID, id string, p Patch, ifMa
 		m := old
 		m.Scopes = append([]string(nil), old.Scopes...)
 		m.TokenEndpointAuthMethods = append([]string(nil), old.TokenEndpointAuthMethods...)
+		m.FederatedCredentials = slices.Clone(old.FederatedCredentials)
 		m.UserLogin.RedirectURIs = append([]string(nil), old.UserLogin.RedirectURIs...)
 		m.UserLogin.PostLogoutRedirectURIs = append([]string(nil), old.UserLogin.PostLogoutRedirectURIs...)
 		applied := p.apply(&m)
 		m.normalize()
-		if err := derrors.Faults(applied, m.Check()); err != nil {
+		if err := derrors.Faults(applied, m.Check(), s.untrustedIssuers(m.FederatedCredentials, old.FederatedCredentials)); err != nil {
 			return Module{}, err // every field at fault, members and rules alike
 		}
 		// A patch that fails anyway fails with that error, not 412

@@ -11,6 +11,7 @@ import (
 
 	"github.com/modules-service/modules/internal/assertion"
 	"github.com/modules-service/modules/internal/derrors"
+	"github.com/modules-service/modules/internal/federation"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/obs"
 	"github.com/modules-service/modules/internal/ttl"
@@ -70,6 +71,8 @@ type authenticator struct {
 	verifier Verifier
 	// assertions verifies private_key_jwt; no argon2id on that path.
 	assertions *assertion.Verifier
+	// federated verifies workload platforms' tokens.
+	federated *federation.Verifier
 	// replays records DPoP proofs' jti (and assertions', through assertions).
 	replays assertion.Replays
 	log     *slog.Logger
@@ -87,7 +90,8 @@ func newAuthenticator(d Deps) *authenticator {
 	u := newUsage(d)
 	a := &authenticator{clients: d.Clients, hashes: d.Hashes, verifier: d.Verifier, log: d.Log, now: d.Now,
 		throttle: newThrottle(d.Limits, u, d.Log, d.Now, d.CacheEntries), usage: u, dummyHash: d.DummyHash, instanceKey: key,
-		assertions: &assertion.Verifier{Replays: d.Limits, Now: d.Now}, replays: d.Limits}
+		assertions: &assertion.Verifier{Replays: d.Limits, Now: d.Now}, replays: d.Limits,
+		federated: &federation.Verifier{Keys: d.FederatedKeys, Replays: d.Limits, Issuers: d.FederatedIssuers, Now: d.Now}}
 	a.hashCache = ttl.Cache[string, string]{TTL: HashTTL, Max: d.CacheEntries, Now: d.Now}
 	a.verified = ttl.Cache[[32]byte, struct{}]{TTL: VerifiedTTL, Max: d.CacheEntries, Now: d.Now}
 	return a

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/modules-service/modules/internal/assertion"
+	"github.com/modules-service/modules/internal/federation"
 	"github.com/modules-service/modules/internal/module"
 )
 
@@ -28,6 +29,9 @@ type tokenRequest struct {
 	method string
 	// assertion is the client_assertion of private_key_jwt.
 	assertion string
+	// federated: the assertion is a workload platform's token (its iss
+	// is not the client_id sent), for the module's federated credentials.
+	federated bool
 }
 
 // parseRequest reads a token request per RFC 6749 §3.2 and §2.3.1.
@@ -102,7 +106,9 @@ func parseRequest(r *http.Request) (tokenRequest, *Error) {
 // readAssertion checks private_key_jwt's parameters (RFC 7523 §2.2) and
 // finds the client ID: client_id when sent, which must then be the
 // assertion's subject, else that subject, unverified until the client's
-// keys verify the assertion.
+// keys verify the assertion. An assertion whose iss is not the client_id
+// sent is a workload platform's token (federated credentials), for the
+// client that client_id names.
 func (req *tokenRequest) readAssertion(assertionType string) *Error {
 	if assertionType != assertion.Type {
 		return ErrInvalidRequest.with("client_assertion_type must be " + assertion.Type + ", with the JWT in client_assertion")
@@ -110,9 +116,19 @@ func (req *tokenRequest) readAssertion(assertionType string) *Error {
 	if req.assertion == "" {
 		return ErrInvalidRequest.with("client_assertion is required with client_assertion_type")
 	}
-	sub, ok := assertion.Subject(req.assertion)
-	if !ok {
+	// A platform's token names the platform as iss and the workload as
+	// sub, never our client ID: its client sends client_id.
+	iss, ok := federation.Issuer(req.assertion)
+	if ok && req.clientID != "" && iss != req.clientID {
+		req.method, req.federated = module.AuthPrivateKeyJWT, true
+		return nil
+	}
+	sub, hasSub := assertion.Subject(req.assertion)
+	if !hasSub {
 		return ErrInvalidClient.with("client_assertion is not a signed JWT with a sub (the client ID)")
+	}
+	if ok && req.clientID == "" && iss != sub {
+		return ErrInvalidClient.with("send client_id with a workload platform's token (its iss is not its sub); a private_key_jwt assertion has the client ID as both")
 	}
 	if req.clientID != "" && req.clientID != sub {
 		return ErrInvalidClient.with("client_id differs from the client_assertion's sub")

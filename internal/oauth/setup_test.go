@@ -53,6 +53,8 @@ type fixture struct {
 	logs     *testenv.Logs // what f.log wrote
 	handler  http.Handler
 	origin   edge.Origin // CloudFront's origin secret; zero: no edge
+	// federated is the operator's list of federated issuers (federate).
+	federated []string
 }
 
 // clientTTL is the fixture's client cache bound (ClientCacheSeconds).
@@ -93,7 +95,7 @@ func (f *fixture) instanceOn(db dynamo.ClientAPI) http.Handler {
 		Verifier: f.verifier, DummyHash: f.dummy, Log: f.log,
 		Usage: clients, AuditRetention: 400 * 24 * time.Hour,
 		Keys: &signing.Cache[signing.KeySet]{Source: signing.Fixed(f.keys), MaxAge: time.Hour, MinRefresh: time.Minute},
-		Now:  f.clock.Now, Origin: f.origin,
+		Now:  f.clock.Now, Origin: f.origin, FederatedIssuers: f.federated,
 	}).Handler()
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/modules-service/modules/internal/derrors"
 	"github.com/modules-service/modules/internal/dpop"
 	"github.com/modules-service/modules/internal/edge"
+	"github.com/modules-service/modules/internal/federation"
 	"github.com/modules-service/modules/internal/module"
 	"github.com/modules-service/modules/internal/obs"
 	"github.com/modules-service/modules/internal/signing"
@@ -65,8 +66,13 @@ type Deps struct {
 	// request's source is the viewer's address (internal/edge). The zero
 	// Origin: no edge in front, the source is the connection's.
 	Origin edge.Origin
-	Log    *slog.Logger
-	Now    func() time.Time
+	// FederatedIssuers are the operator's list of the issuers whose
+	// tokens federated credentials may name (empty: none), and
+	// FederatedKeys finds their keys (nil: a federation.Keys of its own).
+	FederatedIssuers []string
+	FederatedKeys    federation.KeyFinder
+	Log              *slog.Logger
+	Now              func() time.Time
 }
 
 // NewEndpoint builds the endpoint.
@@ -79,6 +85,9 @@ func NewEndpoint(cfg Config, d Deps) *Endpoint {
 	}
 	if d.Log == nil {
 		d.Log = slog.Default()
+	}
+	if d.FederatedKeys == nil {
+		d.FederatedKeys = &federation.Keys{Now: d.Now}
 	}
 	if d.CacheEntries <= 0 {
 		d.CacheEntries = DefaultCacheEntries
@@ -120,9 +129,12 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	iss := issuer(e.cfg.Issuer, r)
 	var client module.Client
 	var err error
-	if req.method == module.AuthPrivateKeyJWT {
+	switch {
+	case req.federated:
+		client, err = e.auth.authenticateFederated(ctx, req.clientID, req.assertion, sourceOf(r, e.origin))
+	case req.method == module.AuthPrivateKeyJWT:
 		client, err = e.auth.authenticateAssertion(ctx, req.clientID, req.assertion, []string{iss, iss + tokenPath}, sourceOf(r, e.origin))
-	} else {
+	default:
 		client, err = e.auth.authenticate(ctx, req.clientID, req.secrets, req.method, sourceOf(r, e.origin))
 	}
 	if err != nil {

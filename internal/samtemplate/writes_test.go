@@ -30,7 +30,7 @@ func (g grant) String() string {
 // moduleAttributes are the module item's attributes but lastUsedAt, which
 // only the token function writes (internal/dynamo/items.go;
 // TestCodeWritesWhatThePolicyAllows holds the item to this list).
-const moduleAttributes = "PK SK id tenantId clientId name displayName userLogin scopes enabled secretName authMethods jwks dpopBound nameKey displayKey version createdAt updatedAt"
+const moduleAttributes = "PK SK id tenantId clientId name displayName userLogin scopes enabled secretName authMethods jwks federated dpopBound nameKey displayKey version createdAt updatedAt"
 
 // whoWritesWhat is docs/security.md's table "Who writes what": every function's
 // writes (and condition checks: TransactWriteItems is authorised per

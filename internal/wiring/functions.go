@@ -72,7 +72,7 @@ func token(ctx context.Context, e Env) (lambda.Handler, error) {
 		Clients: e.Clients, Limits: &dynamo.Limits{DB: e.DynamoDB, Table: c.Table}, Hashes: e.Secrets,
 		Verifier: secrethash.New(), DummyHash: oauth.DummyHash, Keys: keys, Log: e.Log,
 		Usage: &dynamo.Clients{DB: e.DynamoDB, Table: c.Table}, AuditRetention: c.AuditRetention, Origin: origin,
-		CacheEntries: cacheEntries(),
+		CacheEntries: cacheEntries(), FederatedIssuers: c.FederatedIssuers,
 	})
 	return proxied(ep.Handler()), nil
 }

@@ -163,10 +163,11 @@ func (e Env) Service() *module.Service {
 func (e Env) ReadService() *module.Service {
 	st := e.store()
 	return &module.Service{
-		Stores:         module.Stores{Modules: st, Writes: st, Trail: st, Cursors: st},
-		SecretPrefix:   e.Config.SecretPrefix,
-		AuditRetention: e.Config.AuditRetention,
-		Log:            e.Log,
+		Stores:           module.Stores{Modules: st, Writes: st, Trail: st, Cursors: st},
+		SecretPrefix:     e.Config.SecretPrefix,
+		AuditRetention:   e.Config.AuditRetention,
+		FederatedIssuers: e.Config.FederatedIssuers,
+		Log:              e.Log,
 	}
 }
 
