@@ -2,15 +2,18 @@ package dynamo_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/modules-service/modules/internal/derrors"
 	"github.com/modules-service/modules/internal/module"
+	"github.com/modules-service/modules/internal/testing/clientkey"
 	"github.com/modules-service/modules/internal/testing/testenv"
 )
 
@@ -214,6 +217,33 @@ func TestReserveAfterALaterMinute(t *testing.T) {
 		}
 		if ok, _, _ := limits.Reserve(ctx, "client-1", "", turn.Add(2*time.Second), 5*time.Minute, 2, 0); !ok {
 			t.Error("after the give-back there is room for a second attempt of two")
+		}
+	})
+}
+
+// TestClearedMembersStayCleared: a patch that empties a member (scopes,
+// keys, the DPoP switch) is stored on both backends, on the module and on
+// its client pointer: the embedded stand-in ignores REMOVE, so an update
+// writes NULL instead (txn.replace).
+func TestClearedMembersStayCleared(t *testing.T) {
+	testenv.AllWithService(t, func(t *testing.T, ctx context.Context, svc *module.Service, b testenv.Backend) {
+		k := clientkey.New(t, "k1", jose.ES256)
+		c, _, err := svc.Create(ctx, "acme", module.CreateInput{Name: "billing", DisplayName: "Billing", ClientSecret: "Known-Secret-4711-xyz",
+			Scopes: []string{"a"}, JWKS: clientkey.Set(t, k), DPoPBoundAccessTokens: true}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		patch := module.Patch{"scopes": json.RawMessage(`null`), "jwks": json.RawMessage(`null`), "dpopBoundAccessTokens": json.RawMessage(`false`)}
+		if _, err := svc.Update(ctx, "acme", c.ID, patch, 0); err != nil {
+			t.Fatal(err)
+		}
+		m, err := svc.Get(ctx, "acme", c.ID)
+		if err != nil || len(m.Scopes) != 0 || m.JWKS != nil || m.DPoPBoundAccessTokens {
+			t.Errorf("module after clearing: scopes %v, jwks %s, DPoP %v (%v)", m.Scopes, m.JWKS, m.DPoPBoundAccessTokens, err)
+		}
+		p, err := b.Clients().Client(ctx, c.ClientID)
+		if err != nil || len(p.Scopes) != 0 || p.JWKS != nil || p.DPoPBound {
+			t.Errorf("pointer after clearing: %+v (%v)", p, err)
 		}
 	})
 }

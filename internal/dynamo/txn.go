@@ -70,10 +70,13 @@ func (t *txn) check(k map[string]types.AttributeValue, c cond) {
 	t.add(types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{Key: k, ConditionExpression: c.expression(), ExpressionAttributeValues: c.values}}, c)
 }
 
-// replace adds an Update that sets every attribute of item except its key
-// and removes each of optional that item lacks, under c. Unlike a Put, it
+// replace adds an Update that sets every attribute of item except its key,
+// and each of optional that item lacks to NULL, under c. Unlike a Put, it
 // leaves alone attributes item does not own: a module's lastUsedAt, which
-// only the token endpoint moves forward.
+// only the token endpoint moves forward. NULL rather than REMOVE: it reads
+// back as the zero value just the same, and the embedded stand-in
+// (minidyn 0.8.2) ignores REMOVE, so a cleared member (scopes, keys, the
+// DPoP switch) would come back on `make run`.
 func (t *txn) replace(item any, optional []string, c cond) {
 	av, err := attributevalue.MarshalMap(item)
 	if err != nil {
@@ -88,7 +91,7 @@ func (t *txn) replace(item any, optional []string, c cond) {
 	if u.ExpressionAttributeValues == nil {
 		u.ExpressionAttributeValues = map[string]types.AttributeValue{}
 	}
-	var set, remove []string
+	var set []string
 	for i, name := range slices.Sorted(maps.Keys(av)) {
 		if name == attrPK || name == attrSK {
 			continue
@@ -99,15 +102,12 @@ func (t *txn) replace(item any, optional []string, c cond) {
 	}
 	for i, name := range optional {
 		if _, ok := av[name]; !ok {
-			n := fmt.Sprintf("#r%d", i)
-			u.ExpressionAttributeNames[n] = name
-			remove = append(remove, n)
+			n, v := fmt.Sprintf("#r%d", i), fmt.Sprintf(":r%d", i)
+			u.ExpressionAttributeNames[n], u.ExpressionAttributeValues[v] = name, &types.AttributeValueMemberNULL{Value: true}
+			set = append(set, n+" = "+v)
 		}
 	}
 	expr := "SET " + strings.Join(set, ", ")
-	if len(remove) > 0 {
-		expr += " REMOVE " + strings.Join(remove, ", ")
-	}
 	u.UpdateExpression = &expr
 	t.add(types.TransactWriteItem{Update: u}, c)
 }
