@@ -123,3 +123,49 @@ func TestPortalModuleKeys(t *testing.T) {
 		t.Errorf("keys after a refused save: %v", got)
 	}
 }
+
+// TestPortalFederatedCredentials: on a module's page a manager adds a
+// federated credential for an issuer the operator lists; one for another
+// issuer is refused on its field, named by its entry; removing it saves.
+func TestPortalFederatedCredentials(t *testing.T) {
+	const actions = "https://token.actions.githubusercontent.com"
+	s, base := serve(t, localgateway.Options{Bootstrap: localgateway.Bootstrap{Tenant: "acme"}, FederatedIssuers: []string{actions}})
+	manager := token(t, base, s.Manager.ClientID, s.Manager.ClientSecret, oauth2.AuthStyleInHeader)
+	modules := base + "/tenants/acme/modules"
+	made := call(t, "POST", modules, manager, `{"name":"deployer","displayName":"Deployer","clientSecret":"Deployer-Secret-4711-abc"}`)
+	if made.status != 201 {
+		t.Fatalf("create: %d %v", made.status, made.body)
+	}
+	id := made.body["id"].(string)
+	b := newBrowser(t)
+	b.run("open the sign-in link", chromedp.Navigate(s.SignInURL(base)))
+	b.heading("Modules")
+	b.run("open deployer", chromedp.Click(`//a[normalize-space()="Deployer"]`))
+	b.heading("Deployer")
+	add := func(issuer, subject string) {
+		b.fill("f-fed-issuer", issuer)
+		b.fill("f-fed-subject", subject)
+		b.fill("f-fed-audience", "modules")
+		b.click("Add credential")
+	}
+	add(actions, "repo:acme/billing:ref:refs/heads/main")
+	b.tick("f-method-private_key_jwt")
+	b.click("Save changes")
+	b.message("Changes saved.")
+	creds := func() []any {
+		got, _ := call(t, "GET", modules+"/"+id, manager, "").body["federatedCredentials"].([]any)
+		return got
+	}
+	if got := creds(); len(got) != 1 || got[0].(map[string]any)["subject"] != "repo:acme/billing:ref:refs/heads/main" {
+		t.Errorf("credentials after the save: %v", got)
+	}
+	add("https://issuer.example.net", "anyone")
+	b.click("Save changes")
+	b.run("the unlisted issuer refused on its field", chromedp.WaitVisible(`//div[@data-field="federatedCredentials"]/p[@class="error" and contains(., "Federated credential 2 (issuer)")]`))
+	if got := creds(); len(got) != 1 {
+		t.Errorf("credentials after a refused save: %v", got)
+	}
+	b.run("remove it", chromedp.Click(`//button[@aria-label="Remove federated credential 2"]`))
+	b.click("Save changes")
+	b.message("Changes saved.")
+}

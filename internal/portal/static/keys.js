@@ -1,6 +1,7 @@
 // A module's client authentication, on its page: the methods its client
 // may use at the token endpoint, the public keys it signs private_key_jwt
-// assertions with, and whether its tokens must be DPoP-bound. Keys are public: nothing here is a
+// assertions with, the platform tokens it may present instead (federated
+// credentials), and whether its tokens must be DPoP-bound. Keys are public: nothing here is a
 // secret, and a private key pasted by mistake is refused and cleared.
 
 import { el } from "./ui.js";
@@ -25,6 +26,7 @@ export function authField(module) {
   const pasted = el("textarea", { id: "f-new-key", rows: "4", spellcheck: "false", "aria-describedby": "f-new-key-hint f-new-key-error" });
   const kid = el("input", { type: "text", id: "f-new-kid", autocomplete: "off" });
   const addError = el("p", { class: "error", id: "f-new-key-error", hidden: true });
+  const federated = federatedField(module.federatedCredentials || []);
   const dpop = el("input", { type: "checkbox", role: "switch", id: "f-dpop", checked: !!module.dpopBoundAccessTokens });
 
   async function render() {
@@ -65,6 +67,7 @@ export function authField(module) {
       el("label", { for: kid.id, text: "Key ID (kid) for a PEM key" }), kid,
       addError,
       el("button", { type: "button", class: "secondary", text: "Add key", onclick: add })),
+    federated.section,
     el("div", { class: "field", "data-field": "dpopBoundAccessTokens", "data-label": "DPoP-bound tokens" },
       el("label", { class: "row", for: dpop.id }, dpop, el("span", { text: "Require DPoP-bound tokens" })),
       el("p", { class: "hint", text: "Its client must prove, with a key it holds, each token request and each call (RFC 9449): a copied token is useless without that key. Only for clients that support DPoP." }),
@@ -75,9 +78,41 @@ export function authField(module) {
     read: () => ({
       tokenEndpointAuthMethods: methods.map((l) => l.querySelector("input")).filter((b) => b.checked).map((b) => b.value),
       jwks: keys.length ? { keys } : null,
+      federatedCredentials: federated.read(),
       dpopBoundAccessTokens: dpop.checked,
     }),
   };
+}
+
+// federatedField lists the module's federated credentials: a workload's
+// platform token (GitHub Actions, a Kubernetes service account) is
+// accepted for this module when its issuer, subject and audience are those
+// of an entry. The operator decides which issuers may be named.
+function federatedField(initial) {
+  const creds = initial.map((c) => ({ ...c }));
+  const list = el("ul", { class: "keys", "aria-label": "Federated credentials" });
+  const inputs = ["issuer", "subject", "audience"].map((m) => el("input", { type: "text", id: `f-fed-${m}`, autocomplete: "off", spellcheck: "false" }));
+  function render() {
+    list.replaceChildren(...creds.map((c, i) => el("li", {},
+      el("code", { text: c.issuer }), " ", el("span", { text: `subject ${c.subject}, audience ${c.audience}` }), " ",
+      el("button", { type: "button", class: "secondary", text: "Remove", "aria-label": `Remove federated credential ${i + 1}`,
+        onclick: () => { creds.splice(i, 1); render(); } }))));
+    if (!creds.length) list.append(el("li", { text: "None." }));
+  }
+  render();
+  const section = el("div", { class: "field", "data-field": "federatedCredentials", "data-label": "Federated credentials", "data-say-reason": true },
+    el("h4", { text: "Federated credentials" }),
+    el("p", { class: "hint", text: "A workload may present its platform's token instead of a secret (with private_key_jwt on): it is accepted when its issuer, subject and audience are exactly those of an entry. Your operator decides which issuers may be named." }),
+    el("p", { class: "error", hidden: true }), list,
+    ...["Issuer (https URL)", "Subject", "Audience"].flatMap((label, i) => [el("label", { for: inputs[i].id, text: label }), inputs[i]]),
+    el("button", { type: "button", class: "secondary", text: "Add credential", onclick: () => {
+      const [issuer, subject, audience] = inputs.map((x) => x.value.trim());
+      creds.push({ issuer, subject, audience }); // the API checks each entry at Save
+      for (const x of inputs) x.value = "";
+      render();
+    } }));
+  section.itemLabel = (i, name) => `Federated credential ${i + 1}${name.includes(".") ? ` (${name.split(".").pop()})` : ""}`;
+  return { section, read: () => creds };
 }
 
 function describeKey(k) {

@@ -52,6 +52,7 @@ const LABELS = {
   scopes: "Scopes", enabled: "Enabled", "userLogin": "User Login", "userLogin.enabled": "User Login",
   "userLogin.redirectUris": "Redirect URLs", "userLogin.postLogoutRedirectUris": "Post-logout redirect URLs",
   tokenEndpointAuthMethods: "Token endpoint methods", jwks: "Public keys", "jwks.keys": "Public keys",
+  federatedCredentials: "Federated credentials", dpopBoundAccessTokens: "DPoP-bound tokens",
 };
 
 // field builds a labelled input with an error slot; faults are put on it
@@ -141,14 +142,18 @@ export function showProblem(root, problem) {
   const elsewhere = [];
   let first = null;
   for (const e of problem.errors || []) {
-    const key = e.name.replace(/\[\d+\]$/, "");
-    const f = root.querySelector(`[data-field="${CSS.escape(key)}"]`);
+    let key = e.name.replace(/\[\d+\]$/, "");
+    let f = root.querySelector(`[data-field="${CSS.escape(key)}"]`);
+    const item = /\[(\d+)\]/.exec(e.name); // the list entry at fault, if any
+    if (!f && item) { // a member of an entry (federatedCredentials[1].issuer) goes to its list
+      key = e.name.slice(0, item.index);
+      f = root.querySelector(`[data-field="${CSS.escape(key)}"]`);
+    }
     // a list's lines are in its textarea (the Scopes field also has a
     // checkbox, whose scope comes first in the list: listOffset)
     const input = f?.querySelector("textarea") || f?.querySelector("input, select");
     // a list shown as items rather than lines names its item (itemLabel)
-    const item = /\[(\d+)\]$/.exec(e.name);
-    const label = (item && f?.itemLabel?.(Number(item[1]))) || f?.dataset.label || LABELS[key] || key;
+    const label = (item && f?.itemLabel?.(Number(item[1]), e.name)) || f?.dataset.label || LABELS[key] || key;
     // data-say-reason: a field whose rule the page's sentences do not fit
     const text = faultText(e, label, input, f?.listOffset?.() || 0, f?.dataset.sayReason !== undefined);
     said.push(text);
