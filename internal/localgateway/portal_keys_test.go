@@ -69,8 +69,14 @@ func TestPortalModuleKeys(t *testing.T) {
 	b.tick("f-method-client_secret_basic")
 	b.tick("f-method-client_secret_post")
 	b.tick("f-dpop")
+	b.run("a new key is not saved yet", chromedp.WaitVisible(`//ul[@class="keys"]/li[1]/span[.="not saved yet"]`))
 	b.click("Save changes")
 	b.message("Changes saved.")
+	// when each key was added, from the History
+	b.run("the keys' dates", chromedp.WaitVisible(`//ul[@class="keys"]/li[2]/span[starts-with(., "added ")]`))
+	if n := evalJS[int](b, `[...document.querySelectorAll("ul.keys > li > span")].filter((s) => s.textContent.startsWith("added ")).length`); n != 2 {
+		t.Errorf("%d keys show when they were added, want 2", n)
+	}
 
 	m := call(t, "GET", modules+"/"+id, manager, "")
 	kids := func(m answer) []string {

@@ -5,6 +5,8 @@
 // secret, and a private key pasted by mistake is refused and cleared.
 
 import { el } from "./ui.js";
+import { call, modulePath } from "./api.js";
+import { when } from "./list.js";
 
 const METHODS = [
   ["client_secret_basic", "Client secret in an HTTP Basic header (curl -u, most libraries)"],
@@ -29,10 +31,13 @@ export function authField(module) {
   const federated = federatedField(module.federatedCredentials || []);
   const dpop = el("input", { type: "checkbox", role: "switch", id: "f-dpop", checked: !!module.dpopBoundAccessTokens });
 
+  let added = keysAdded(module); // thumbprint → when, from the History
   async function render() {
+    const since = await added;
     list.replaceChildren(...await Promise.all(keys.map(async (k, i) => el("li", {},
       el("code", { text: k.kid }), " ", el("span", { text: describeKey(k) }), " ",
       el("span", { class: "hint", text: `thumbprint ${await thumbprint(k)}` }), " ",
+      el("span", { class: "hint", text: since.has(await thumbprint(k)) ? `added ${when(since.get(await thumbprint(k)))}` : "not saved yet" }), " ",
       el("button", { type: "button", class: "secondary", text: "Remove", "aria-label": `Remove key ${k.kid}`,
         onclick: () => { keys.splice(i, 1); render(); } })))));
     if (!keys.length) list.append(el("li", { text: "No keys." }));
@@ -81,6 +86,8 @@ export function authField(module) {
       federatedCredentials: federated.read(),
       dpopBoundAccessTokens: dpop.checked,
     }),
+    // saved: the keys' dates are read again
+    saved: () => { added = keysAdded({ ...module, jwks: { keys } }); render(); },
   };
 }
 
@@ -113,6 +120,33 @@ function federatedField(initial) {
     } }));
   section.itemLabel = (i, name) => `Federated credential ${i + 1}${name.includes(".") ? ` (${name.split(".").pop()})` : ""}`;
   return { section, read: () => creds };
+}
+
+// keysAdded finds when each of the module's keys was added, from its audit
+// trail: the trail records a key set's change as "<kid> <thumbprint>" per
+// key, so a key was added by the oldest change whose set holds it and
+// whose set before did not; a key no change added came with the module.
+// (A trail older than AuditRetentionDays is gone: then the oldest kept.)
+async function keysAdded(module) {
+  const added = new Map();
+  const byThumbprint = (set) => new Set((set || []).map((s) => s.split(" ")[1]));
+  for (const k of module.jwks?.keys || []) added.set(await thumbprint(k), module.createdAt);
+  const changes = [];
+  let cursor = "";
+  for (let page = 0; page < 10; page++) { // newest first: later pages are older
+    const q = new URLSearchParams({ limit: "100" });
+    if (cursor) q.set("cursor", cursor);
+    const r = await call("GET", `${modulePath(module.id)}/events?${q}`);
+    if (r.lost || !r.ok) break;
+    changes.push(...r.data.items.filter((e) => e.changes?.jwks));
+    cursor = r.data.nextCursor || "";
+    if (!cursor) break;
+  }
+  for (const e of changes.reverse()) { // oldest first: the last time a key came in counts
+    const before = byThumbprint(e.changes.jwks.from);
+    for (const t of byThumbprint(e.changes.jwks.to)) if (!before.has(t) && added.has(t)) added.set(t, e.time);
+  }
+  return added;
 }
 
 function describeKey(k) {

@@ -69,6 +69,7 @@ export async function moduleView(id) {
     clearErrors(form);
     notify("Changes saved.");
     trail.reload();
+    auth.saved();
   });
   async function remove() {
     const d = await call("DELETE", modulePath(id), { headers: { "If-Match": etag } });
