@@ -102,7 +102,12 @@ func callFrom(t *testing.T, c *http.Client, method, url, bearer, body string) an
 // local gateway, or with -tags deployed the stack `make deploy-local`
 // deployed (target_deployed_test.go). The tests are the same.
 type target struct {
-	base  string
+	base string
+	// origin is the API's origin as a client in that place names it, for
+	// DPoP's htu: the base locally; deployed, https on the API's domain,
+	// as API Gateway's events name it (the emulator serves it as http on
+	// its port).
+	origin string
 	bound time.Duration // ClientCacheSeconds: how long a module change may take to reach tokens
 	// manager makes the first manager of a tenant no test used before and
 	// returns its token.

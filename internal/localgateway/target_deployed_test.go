@@ -75,7 +75,8 @@ func open(t *testing.T) target {
 		t.Fatal(err)
 	}
 	svc := wiring.FromAWS(config.Config{Table: d.TableName, SecretPrefix: d.SecretPrefix}, awsCfg).Service()
-	return target{base: "http://" + d.Host, bound: time.Duration(d.ClientCacheSeconds) * time.Second,
+	host, _, _ := strings.Cut(d.Host, ":")
+	return target{base: "http://" + d.Host, origin: "https://" + host, bound: time.Duration(d.ClientCacheSeconds) * time.Second,
 		manager: func(t *testing.T, tenant string) localgateway.Manager {
 			t.Helper()
 			m, err := localgateway.CreateManager(context.Background(), svc, localgateway.Bootstrap{Tenant: tenant})
