@@ -69,8 +69,8 @@ func TestEndToEndDPoP(t *testing.T) {
 		"no proof":             callDPoP(t, "GET", modules, "DPoP "+tok, ""),
 		"the token as Bearer":  call(t, "GET", modules, tok, ""),
 	} {
-		if a.status != 401 {
-			t.Errorf("%s: %d %v, want 401", name, a.status, a.body)
+		if a.status != tg.unauthorized {
+			t.Errorf("%s: %d %v, want %d (the authorizer's Unauthorized)", name, a.status, a.body, tg.unauthorized)
 		}
 	}
 }

@@ -108,7 +108,12 @@ type target struct {
 	// as API Gateway's events name it (the emulator serves it as http on
 	// its port).
 	origin string
-	bound time.Duration // ClientCacheSeconds: how long a module change may take to reach tokens
+	// unauthorized is the status of an authorizer's "Unauthorized" error:
+	// API Gateway's 401, which the local gateway gives; the deployment
+	// layer's emulator answers any authorizer error 500 (a gap of its own,
+	// docs/testing.md), so there the test can tell a refusal, not its code.
+	unauthorized int
+	bound        time.Duration // ClientCacheSeconds: how long a module change may take to reach tokens
 	// manager makes the first manager of a tenant no test used before and
 	// returns its token.
 	manager func(t *testing.T, tenant string) localgateway.Manager

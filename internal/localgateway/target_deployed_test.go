@@ -76,7 +76,7 @@ func open(t *testing.T) target {
 	}
 	svc := wiring.FromAWS(config.Config{Table: d.TableName, SecretPrefix: d.SecretPrefix}, awsCfg).Service()
 	host, _, _ := strings.Cut(d.Host, ":")
-	return target{base: "http://" + d.Host, origin: "https://" + host, bound: time.Duration(d.ClientCacheSeconds) * time.Second,
+	return target{base: "http://" + d.Host, origin: "https://" + host, unauthorized: 500, bound: time.Duration(d.ClientCacheSeconds) * time.Second,
 		manager: func(t *testing.T, tenant string) localgateway.Manager {
 			t.Helper()
 			m, err := localgateway.CreateManager(context.Background(), svc, localgateway.Bootstrap{Tenant: tenant})

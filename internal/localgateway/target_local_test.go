@@ -17,7 +17,7 @@ import (
 func open(t *testing.T) target {
 	const bound = 300 * time.Millisecond
 	s, base := serve(t, localgateway.Options{ClientCacheTTL: bound, CORSOrigins: []string{"http://localhost:5173"}})
-	return target{base: base, origin: base, bound: bound, manager: func(t *testing.T, tenant string) localgateway.Manager {
+	return target{base: base, origin: base, unauthorized: 401, bound: bound, manager: func(t *testing.T, tenant string) localgateway.Manager {
 		t.Helper()
 		m, err := s.CreateManager(context.Background(), localgateway.Bootstrap{Tenant: tenant})
 		if err != nil {
