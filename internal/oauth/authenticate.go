@@ -186,16 +186,38 @@ func (a *authenticator) authenticate(ctx context.Context, clientID string, secre
 }
 
 // authenticateAssertion returns the enabled client that signed raw, a
-// private_key_jwt assertion to one of audiences, presented from source.
-// A signature check costs tens of microseconds and a signed assertion
-// cannot be guessed, so it is checked first and a good one is never
-// counted or held back: no argon2id, and no I/O but the client pointer
-// (cached) and the jti's conditional write. Only a refusal goes through
-// the throttle, per (client, source) as a wrong secret does: counted, and
-// past the limits answered 429 slow_down rather than 401. So a guesser
-// behind the owner's address never delays the owner's good assertions.
-// Every refusal is ErrInvalidClient, its reason in the log.
+// private_key_jwt assertion to one of audiences, presented from source
+// (authenticateSigned says how it is throttled).
 func (a *authenticator) authenticateAssertion(ctx context.Context, clientID, raw string, audiences []string, source string) (module.Client, error) {
+	return a.authenticateSigned(ctx, clientID, source, "client assertion refused", func(c module.Client, found bool) error {
+		if !found || !c.Accepts(module.AuthPrivateKeyJWT) {
+			return refusedSigned(errNotAccepted)
+		}
+		keys, err := assertion.ParseKeySet(c.JWKS)
+		if err == nil {
+			err = a.assertions.Verify(ctx, raw, clientID, audiences, keys)
+		}
+		if errors.Is(err, assertion.ErrRefused) || errors.Is(err, derrors.ErrInvalid) {
+			return refusedSigned(err)
+		}
+		return err
+	})
+}
+
+// authenticateSigned is the path of the signed credentials (a
+// private_key_jwt assertion, a federated platform token): verify checks
+// the credential against the client pointer (found false: no such
+// client), returning a refusedSigned error for a credential it refuses
+// and any other error when nothing could be decided. A signature check
+// costs tens of microseconds and a signature cannot be guessed, so it
+// runs first and a good credential is never counted or held back: no
+// argon2id, and no I/O but the client pointer (cached) and the jti's
+// conditional write. Only a refusal goes through the throttle, per
+// (client, source) as a wrong secret does: counted, and past the limits
+// answered 429 slow_down rather than 401. So a guesser behind the owner's
+// address never delays the owner. Every refusal is ErrInvalidClient, its
+// reason logged as what.
+func (a *authenticator) authenticateSigned(ctx context.Context, clientID, source, what string, verify func(c module.Client, found bool) error) (module.Client, error) {
 	if module.CheckClientID(clientID) != nil {
 		return module.Client{}, ErrInvalidClient
 	}
@@ -206,23 +228,17 @@ func (a *authenticator) authenticateAssertion(ctx context.Context, clientID, raw
 	if found {
 		obs.Set(ctx, obs.Client, clientID)
 	}
-	err = errNotAccepted
-	if found && c.Accepts(module.AuthPrivateKeyJWT) {
-		var keys []assertion.Key
-		if keys, err = assertion.ParseKeySet(c.JWKS); err == nil {
-			err = a.assertions.Verify(ctx, raw, clientID, audiences, keys)
-		}
-	}
+	err = verify(c, found)
 	switch {
 	case err == nil && c.Enabled:
 		return c, nil
-	case err == nil: // a disabled module: the client's own key, never a failure
+	case err == nil: // a disabled module: the client's own credential, never a failure
 		return module.Client{}, ErrInvalidClient
-	case !errors.Is(err, assertion.ErrRefused) && !errors.Is(err, derrors.ErrInvalid) && !errors.Is(err, errNotAccepted):
+	case !errors.As(err, new(signedRefusal)):
 		return module.Client{}, err // the jti could not be recorded: nothing was decided
 	}
 	if found {
-		a.log.InfoContext(ctx, "client assertion refused", "clientId", clientID, "reason", err.Error())
+		a.log.InfoContext(ctx, what, "clientId", clientID, "reason", err.Error())
 	}
 	try, err := a.throttle.admit(ctx, clientID, found, source, 1)
 	if err != nil {
@@ -231,6 +247,12 @@ func (a *authenticator) authenticateAssertion(ctx context.Context, clientID, raw
 	a.throttle.record(ctx, try.failed(ctx))
 	return module.Client{}, ErrInvalidClient
 }
+
+// signedRefusal marks a signed credential that was refused, as opposed to
+// one nothing could be decided about; its text is the reason.
+type signedRefusal struct{ error }
+
+func refusedSigned(why error) error { return signedRefusal{why} }
 
 // errNotAccepted: the client ID names no client, or one that does not
 // accept private_key_jwt.

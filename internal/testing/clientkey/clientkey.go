@@ -100,6 +100,13 @@ func (k Key) Sign(t testing.TB, claims map[string]any, header map[jose.HeaderKey
 	if k.KID != "" {
 		opts = opts.WithHeader("kid", k.KID)
 	}
+	return k.signed(t, opts, claims, header)
+}
+
+// signed is claims signed by the key, with opts and the header members
+// given (which override opts').
+func (k Key) signed(t testing.TB, opts *jose.SignerOptions, claims map[string]any, header map[jose.HeaderKey]any) string {
+	t.Helper()
 	for name, v := range header {
 		opts = opts.WithHeader(name, v)
 	}
@@ -136,19 +143,7 @@ func ProofClaims(method, url, token string, now time.Time, changes map[string]an
 // header's jwk, unless header overrides them.
 func (k Key) Proof(t testing.TB, claims map[string]any, header map[jose.HeaderKey]any) string {
 	t.Helper()
-	opts := (&jose.SignerOptions{}).WithType(dpop.Type).WithHeader("jwk", k.Public(t))
-	for name, v := range header {
-		opts = opts.WithHeader(name, v)
-	}
-	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: k.Alg, Key: k.Priv}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := jwt.Signed(sig).Claims(claims).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
+	return k.signed(t, (&jose.SignerOptions{}).WithType(dpop.Type).WithHeader("jwk", k.Public(t)), claims, header)
 }
 
 // Thumbprint is the RFC 7638 SHA-256 thumbprint of the public key, base64url.
